@@ -1,0 +1,107 @@
+"""catena_nb: send driver messages through the Catena Telematics API and audit their reliability.
+
+Names are imported on first use, so ``import catena_nb`` stays quick and a notebook that only sends
+messages never loads matplotlib or the sandbox's web server.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    "APIConnectionError": "catena_nb.errors",
+    "APIStatusError": "catena_nb.errors",
+    "APITimeoutError": "catena_nb.errors",
+    "AsyncCatenaClient": "catena_nb.client",
+    "AuthenticationError": "catena_nb.errors",
+    "BatchResult": "catena_nb.client",
+    "CatenaClient": "catena_nb.client",
+    "CatenaError": "catena_nb.errors",
+    "InvalidRequestError": "catena_nb.errors",
+    "Message": "catena_nb.models",
+    "NotFoundError": "catena_nb.errors",
+    "OperationLog": "catena_nb.models",
+    "PermissionDeniedError": "catena_nb.errors",
+    "RateLimitError": "catena_nb.errors",
+    "ResourceOperation": "catena_nb.models",
+    "ResponseValidationError": "catena_nb.errors",
+    "Sandbox": "catena_nb.sandbox",
+    "ServerError": "catena_nb.errors",
+    "ValidationError": "catena_nb.errors",
+    "delivery_funnel": "catena_nb.reliability",
+    "error_breakdown": "catena_nb.reliability",
+    "find_incidents": "catena_nb.reliability",
+    "latency_summary": "catena_nb.reliability",
+    "logs_frame": "catena_nb.frames",
+    "messages_frame": "catena_nb.frames",
+    "operations_frame": "catena_nb.frames",
+    "outcome_rates": "catena_nb.reliability",
+    "plot_attempts": "catena_nb.charts",
+    "plot_delivery_funnel": "catena_nb.charts",
+    "plot_error_types": "catena_nb.charts",
+    "plot_failure_rate_over_time": "catena_nb.charts",
+    "plot_latency": "catena_nb.charts",
+    "plot_outcomes": "catena_nb.charts",
+    "rates_over_time": "catena_nb.reliability",
+    "retry_effect": "catena_nb.reliability",
+    "webhooks": "catena_nb.webhooks",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'catena_nb' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from catena_nb import webhooks
+    from catena_nb.charts import (
+        plot_attempts,
+        plot_delivery_funnel,
+        plot_error_types,
+        plot_failure_rate_over_time,
+        plot_latency,
+        plot_outcomes,
+    )
+    from catena_nb.client import AsyncCatenaClient, BatchResult, CatenaClient
+    from catena_nb.errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        CatenaError,
+        InvalidRequestError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        ResponseValidationError,
+        ServerError,
+        ValidationError,
+    )
+    from catena_nb.frames import logs_frame, messages_frame, operations_frame
+    from catena_nb.models import Message, OperationLog, ResourceOperation
+    from catena_nb.reliability import (
+        delivery_funnel,
+        error_breakdown,
+        find_incidents,
+        latency_summary,
+        outcome_rates,
+        rates_over_time,
+        retry_effect,
+    )
+    from catena_nb.sandbox import Sandbox
