@@ -1,4 +1,4 @@
-"""Settings shared by every test: no progress bars, no display, no network beyond 127.0.0.1."""
+"""Settings shared by every test: no progress bars, no display, no credentials from the shell."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# Credentials in the developer's shell must never reach a test (tests use the sandbox).
-for _name in ("CATENA_BASE_URL", "CATENA_AUTH_URL", "CATENA_CLIENT_ID", "CATENA_CLIENT_SECRET", "CATENA_TOKEN"):
+
+# Credentials in the developer's shell must never reach a test: tests use the sandbox.
+for _name in ("CATENA_BASE_URL", "CATENA_AUTH_URL", "CATENA_CLIENT_ID", "CATENA_CLIENT_SECRET"):
     os.environ.pop(_name, None)
+os.environ.pop("CATENA_TOKEN", None)

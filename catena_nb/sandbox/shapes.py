@@ -12,22 +12,58 @@ from typing import Any
 
 # (a) what the telematics write endpoints return: no source_name/fleet_ref
 WRITE_KEYS = (
-    "id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "resource",
-    "resource_id", "source_id", "operation_type", "payload", "status", "logs",
+    "id",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "partner_id",
+    "connection_id",
+    "resource",
+    "resource_id",
+    "source_id",
+    "operation_type",
+    "payload",
+    "status",
+    "logs",
 )
 # (b) what the integrations lookups (and the webhooks) return: no deleted_at
 LOOKUP_KEYS = (
-    "id", "created_at", "updated_at", "partner_id", "connection_id", "source_name", "fleet_ref", "resource",
-    "resource_id", "source_id", "operation_type", "payload", "status", "logs",
+    "id",
+    "created_at",
+    "updated_at",
+    "partner_id",
+    "connection_id",
+    "source_name",
+    "fleet_ref",
+    "resource",
+    "resource_id",
+    "source_id",
+    "operation_type",
+    "payload",
+    "status",
+    "logs",
 )
 WRITE_LOG_KEYS = (
-    "id", "created_at", "updated_at", "resource_operation_id", "status", "error_type", "error_details",
-    "response_status_code", "response_headers",
+    "id",
+    "created_at",
+    "updated_at",
+    "resource_operation_id",
+    "status",
+    "error_type",
+    "error_details",
+    "response_status_code",
+    "response_headers",
 )
 # assumed: the lookup logs carry response_status_code too (the newest notifications schema has it; the
 # published integrations schema does not), so an audit can see the TSP's HTTP status.
 LOOKUP_LOG_KEYS = (
-    "id", "created_at", "updated_at", "resource_operation_id", "status", "error_type", "error_details",
+    "id",
+    "created_at",
+    "updated_at",
+    "resource_operation_id",
+    "status",
+    "error_type",
+    "error_details",
     "response_status_code",
 )
 

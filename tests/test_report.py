@@ -1,0 +1,93 @@
+"""The report machinery: parameters, execution, and the offline HTML export."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from catena_nb import report
+
+EVIL = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+
+
+def _notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A small audit"),
+        nbformat.v4.new_code_cell("seed = 7\nsince = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            f"import pandas as pd\npd.DataFrame({{'n': [1, 2], 'text': [{EVIL!r}, 'ok']}})"
+        ),
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\n"
+            "fig, ax = plt.subplots(figsize=(4, 3))\n"
+            "_ = ax.bar(['a', 'b'], [1, 2])\n"
+            "print('seed', seed, 'since', since)"
+        ),
+        nbformat.v4.new_code_cell(f"from IPython.display import HTML\nHTML({EVIL!r})"),
+        nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider()"),
+        nbformat.v4.new_code_cell("print('left out')", metadata={"tags": ["remove-cell"]}),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    target = path / "audit.ipynb"
+    nbformat.write(nb, target)
+    return target
+
+
+def test_inject_parameters_follows_the_parameters_cell() -> None:
+    """Injected values land in a tagged cell right after the `parameters` cell, replacing an older one."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("title"),
+        nbformat.v4.new_code_cell("seed = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = seed"),
+    ]
+    report.inject_parameters(nb, {"seed": 9})
+    report.inject_parameters(nb, {"seed": 10, "since": "2026-10-01"})
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert tags == [[], ["parameters"], ["injected-parameters"], []]
+    assert "seed = 10" in nb.cells[2].source
+    assert "since = '2026-10-01'" in nb.cells[2].source
+
+
+def test_inject_parameters_refuses_code() -> None:
+    """Only plain values are injected, so a parameter cannot smuggle code into the kernel."""
+    nb = nbformat.v4.new_notebook()
+    with pytest.raises(ValueError, match="identifier"):
+        report.inject_parameters(nb, {"x; import os": 1})
+    with pytest.raises(TypeError):
+        report.inject_parameters(nb, {"x": object()})
+
+
+def test_credentials_configured() -> None:
+    """A token, or a client id with its secret, means live data; anything less means the sandbox."""
+    assert not report.credentials_configured({})
+    assert not report.credentials_configured({"CATENA_CLIENT_ID": "a"})
+    assert report.credentials_configured({"CATENA_CLIENT_ID": "a", "CATENA_CLIENT_SECRET": "b"})
+    assert report.credentials_configured({"CATENA_TOKEN": "t"})
+
+
+@pytest.mark.slow
+def test_report_is_offline_sanitised_and_bannered(tmp_path: Path) -> None:
+    """The HTML has the parameters, a PNG chart, no script, no CDN link, no widget, and escaped text."""
+    out = report.render_report(
+        tmp_path / "out" / "report.html",
+        since="2026-10-01",
+        notebook=_notebook(tmp_path),
+        progress=False,
+    )
+    html = out.read_text(encoding="utf-8")
+    assert "seed 7 since 2026-10-01" in html
+    assert re.search(r'<img[^>]+src="data:image/png;base64,', html)
+    assert "<script" not in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert "IntSlider" not in html
+    assert "widget-view" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "left out" not in html
+    assert "catena-banner sandbox" in html
+    assert "<title>Catena reliability report (sandbox data)</title>" in html
