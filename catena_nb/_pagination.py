@@ -1,0 +1,259 @@
+"""Cursor pages, 45-day windows, and the lazy listings that walk them.
+
+A listing is lazy: building it sends nothing, and its repr never fetches. Iterating it walks each date
+window in turn (a span longer than 45 days is split, since the API refuses longer ones) and, within a
+window, follows `next_page` until it is null. `.pages()` yields the pages themselves, with their raw bytes
+for code that parses them in bulk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+import pydantic
+
+from catena_nb import _config
+from catena_nb.errors import ResponseValidationError
+
+__all__ = ["AsyncPaginator", "ListSpec", "Page", "Paginator", "as_utc", "format_dt", "split_windows"]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+Window = tuple[dt.datetime, dt.datetime]
+
+
+def as_utc(value: dt.datetime | dt.date | str) -> dt.datetime:
+    """A datetime, date or ISO string as an aware UTC datetime (naive values are taken as UTC)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.strip())
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    # assumed: a naive datetime is UTC, as every timestamp of the API is
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def format_dt(value: dt.datetime) -> str:
+    """The query form of a UTC datetime: ISO 8601 with a `Z`."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def split_windows(
+    since: dt.datetime, until: dt.datetime, max_days: int = _config.MAX_WINDOW_DAYS
+) -> list[Window]:
+    """Consecutive half-open windows `[from, to)` of at most `max_days` covering `[since, until)`."""
+    step = dt.timedelta(days=max_days)
+    out: list[Window] = []
+    start = since
+    while start < until:
+        end = min(start + step, until)
+        out.append((start, end))
+        start = end
+    return out
+
+
+@dataclass
+class ListSpec(Generic[M]):
+    """What a listing asks for: path, query parameters, windows, item model and a client-side filter."""
+
+    path: str
+    params: dict[str, Any]
+    model: type[M]
+    windows: list[Window] | None = None
+    keep: Callable[[M], bool] | None = None
+    label: str = "items"
+
+    def window_params(self) -> list[dict[str, Any]]:
+        """The query parameters of each window (one set when no window was asked for)."""
+        if not self.windows:
+            return [dict(self.params)]
+        return [
+            {**self.params, "from_datetime": format_dt(start), "to_datetime": format_dt(end)}
+            for start, end in self.windows
+        ]
+
+
+@dataclass
+class Page(Generic[M]):
+    """One cursor page: `.items` (parsed on first use, client-side filter applied), `.raw_items`, `.content`."""
+
+    content: bytes
+    model: type[M]
+    keep: Callable[[M], bool] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    status_code: int = 200
+    request_id: str | None = None
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The page as decoded JSON."""
+        try:
+            data = json.loads(self.content)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise ResponseValidationError(
+                "a list page without an `items` list",
+                body=self.content.decode("utf-8", "replace"),
+                status_code=self.status_code,
+                request_id=self.request_id,
+            )
+        return data
+
+    @property
+    def raw_items(self) -> list[dict[str, Any]]:
+        """The items as plain dicts, unfiltered."""
+        items: list[dict[str, Any]] = self.data["items"]
+        return items
+
+    @property
+    def next_page(self) -> str | None:
+        """The cursor of the next page, or None on the last page."""
+        cursor = self.data.get("next_page")
+        return cursor if isinstance(cursor, str) and cursor else None
+
+    @property
+    def total(self) -> int | None:
+        """The total the telematics listings report (integrations listings do not)."""
+        total = self.data.get("total")
+        return total if isinstance(total, int) else None
+
+    @cached_property
+    def items(self) -> list[M]:
+        """The items as models, after the client-side filter."""
+        try:
+            items: list[M] = _list_adapter(self.model).validate_python(self.raw_items)
+        except pydantic.ValidationError as exc:
+            raise ResponseValidationError(
+                f"a list page whose items are not {self.model.__name__} records: {exc.error_count()} problems",
+                body=self.content.decode("utf-8", "replace"),
+                status_code=self.status_code,
+                request_id=self.request_id,
+                errors=exc.errors(include_url=False, include_input=False),  # type: ignore[arg-type]
+            ) from None
+        if self.keep is not None:
+            items = [item for item in items if self.keep(item)]
+        return items
+
+    def __repr__(self) -> str:
+        return f"Page({len(self.raw_items)} {self.model.__name__} items, next_page={self.next_page is not None})"
+
+
+@functools.cache
+def _list_adapter(model: type[M]) -> pydantic.TypeAdapter[list[M]]:
+    return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+FetchFn = Callable[[str, dict[str, Any]], Page[M]]
+Async@functools.cache
+def _list_adapter(model: type[M]) -> pydantic.TypeAdapter[list[M]]:
+    return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+FetchFn = Callable[[str, dict[str, Any]], Awaitable[Page[M]]]
+
+
+def _progress_bar(enabled: bool, label: str) -> Any:
+    from tqdm.auto import tqdm
+
+    kwargs: dict[str, Any] = {} if enabled else {"disable": True}
+    return tqdm(desc=f"listing {label}", unit=" items", leave=False, **kwargs)
+
+
+class Paginator(Generic[M]):
+    """A lazy listing: iterate it for items, `.pages()` for pages, `.to_list()` for everything at once."""
+
+    def __init__(self, fetch: FetchFn[M], spec: ListSpec[M], *, progress: bool = False) -> None:
+        self._fetch = fetch
+        self.spec = spec
+        self.progress = progress
+
+    def pages(self) -> Iterator[Page[M]]:
+        """Yield each page of each window, following `next_page`."""
+        bar = _progress_bar(self.progress, self.spec.label)
+        try:
+            for params in self.spec.window_params():
+                cursor: str | None = None
+                while True:
+                    query = {**params, "cursor": cursor} if cursor else params
+                    page = self._fetch(self.spec.path, query)
+                    page.keep = self.spec.keep
+                    bar.update(len(page.raw_items))
+                    yield page
+                    cursor = page.next_page
+                    if cursor is None:
+                        break
+        finally:
+            bar.close()
+
+    def __iter__(self) -> Iterator[M]:
+        for page in self.pages():
+            yield from page.items
+
+    def to_list(self) -> list[M]:
+        """Every item of the listing."""
+        return list(self)
+
+    def __repr__(self) -> str:
+        windows = len(self.spec.windows) if self.spec.windows else 1
+        return f"<Paginator {self.spec.label} GET {self.spec.path} ({windows} window{'s' * (windows != 1)})>"
+
+
+class AsyncPaginator(Generic[M]):
+    """The async twin of `Paginator`: `async for item in ...`, `.pages()`, `await .to_list()`."""
+
+    def __init__(self, fetch: AsyncFetchFn[M], spec: ListSpec[M], *, progress: bool = False) -> None:
+        self._fetch = fetch
+        self.spec = spec
+        self.progress = progress
+
+    async def pages(self) -> AsyncIterator[Page[M]]:
+        """Yield each page of each window, following `next_page`."""
+        bar = _progress_bar(self.progress, self.spec.label)
+        try:
+            for params in self.spec.window_params():
+                cursor: str | None = None
+                while True:
+                    query = {**params, "cursor": cursor} if cursor else params
+                    page = await self._fetch(self.spec.path, query)
+                    page.keep = self.spec.keep
+                    bar.update(len(page.raw_items))
+                    yield page
+                    cursor = page.next_page
+                    if cursor is None:
+                        break
+        finally:
+            bar.close()
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def to_list(self) -> list[M]:
+        """Every item of the listing."""
+        return [item async for item in self]
+
+    def __repr__(self) -> str:
+        windows = len(self.spec.windows) if self.spec.windows else 1
+        return f"<AsyncPaginator {self.spec.label} GET {self.spec.path} ({windows} window{'s' * (windows != 1)})>"
+
+
+def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters without the unset ones; lists stay lists (httpx repeats the key for each value)."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            if value:
+                out[key] = [str(v) for v in value]
+        else:
+            out[key] = str(value)
+    return out

@@ -1,0 +1,422 @@
+"""`CatenaClient` (sync) and `AsyncCatenaClient`: the Catena Telematics API from a notebook.
+
+The non-I/O logic (settings, URLs, turning answers into models or typed errors) lives in `_BaseClient`;
+each client adds only its I/O, on `httpx.Client` or `httpx.AsyncClient`. The sync client is plain blocking
+httpx and never starts an event loop, so it works inside Jupyter's running one.
+
+Example:
+    >>> import catena_nb as cn
+    >>> with cn.Sandbox(seed=7) as sb, cn.CatenaClient(base_url=sb.url, token=sb.token) as client:
+    ...     conn = sb.connections[0]
+    ...     op = client.messages.create(connection_id=conn.id, sender_id=conn.users[0],
+    ...                                 recipient_id=conn.users[1], message_text="Hi", sync=True)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+import pydantic
+
+from catena_nb import _config
+from catena_nb._aresources import AsyncConnections, AsyncGroupMessages, AsyncMessages, AsyncOperations, AsyncUsers
+from catena_nb._auth import CatenaAuth
+from catena_nb._batch import BatchResult, RowOutcome
+from catena_nb._pagination import Page
+from catena_nb._resources import Connections, GroupMessages, Messages, Operations, Users
+from catena_nb._retry import RetryPolicy, retry_after_s
+from catena_nb.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ConfigurationError,
+    ResponseValidationError,
+    status_error,
+)
+from catena_nb.models import ResourceOperation
+
+__all__ = ["AsyncCatenaClient", "BatchResult", "CatenaClient", "RowOutcome"]
+
+logger = logging.getLogger("catena_nb.client")
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+# Raised before the request left the machine: resending it cannot create anything twice.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:  # httpx raises this when the error carries no request
+        return None
+
+
+def _resolve_credentials(
+    token: str | None, client_id: str | None, client_secret: str | None
+) -> tuple[str | None, str | None, str | None]:
+    if token is not None:
+        return token, None, None
+    cid = client_id or os.environ.get(_config.ENV_CLIENT_ID) or None
+    secret = client_secret or os.environ.get(_config.ENV_CLIENT_SECRET) or None
+    if cid and secret:
+        return None, cid, secret
+    env_token = os.environ.get(_config.ENV_TOKEN) or None
+    if env_token and not (client_id or client_secret):
+        return env_token, None, None
+    raise ConfigurationError(
+        "no credentials: pass token=..., or client_id=... and client_secret=..., or set "
+        f"{_config.ENV_TOKEN}, or {_config.ENV_CLIENT_ID} and {_config.ENV_CLIENT_SECRET} "
+        "(with no credentials at hand, use catena_nb.Sandbox)"
+    )
+
+
+class _BaseClient:
+    """Settings and the answer handling shared by both clients (no I/O here)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        token: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        auth_url: str | None,
+        timeout: float | httpx.Timeout,
+        max_retries: int,
+        progress: bool,
+    ) -> None:
+        self.base_url = (base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL).rstrip("/")
+        self.auth_url = (auth_url or os.environ.get(_config.ENV_AUTH_URL) or _config.DEFAULT_AUTH_URL).rstrip("/")
+        self._credentials = _resolve_credentials(token, client_id, client_secret)
+        self.timeout = (
+            timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, connect=min(timeout, _config.DEFAULT_CONNECT_TIMEOUT_S))
+        )
+        self.max_retries = max_retries
+        self.policy = RetryPolicy(max_retries=max_retries)
+        self.progress = progress
+
+    def _show_progress(self, progress: bool | None) -> bool:
+        return self.progress if progress is None else progress
+
+    def __repr__(self) -> str:
+        kind = "static token" if self._credentials[0] is not None else "client credentials"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, auth={kind!r})"
+
+    # ---------------------------------------------------------------------------- answers into models
+
+    @staticmethod
+    def _request_id(response: httpx.Response) -> str | None:
+        return response.headers.get("x-request-id")
+
+    def _status_error(self, response: httpx.Response) -> APIStatusError:
+        return status_error(
+            response.status_code,
+            response.text,
+            request_id=self._request_id(response),
+            method=response.request.method,
+            url=response.request.url.path,
+            retry_after=retry_after_s(response.headers, response.content) if response.status_code == 429 else None,
+        )
+
+    def _connection_error(self, exc: httpx.TransportError, request: httpx.Request | None) -> APIConnectionError:
+        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        sent = not isinstance(exc, _NOT_SENT)
+        what = "timed out" if cls is APITimeoutError else "failed"
+        note = "; the API may have received it" if sent else "; it was not sent"
+        return cls(
+            f"the request {what} ({type(exc).__name__}){note}",
+            method=request.method if request is not None else None,
+            url=request.url.path if request is not None else None,
+            maybe_sent=sent,
+        )
+
+    def _model(self, response: httpx.Response, model: type[M]) -> M:
+        if not response.is_success:
+            raise self._status_error(response)
+        try:
+            return model.model_validate_json(response.content)
+        except pydantic.ValidationError as exc:
+            raise ResponseValidationError(
+                f"the answer to {response.request.method} {response.request.url.path} is not a {model.__name__}",
+                body=response.text,
+                status_code=response.status_code,
+                request_id=self._request_id(response),
+                errors=exc.errors(include_url=False, include_input=False),  # type: ignore[arg-type]
+            ) from None
+
+    def _write_result(self, response: httpx.Response) -> ResourceOperation:
+        """A create's answer: 200, 201, 202 and a 502 with an operation body all return the operation."""
+        if response.status_code == 502:
+            # a sync send the TSP refused: the body is the failed operation, a result rather than an error
+            try:
+                op = ResourceOperation.model_validate_json(response.content)
+            except pydantic.ValidationError:
+                raise self._status_error(response) from None
+            logger.debug("sync send failed at the TSP (502): operation %s", op.id)
+            return op
+        return self._model(response, ResourceOperation)
+
+    def _page(self, response: httpx.Response, model: type[M]) -> Page[M]:
+        if not response.is_success:
+            raise self._status_error(response)
+        return Page(
+            response.content,
+            model,
+            params=dict(response.request.url.params),
+            status_code=response.status_code,
+            request_id=self._request_id(response),
+        )
+
+
+class CatenaClient(_BaseClient):
+    """The sync client: `messages`, `group_messages`, `operations`, `connections`, `users`.
+
+    Args:
+        base_url: the API root; default `CATENA_BASE_URL`, else the production API.
+        token: a bearer token (static); default `CATENA_TOKEN`.
+        client_id: OAuth2 client id for client credentials; default `CATENA_CLIENT_ID`.
+        client_secret: its secret; default `CATENA_CLIENT_SECRET`.
+        auth_url: the Keycloak realm URL; default `CATENA_AUTH_URL`, else Catena's.
+        timeout: seconds per request (or an `httpx.Timeout`).
+        max_retries: retries of a lookup or token request (creates are never retried).
+        transport: an httpx transport, e.g. `httpx.MockTransport` in tests.
+        sleep: the function that waits between retries (tests inject one that does not wait).
+        progress: show `tqdm` progress bars for batches, waits and long listings.
+
+    Raises:
+        ConfigurationError: no token and no client credentials, given or in the environment.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        auth_url: str | None = None,
+        timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT_S,
+        max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        progress: bool = True,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            token=token,
+            client_id=client_id,
+            client_secret=client_secret,
+            auth_url=auth_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            progress=progress,
+        )
+        self.sleep: Callable[[float], None] = sleep or time.sleep
+        tok, cid, secret = self._credentials
+        self._auth = CatenaAuth(
+            token=tok,
+            client_id=cid,
+            client_secret=secret,
+            auth_url=self.auth_url,
+            transport=transport,
+            timeout=self.timeout,
+            policy=self.policy,
+            sleep=self.sleep,
+        )
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=self._auth,
+            timeout=self.timeout,
+            transport=transport,
+            headers={"Accept": "application/json"},
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=64),
+        )
+        self.messages = Messages(self)
+        self.group_messages = GroupMessages(self)
+        self.operations = Operations(self)
+        self.connections = Connections(self)
+        self.users = Users(self)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        retry: bool,
+    ) -> httpx.Response:
+        """Send one request; a lookup (`retry=True`) is retried on connection errors, 429 and 5xx."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, path, params=params, json=json)
+            except httpx.TransportError as exc:
+                error = self._connection_error(exc, _request_of(exc))
+                if not retry or attempt >= self.policy.max_retries:
+                    raise error from None
+                delay = self.policy.delay(attempt)
+                self.policy.log_decision(f"{method} {path}", attempt, delay, type(exc).__name__)
+            else:
+                if not (retry and self.policy.should_retry_status(response.status_code, attempt)):
+                    return response
+                delay = self.policy.delay(attempt, retry_after_s(response.headers, response.content))
+                self.policy.log_decision(f"{method} {path}", attempt, delay, f"HTTP {response.status_code}")
+            self.sleep(delay)
+            attempt += 1
+
+    def _create(self, path: str, body: dict[str, Any], *, sync: bool) -> ResourceOperation:
+        response = self._send("POST", path, params={"is_sync": "true" if sync else "false"}, json=body, retry=False)
+        return self._write_result(response)
+
+    def _get_model(self, path: str, model: type[M], params: dict[str, Any] | None = None) -> M:
+        return self._model(self._send("GET", path, params=params, retry=True), model)
+
+    def _get_page(self, path: str, params: dict[str, Any], model: type[M]) -> Page[M]:
+        return self._page(self._send("GET", path, params=params, retry=True), model)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+        self._auth.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncCatenaClient(_BaseClient):
+    """The async client: the same namespaces as `CatenaClient`, with `await`.
+
+    Args:
+        base_url: the API root; default `CATENA_BASE_URL`, else the production API.
+        token: a bearer token (static); default `CATENA_TOKEN`.
+        client_id: OAuth2 client id for client credentials; default `CATENA_CLIENT_ID`.
+        client_secret: its secret; default `CATENA_CLIENT_SECRET`.
+        auth_url: the Keycloak realm URL; default `CATENA_AUTH_URL`, else Catena's.
+        timeout: seconds per request (or an `httpx.Timeout`).
+        max_retries: retries of a lookup or token request (creates are never retried).
+        transport: an async httpx transport, e.g. `httpx.MockTransport` in tests.
+        sleep: the coroutine function that waits between retries.
+        progress: show `tqdm` progress bars for batches, waits and long listings.
+
+    Raises:
+        ConfigurationError: no token and no client credentials, given or in the environment.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        auth_url: str | None = None,
+        timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT_S,
+        max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        progress: bool = True,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            token=token,
+            client_id=client_id,
+            client_secret=client_secret,
+            auth_url=auth_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            progress=progress,
+        )
+        self.sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
+        tok, cid, secret = self._credentials
+        self._auth = CatenaAuth(
+            token=tok,
+            client_id=cid,
+            client_secret=secret,
+            auth_url=self.auth_url,
+            transport=transport,
+            timeout=self.timeout,
+            policy=self.policy,
+            async_sleep=self.sleep,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=self._auth,
+            timeout=self.timeout,
+            transport=transport,
+            headers={"Accept": "application/json"},
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=64),
+        )
+        self.messages = AsyncMessages(self)
+        self.group_messages = AsyncGroupMessages(self)
+        self.operations = AsyncOperations(self)
+        self.connections = AsyncConnections(self)
+        self.users = AsyncUsers(self)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        retry: bool,
+    ) -> httpx.Response:
+        """Send one request; a lookup (`retry=True`) is retried on connection errors, 429 and 5xx."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(method, path, params=params, json=json)
+            except httpx.TransportError as exc:
+                error = self._connection_error(exc, _request_of(exc))
+                if not retry or attempt >= self.policy.max_retries:
+                    raise error from None
+                delay = self.policy.delay(attempt)
+                self.policy.log_decision(f"{method} {path}", attempt, delay, type(exc).__name__)
+            else:
+                if not (retry and self.policy.should_retry_status(response.status_code, attempt)):
+                    return response
+                delay = self.policy.delay(attempt, retry_after_s(response.headers, response.content))
+                self.policy.log_decision(f"{method} {path}", attempt, delay, f"HTTP {response.status_code}")
+            await self.sleep(delay)
+            attempt += 1
+
+    async def _create(self, path: str, body: dict[str, Any], *, sync: bool) -> ResourceOperation:
+        response = await self._send(
+            "POST", path, params={"is_sync": "true" if sync else "false"}, json=body, retry=False
+        )
+        return self._write_result(response)
+
+    async def _get_model(self, path: str, model: type[M], params: dict[str, Any] | None = None) -> M:
+        return self._model(await self._send("GET", path, params=params, retry=True), model)
+
+    async def _get_page(self, path: str, params: dict[str, Any], model: type[M]) -> Page[M]:
+        return self._page(await self._send("GET", path, params=params, retry=True), model)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+        await self._auth.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,326 @@
+"""The one error tree of catena_nb.
+
+```
+CatenaError
+├── ConfigurationError (also ValueError)     no base URL or credentials to work with
+├── InvalidRequestError (also ValueError)    a request refused before any I/O; `.errors` names each field
+├── APIConnectionError                       the API could not be reached, or the connection dropped
+│   └── APITimeoutError
+├── APIStatusError                           the API answered with an error status
+│   ├── AuthenticationError                  401
+│   ├── PermissionDeniedError                403
+│   ├── NotFoundError                        404
+│   ├── ConflictError                        409
+│   ├── ValidationError                      422 (the server's own request validation)
+│   ├── RateLimitError                       429; `.retry_after` in seconds
+│   └── ServerError                          5xx (a sync send's 502 with an operation body is a result, not this)
+├── ResponseValidationError                  a 2xx (or 502) body that does not parse as the documented shape
+├── WaitTimeoutError (also TimeoutError)     operations still pending when `operations.wait` gave up
+├── WebhookVerificationError                 a webhook delivery whose signature or timestamp is not right
+└── WebhookParseError (also ValueError)      a webhook payload that is not a Catena event envelope
+```
+
+Error texts never contain a bearer token or a client secret: the client builds them from the response
+status, the server's `message`/`detail` and the request's method and path only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "CatenaError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "ServerError",
+    "ValidationError",
+    "WaitTimeoutError",
+    "WebhookParseError",
+    "WebhookVerificationError",
+    "status_error",
+]
+
+_MAX_BODY_IN_TEXT = 300
+
+
+def _short(text: str, limit: int = _MAX_BODY_IN_TEXT) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class CatenaError(Exception):
+    """Base class of every error raised by catena_nb."""
+
+
+class ConfigurationError(CatenaError, ValueError):
+    """The client was not given what it needs (credentials, a base URL) and found none in the environment."""
+
+
+class InvalidRequestError(CatenaError, ValueError):
+    """A request that fails validation before any I/O; `.errors` lists `{"field", "message", "input"}`."""
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]], *, what: str = "request") -> None:
+        self.errors: list[dict[str, Any]] = [dict(e) for e in errors]
+        self.what = what
+        parts = [f"{e.get('field') or '(body)'}: {e.get('message')}" for e in self.errors]
+        n = len(self.errors)
+        super().__init__(
+            f"invalid {what} ({n} problem{'s' if n != 1 else ''}; nothing was sent): " + "; ".join(parts)
+        )
+
+    @property
+    def fields(self) -> list[str]:
+        """The names of the bad fields, in the order found."""
+        return [str(e.get("field")) for e in self.errors]
+
+
+class APIConnectionError(CatenaError):
+    """The API could not be reached, or the connection failed before a full answer came back.
+
+    `maybe_sent` is False when the request certainly never left (the connection could not be opened), so
+    resending it cannot create anything twice; True when the server may have received and acted on it.
+    """
+
+    def __init__(
+        self, message: str, *, method: str | None = None, url: str | None = None, maybe_sent: bool = True
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.maybe_sent = maybe_sent
+        where = f" ({method} {url})" if method and url else ""
+        super().__init__(f"{message}{where}")
+
+
+class APITimeoutError(APIConnectionError):
+    """The API did not answer within the timeout."""
+
+
+class APIStatusError(CatenaError):
+    """The API answered with an error status; `.status_code`, `.request_id`, `.message`, `.detail`, `.body`."""
+
+    hint = ""
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        body: str,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        self.message: str | None = None
+        self.detail: Any = None
+        self.json: Any = None
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+        if isinstance(self.json, Mapping):
+            message = self.json.get("message")
+            self.message = message if isinstance(message, str) else None
+            self.detail = self.json.get("detail")
+            if self.message is None and isinstance(self.json.get("error_description"), str):
+                # the Keycloak token endpoint answers {"error", "error_description"}
+                self.message = str(self.json.get("error"))
+                self.detail = self.json.get("error_description")
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        head = f"{self.status_code} {self.message or 'error'}"
+        if self.method and self.url:
+            head += f" for {self.method} {self.url}"
+        detail = self._detail_text()
+        if detail:
+            head += f": {detail}"
+        elif not isinstance(self.json, Mapping) and self.body:
+            head += f": {_short(self.body)}"
+        if self.request_id:
+            head += f" (request id {self.request_id})"
+        if self.hint:
+            head += f". {self.hint}"
+        return head
+
+    def _detail_text(self) -> str:
+        detail = self.detail
+        if detail is None:
+            return ""
+        if isinstance(detail, str):
+            return _short(detail)
+        if isinstance(detail, list):
+            return "; ".join(_short(_validation_item_text(item), 120) for item in detail[:10])
+        if isinstance(detail, Mapping):
+            text = detail.get("message")
+            return _short(str(text)) if text else _short(json.dumps(detail, default=str))
+        return _short(str(detail))
+
+    @property
+    def field_errors(self) -> list[dict[str, Any]]:
+        """A 422's detail as `{"field", "message", "input", "error_type"}` items, whichever shape it came in."""
+        if not isinstance(self.detail, list):
+            return []
+        out = []
+        for item in self.detail:
+            if isinstance(item, Mapping):
+                out.append(
+                    {
+                        "field": _field_of(item),
+                        "message": item.get("message", item.get("msg")),
+                        "input": item.get("input"),
+                        "error_type": item.get("error_type", item.get("type")),
+                    }
+                )
+        return out
+
+
+def _field_of(item: Mapping[str, Any]) -> str | None:
+    if "path" in item:
+        return str(item["path"])
+    loc = item.get("loc")
+    if isinstance(loc, list | tuple):
+        # FastAPI's shape: ["body", "sender_id"]; the location word is not part of the field name
+        parts = [str(p) for p in loc]
+        if parts and parts[0] in ("body", "query", "path", "header"):
+            parts = parts[1:]
+        return ".".join(parts)
+    return None
+
+
+def _validation_item_text(item: Any) -> str:
+    if isinstance(item, Mapping):
+        field = _field_of(item)
+        msg = item.get("message", item.get("msg", ""))
+        return f"{field}: {msg}" if field else str(msg)
+    return str(item)
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, expired or wrong, or the client credentials were refused."""
+
+    hint = "Check the token or the client id and secret (CATENA_* environment variables)"
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials are valid but lack the scope or the access to this resource."""
+
+    hint = "The credentials lack access to this resource or connection"
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (for an operation: check the id and its connection id)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class ValidationError(APIStatusError):
+    """422: the server's request validation refused the request; `.field_errors` names each field."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; `.retry_after` is the server's hint in seconds, when it gave one."""
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**kwargs)
+        if retry_after is not None:
+            self.args = (f"{self.args[0]}. Retry after {retry_after:g} s",)
+
+
+class ServerError(APIStatusError):
+    """5xx: the API failed (for a sync send, a 502 whose body is not a resource operation)."""
+
+
+class ResponseValidationError(CatenaError):
+    """The API answered a body that does not parse as the documented shape; `.body` holds the raw text."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        body: str,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.request_id = request_id
+        self.errors = [dict(e) for e in errors]
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{message}{rid}; body: {_short(body)}")
+
+
+class WaitTimeoutError(CatenaError, TimeoutError):
+    """`operations.wait` ran out of time; `.pending` lists the operations still pending, `.operations` all."""
+
+    def __init__(self, timeout: float, pending: Sequence[Any], operations: Sequence[Any]) -> None:
+        self.timeout = timeout
+        self.pending = list(pending)
+        self.operations = list(operations)
+        ids = ", ".join(str(getattr(op, "id", op)) for op in self.pending[:10])
+        more = f" and {len(self.pending) - 10} more" if len(self.pending) > 10 else ""
+        super().__init__(
+            f"{len(self.pending)} of {len(self.operations)} operations still pending after {timeout:g} s: "
+            f"{ids}{more}"
+        )
+
+
+class WebhookVerificationError(CatenaError):
+    """A webhook delivery failed verification: bad or missing signature, stale timestamp, bad gzip."""
+
+
+class WebhookParseError(CatenaError, ValueError):
+    """A webhook payload is not a Catena event envelope."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def status_error(
+    status_code: int,
+    body: str,
+    *,
+    request_id: str | None = None,
+    method: str | None = None,
+    url: str | None = None,
+    retry_after: float | None = None,
+) -> APIStatusError:
+    """The typed error for an HTTP error answer (one mapping, keyed on the status code)."""
+    kwargs: dict[str, Any] = {
+        "status_code": status_code,
+        "body": body,
+        "request_id": request_id,
+        "method": method,
+        "url": url,
+    }
+    if status_code == 429:
+        return RateLimitError(retry_after=retry_after, **kwargs)
+    cls = _STATUS_ERRORS.get(status_code)
+    if cls is None:
+        cls = ServerError if status_code >= 500 else APIStatusError
+    return cls(**kwargs)

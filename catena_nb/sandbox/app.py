@@ -1,0 +1,87 @@
+"""The sandbox's FastAPI app: every route of the Catena API it reproduces, behind the fault injector.
+
+``create_app(ctx)`` builds the FastAPI app; ``serve_app(app, injector)`` wraps it in the request counter and
+the fault injector, which is what the server runs.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from catena_nb.sandbox import auth, routes_directory, routes_messages, routes_operations, routes_webhooks
+from catena_nb.sandbox.context import RequestCounter, SandboxContext
+from catena_nb.sandbox.errors import install_error_handlers
+from catena_nb.sandbox.faults import FaultInjector, FaultMiddleware
+
+OPENAPI_PATH = "/openapi.json"
+
+_DESCRIPTION = """A local stand-in for the Catena Telematics API with simulated TSPs.
+
+Tokens come from the Keycloak-style endpoint under `/realms/catena`; every `/v2` route needs
+`Authorization: Bearer <token>`."""
+
+
+def create_app(ctx: SandboxContext) -> FastAPI:
+    """The FastAPI app serving the sandbox's routes over ``ctx``.
+
+    Args:
+        ctx: the store, engine and tokens the routes use.
+
+    Returns:
+        The app (its OpenAPI document is served at ``/openapi.json``).
+    """
+    app = FastAPI(
+        title="Catena Telematics API (sandbox)",
+        version="2.0.1-sandbox",
+        description=_DESCRIPTION,
+        openapi_url=OPENAPI_PATH,
+        docs_url=None,  # the interactive docs would load scripts from a CDN
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(auth.router)
+    app.include_router(routes_messages.router)
+    # The list route must come before /connections/{connection_id}, which would otherwise claim its path.
+    app.include_router(routes_operations.router)
+    app.include_router(routes_directory.router)
+    app.include_router(routes_webhooks.router)
+    return app
+
+
+class RequestCountingMiddleware:
+    """Counts every request per (method, route path) before anything can reject it."""
+
+    def __init__(self, app: ASGIApp, routes_of: FastAPI, counter: RequestCounter) -> None:
+        self.app = app
+        self.routes_of = routes_of
+        self.counter = counter
+
+    def _route(self, scope: Scope) -> str:
+        partial = None
+        for route in self.routes_of.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return str(getattr(route, "path", scope["path"]))
+            if match is Match.PARTIAL and partial is None:
+                partial = str(getattr(route, "path", scope["path"]))
+        return partial or scope["path"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.counter.add(scope["method"], self._route(scope))
+        await self.app(scope, receive, send)
+
+
+def _exempt(path: str) -> bool:
+    return path == OPENAPI_PATH
+
+
+def serve_app(app: FastAPI, injector: FaultInjector | None = None) -> ASGIApp:
+    """The ASGI callable to serve: ``app`` behind the request counter and (if given) the fault injector."""
+    ctx = app.state.ctx
+    assert isinstance(ctx, SandboxContext)
+    inner: ASGIApp = app if injector is None else FaultMiddleware(app, injector, _exempt)
+    return RequestCountingMiddleware(inner, app, ctx.requests)

@@ -1,0 +1,190 @@
+"""Request bodies the sandbox validates, and the response schemas its OpenAPI document declares.
+
+Request models forbid unknown fields, as the real API's do (an extra field is a 422). Response models exist
+for ``/openapi.json`` only: the routes build their bodies from the stored records (see ``shapes.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["low", "medium", "high"]
+Resource = Literal[
+    "asset", "driver_association", "driver_vehicle_association", "driver_event_log", "driver_safety_event",
+    "dvir_log", "dvir_log_defect", "engine_log", "engine_status", "fuel_transaction", "fleet_info",
+    "hos_availability", "hos_daily_snapshot", "hos_event", "hos_event_annotation", "hos_event_attachment",
+    "hos_violation", "ifta_summary", "location_segment", "message", "group_message", "user", "vehicle",
+    "vehicle_location", "vehicle_sensor", "vehicle_region_segment", "trailer", "trailer_association",
+    "trailer_vehicle_association", "trailer_location", "trailer_status", "workflow",
+]  # fmt: skip
+OperationType = Literal["create", "update"]
+SortOrder = Literal["asc", "desc"]
+# assumed: source_name stays an open set of lowercase slugs (the real TspEnum has ~130 values and grows).
+SOURCE_NAME_PATTERN = r"^[a-z0-9_]+$"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageCreate(_Request):
+    """Body of ``POST /v2/telematics/messages``."""
+
+    connection_id: uuid.UUID
+    sender_id: uuid.UUID
+    recipient_id: uuid.UUID
+    message_text: str | None = None
+    priority: Priority | None = None
+    reply_to_message_id: uuid.UUID | None = None
+
+
+class GroupMessageCreate(_Request):
+    """Body of ``POST /v2/telematics/group-messages``."""
+
+    connection_id: uuid.UUID
+    sender_id: uuid.UUID
+    # assumed: at least one recipient, at most 100 (the limit of every list parameter)
+    recipient_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    message_text: str | None = None
+    priority: Priority | None = None
+
+
+class WebhookFilters(_Request):
+    """Which fleets' events a subscription receives."""
+
+    fleet_ids: list[uuid.UUID] | None = None
+    fleet_refs: list[str] | None = None
+
+
+class WebhookCreate(_Request):
+    """Body of ``POST /v2/notifications/webhooks``."""
+
+    url: str = Field(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048)
+    # an event name, or a wildcard over a family such as `resource_operation.*`
+    event_name: str = Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
+    filters: WebhookFilters | None = None
+    secret: str | None = Field(default=None, min_length=12, max_length=256)
+
+
+# -- response schemas (documentation) ----------------------------------------------------------------------
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ResourceOperationLog(_Response):
+    """One attempt to run an operation against the TSP."""
+
+    id: uuid.UUID
+    created_at: str
+    updated_at: str
+    resource_operation_id: uuid.UUID
+    status: Literal["success", "failed"]
+    error_type: Literal["auth", "validation", "network", "tsp"] | None = None
+    error_details: str | None = None
+    response_status_code: int | None = None
+    response_headers: dict[str, str] | None = None
+
+
+class ResourceOperation(_Response):
+    """A resource operation as the telematics write endpoints answer it."""
+
+    id: uuid.UUID
+    created_at: str
+    updated_at: str
+    deleted_at: str | None = None
+    partner_id: uuid.UUID
+    connection_id: uuid.UUID
+    resource: Resource
+    resource_id: uuid.UUID | None = None
+    source_id: str | None = None
+    operation_type: OperationType
+    payload: dict[str, Any]
+    status: Literal["pending", "success", "failed"]
+    logs: list[ResourceOperationLog] = []
+
+
+class ResourceOperationRead(_Response):
+    """A resource operation as the integrations lookups answer it."""
+
+    id: uuid.UUID
+    created_at: str
+    updated_at: str
+    partner_id: uuid.UUID
+    connection_id: uuid.UUID
+    source_name: str
+    fleet_ref: str | None = None
+    resource: Resource
+    resource_id: uuid.UUID | None = None
+    source_id: str | None = None
+    operation_type: OperationType
+    payload: dict[str, Any]
+    status: Literal["pending", "success", "failed"]
+    logs: list[ResourceOperationLog] = []
+
+
+class CursorPage(_Response):
+    """A cursor page (integrations: no ``total``)."""
+
+    items: list[dict[str, Any]]
+    current_page: str | None = None
+    current_page_backwards: str | None = None
+    previous_page: str | None = None
+    next_page: str | None = None
+
+
+class CursorPageWithTotal(CursorPage):
+    """A cursor page of the telematics and notifications services, with ``total``."""
+
+    total: int
+
+
+class ErrorBody(_Response):
+    """``{code, message, detail}``: every error but a 500."""
+
+    code: int
+    message: str
+    detail: Any = None
+
+
+class ValidationErrorDetail(_Response):
+    """One bad field of a 422."""
+
+    path: str
+    input: str
+    message: str
+    error_type: str
+
+
+class UnprocessableEntity(_Response):
+    """A 422's body: every bad field listed."""
+
+    code: int
+    message: str
+    detail: list[ValidationErrorDetail]
+
+
+class InternalServerError(_Response):
+    """A 500's body."""
+
+    message: str
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entries of a route for these error statuses."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model: type[BaseModel] = ErrorBody
+        if status == 422:
+            model = UnprocessableEntity
+        elif status == 500:
+            model = InternalServerError
+        out[status] = {"model": model}
+    return out
+
+
+COMMON_ERRORS = error_responses(401, 404, 422, 429, 500)

@@ -1,0 +1,191 @@
+"""The widgets driven headlessly against the real client and a running sandbox: set, click, read HTML."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from catena_nb.client import CatenaClient
+from catena_nb.sandbox import Sandbox
+from catena_nb.widgets import OperationBrowser, SendMessageForm
+
+CREATE = ("POST", "/v2/telematics/messages")
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=7, time_scale=0.001, tsp_latency=0) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def client(sandbox: Sandbox) -> Iterator[CatenaClient]:
+    with CatenaClient(base_url=sandbox.url, token=sandbox.token) as c:
+        yield c
+
+
+def _creates(sandbox: Sandbox) -> int:
+    return sandbox.requests[CREATE]
+
+
+def _form(client: CatenaClient, sandbox: Sandbox, *, connection: Any = None) -> SendMessageForm:
+    form = SendMessageForm(client)
+    conn = connection or sandbox.connections[0]
+    form.connection.value = conn.id
+    return form
+
+
+def test_form_lists_the_sandbox_connections_and_users(client: CatenaClient, sandbox: Sandbox) -> None:
+    """The pickers hold every seeded connection, labelled by TSP, and that connection's users."""
+    form = _form(client, sandbox)
+    assert {v for _, v in form.connection.options} == {c.id for c in sandbox.connections}
+    label = {v: k for k, v in form.connection.options}[sandbox.connections[0].id]
+    assert label.startswith(f"{sandbox.connections[0].source_name} · ")
+    assert {v for _, v in form.recipient.options} == set(sandbox.connections[0].users)
+    assert repr(form) == f"SendMessageForm(connections={len(sandbox.connections)})"
+
+
+def test_sync_send_reaches_the_sandbox_and_shows_the_operation(
+    client: CatenaClient, sandbox: Sandbox
+) -> None:
+    """One click makes one create request; the result shows the operation's badge and its log."""
+    form = _form(client, sandbox)
+    form.message_text.value = "Delivery confirmed"
+    before = _creates(sandbox)
+    form.send_button.click()
+    assert _creates(sandbox) == before + 1
+    op = form.last_operation
+    assert op is not None
+    assert op.status in ("success", "failed")
+    assert op.id in form.result.value
+    assert f">{op.status}</span>" in form.result.value
+    assert "attempt" in form.result.value
+    assert not form.send_button.disabled
+
+
+def test_bad_uuid_sends_nothing(client: CatenaClient, sandbox: Sandbox) -> None:
+    """A malformed pasted recipient id is refused beside its field and no create reaches the server."""
+    form = _form(client, sandbox)
+    form.recipient_id.value = "1234-not-a-uuid"
+    form.message_text.value = "hello"
+    before = _creates(sandbox)
+    form.send_button.click()
+    assert _creates(sandbox) == before
+    assert "not a valid user id" in form.field_errors["recipient_id"].value
+    assert "Nothing was sent" in form.result.value
+    assert form.last_operation is None
+
+
+def test_a_502_shows_the_tsps_error(client: CatenaClient, sandbox: Sandbox) -> None:
+    """A sync send the TSP refuses shows as a failure with its error_type, status code and details."""
+    form = _form(client, sandbox)
+    failed = None
+    # the TSPs' failure profiles make a refusal likely within a few over-long sends on some connection
+    for i in range(60):
+        conn = sandbox.connections[i % len(sandbox.connections)]
+        form.connection.value = conn.id
+        form.message_text.value = f"Load {i} at dock 4. " * 200
+        op = form.send()
+        if op is not None and op.status == "failed":
+            failed = op
+            break
+    assert failed is not None, "no sync send failed in 60 tries"
+    log = failed.last_error
+    assert log is not None
+    value = form.result.value
+    assert "Failed at the TSP" in value
+    assert f"<code>{log.error_type}</code>" in value
+    if log.response_status_code is not None:
+        assert f"<code>{log.response_status_code}</code>" in value
+    assert "failed</span>" in value
+
+
+def test_message_text_is_escaped_everywhere(client: CatenaClient, sandbox: Sandbox) -> None:
+    """A `<script>` message text shows as text in the form's result and in the browser's table and detail."""
+    form = _form(client, sandbox)
+    form.message_text.value = SCRIPT
+    op = form.send()
+    assert op is not None
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert "<script>" not in form.result.value
+    assert escaped in form.result.value
+
+    browser = OperationBrowser(client)
+    browser.connection.value = op.connection_id
+    browser.resource.value = "message"
+    browser.search_button.click()
+    assert "<script>" not in browser.table.value
+    assert escaped in browser.table.value
+    row = next(i for i, found in enumerate(browser.results) if found.id == op.id)
+    browser.show_page(row // 20)
+    browser.picker.value = row
+    assert "<script>" not in browser.detail.value
+    assert escaped in browser.detail.value
+
+
+def test_async_send_shows_a_pending_operation(client: CatenaClient, sandbox: Sandbox) -> None:
+    """In async mode the result says the operation is queued, with a pending badge."""
+    form = _form(client, sandbox)
+    form.sync.value = False
+    form.message_text.value = "Async hello"
+    op = form.send()
+    assert op is not None
+    assert op.status == "pending"
+    assert "Queued" in form.result.value
+    assert "pending</span>" in form.result.value
+
+
+def test_browser_lookup_shows_the_operations_logs(client: CatenaClient, sandbox: Sandbox) -> None:
+    """Looking up a sent operation by id and connection shows it with one row per attempt."""
+    form = _form(client, sandbox)
+    form.message_text.value = "Lookup me"
+    sent = form.send()
+    assert sent is not None
+    browser = OperationBrowser(client)
+    browser.op_id.value = sent.id
+    browser.lookup_connection.value = sent.connection_id
+    before = sandbox.requests.total()
+    browser.lookup_button.click()
+    assert sandbox.requests.total() == before + 1
+    assert sent.id in browser.detail.value
+    assert "error_details" in browser.detail.value  # the log table's header
+    assert browser.detail.value.count("<tr>") >= 2
+
+
+def test_browser_lookup_errors(client: CatenaClient, sandbox: Sandbox) -> None:
+    """A malformed id is refused without a request; an unknown id reads as not found on that connection."""
+    browser = OperationBrowser(client)
+    browser.op_id.value = "not-an-id"
+    before = sandbox.requests.total()
+    browser.lookup_button.click()
+    assert sandbox.requests.total() == before
+    assert "not a valid operation id" in browser.op_id_error.value
+    browser.op_id.value = str(uuid.uuid4())
+    browser.lookup_connection.value = sandbox.connections[0].id
+    browser.lookup_button.click()
+    assert "No operation with that id on that connection" in browser.detail.value
+
+
+def test_browser_search_filters_and_pages(client: CatenaClient, sandbox: Sandbox) -> None:
+    """A status filter returns only that status; the table pages 20 rows at a time."""
+    conn = sandbox.connections[1]
+    form = _form(client, sandbox, connection=conn)
+    for i in range(23):
+        form.message_text.value = f"batch {i}"
+        form.send()
+    browser = OperationBrowser(client)
+    browser.connection.value = conn.id
+    browser.search_button.click()
+    n = len(browser.results)
+    assert n >= 23
+    assert browser.page_label.value == f"rows 1-20 of {n}"
+    browser.next_button.click()
+    assert browser.page_label.value.startswith("rows 21-")
+    browser.status.value = "success"
+    browser.search_button.click()
+    assert browser.results
+    assert all(op.status == "success" for op in browser.results)
