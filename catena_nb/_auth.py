@@ -98,7 +98,9 @@ class CatenaAuth(httpx.Auth):
         self._secret = Secret(client_secret) if client_secret else None
         self.token_url = auth_url.rstrip("/") + _config.TOKEN_PATH
         self._transport = transport
-        self._timeout = timeout or httpx.Timeout(_config.DEFAULT_TIMEOUT_S, connect=_config.DEFAULT_CONNECT_TIMEOUT_S)
+        self._timeout = timeout or httpx.Timeout(
+            _config.DEFAULT_TIMEOUT_S, connect=_config.DEFAULT_CONNECT_TIMEOUT_S
+        )
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
         self._async_sleep = async_sleep
@@ -127,7 +129,9 @@ class CatenaAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token.get()}"
         response = yield request
         if response.status_code == 401 and self._static is None:
-            logger.debug("401 from %s %s: fetching a new token and retrying once", request.method, request.url.path)
+            logger.debug(
+                "401 from %s %s: fetching a new token and retrying once", request.method, request.url.path
+            )
             token = self._sync_token(stale=token)
             request.headers["Authorization"] = f"Bearer {token.get()}"
             yield request
@@ -138,10 +142,17 @@ class CatenaAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token.get()}"
         response = yield request
         if response.status_code == 401 and self._static is None:
-            logger.debug("401 from %s %s: fetching a new token and retrying once", request.method, request.url.path)
+            logger.debug(
+                "401 from %s %s: fetching a new token and retrying once", request.method, request.url.path
+            )
             token = await self._async_token(stale=token)
             request.headers["Authorization"] = f"Bearer {token.get()}"
             yield request
+
+    def redact(self, text: str) -> str:
+        """The text with the secret and any token this auth holds replaced by asterisks."""
+        current = self._token.value if self._token is not None else None
+        return redact(text, self._secret, self._static, current)
 
     # ---------------------------------------------------------------------------------------- tokens
 
@@ -180,7 +191,9 @@ class CatenaAuth(httpx.Auth):
                     if not self._policy.should_retry_status(response.status_code, attempt):
                         return self._store(response)
                     delay = self._policy.delay(attempt, retry_after_s(response.headers, response.content))
-                    self._policy.log_decision("the token request", attempt, delay, f"HTTP {response.status_code}")
+                    self._policy.log_decision(
+                        "the token request", attempt, delay, f"HTTP {response.status_code}"
+                    )
                 self._sleep(delay)
                 attempt += 1
 
@@ -211,12 +224,15 @@ class CatenaAuth(httpx.Auth):
                     if not self._policy.should_retry_status(response.status_code, attempt):
                         return self._store(response)
                     delay = self._policy.delay(attempt, retry_after_s(response.headers, response.content))
-                    self._policy.log_decision("the token request", attempt, delay, f"HTTP {response.status_code}")
+                    self._policy.log_decision(
+                        "the token request", attempt, delay, f"HTTP {response.status_code}"
+                    )
                 await self._async_sleep(delay)
                 attempt += 1
 
     def _form(self) -> dict[str, str]:
-        assert self._secret is not None and self.client_id is not None
+        assert self._secret is not None
+        assert self.client_id is not None
         return {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
@@ -228,7 +244,10 @@ class CatenaAuth(httpx.Auth):
         cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         # the API request itself was not sent yet, so it is safe to send it again later
         return cls(
-            f"the token request failed: {type(exc).__name__}", method="POST", url=self.token_url, maybe_sent=False
+            f"the token request failed: {type(exc).__name__}",
+            method="POST",
+            url=self.token_url,
+            maybe_sent=False,
         )
 
     def _store(self, response: httpx.Response) -> Secret:
@@ -275,4 +294,3 @@ class CatenaAuth(httpx.Auth):
         if self._async_http is not None:
             await self._async_http.aclose()
             self._async_http = None
-

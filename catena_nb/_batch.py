@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from catena_nb._retry import Pacer
-from catena_nb.errors import APIConnectionError, APIStatusError, CatenaError, InvalidRequestError, RateLimitError
+from catena_nb.errors import (
+    APIConnectionError,
+    APIStatusError,
+    CatenaError,
+    InvalidRequestError,
+    RateLimitError,
+)
 from catena_nb.models import ResourceOperation, _Request
 
 if TYPE_CHECKING:
@@ -263,7 +269,9 @@ def run_sync(
                 outcomes[i] = RowOutcome(i, rows[i], status="unknown", created=None, sends=1)
                 stop = True
             elif exc is not None:
-                outcomes[i] = _failure(i, rows[i], exc if isinstance(exc, Exception) else RuntimeError(exc), 1)
+                outcomes[i] = _failure(
+                    i, rows[i], exc if isinstance(exc, Exception) else RuntimeError(exc), 1
+                )
             else:
                 outcomes[i] = fut.result()
             bar.update(1)
@@ -292,7 +300,9 @@ def run_sync(
     for i in range(len(rows)):
         if i not in outcomes:
             outcomes[i] = RowOutcome(i, rows[i], status="not_sent", created=False)
-    result = BatchResult([outcomes[i] for i in range(len(rows))], interrupted=interrupted, pauses=pacer.pauses)
+    result = BatchResult(
+        [outcomes[i] for i in range(len(rows))], interrupted=interrupted, pauses=pacer.pauses
+    )
     if interrupted:
         logger.warning("batch interrupted: %s", result)
     return result
@@ -328,9 +338,10 @@ async def run_async(
                 return
             sends = 0
             while True:
-                remaining = pacer.wait_time()
+                remaining, end = pacer.pause()
                 if remaining > 0:
                     await sleep(remaining)
+                    pacer.resumed(end)
                 sends += 1
                 try:
                     op = await send(req)
@@ -342,7 +353,9 @@ async def run_async(
                     outcomes[i] = _failure(i, rows[i], exc, sends)
                     break
                 pacer.ok()
-                outcomes[i] = RowOutcome(i, rows[i], operation=op, status=str(op.status), created=True, sends=sends)
+                outcomes[i] = RowOutcome(
+                    i, rows[i], operation=op, status=str(op.status), created=True, sends=sends
+                )
                 break
             bar.update(1)
 
@@ -351,7 +364,9 @@ async def run_async(
         for i in range(len(rows)):
             if i not in outcomes:
                 outcomes[i] = RowOutcome(i, rows[i], status="not_sent", created=False)
-        result = BatchResult([outcomes[i] for i in range(len(rows))], interrupted=interrupted, pauses=pacer.pauses)
+        result = BatchResult(
+            [outcomes[i] for i in range(len(rows))], interrupted=interrupted, pauses=pacer.pauses
+        )
         if on_done is not None:
             on_done(result)
         return result

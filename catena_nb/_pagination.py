@@ -79,7 +79,7 @@ class ListSpec(Generic[M]):
 
 @dataclass
 class Page(Generic[M]):
-    """One cursor page: `.items` (parsed on first use, client-side filter applied), `.raw_items`, `.content`."""
+    """One cursor page: `.items` (parsed on first use, filtered), `.raw_items`, `.content`."""
 
     content: bytes
     model: type[M]
@@ -129,18 +129,21 @@ class Page(Generic[M]):
             items: list[M] = _list_adapter(self.model).validate_python(self.raw_items)
         except pydantic.ValidationError as exc:
             raise ResponseValidationError(
-                f"a list page whose items are not {self.model.__name__} records: {exc.error_count()} problems",
+                f"a list page whose items are not {self.model.__name__} records "
+                f"({exc.error_count()} problems)",
                 body=self.content.decode("utf-8", "replace"),
                 status_code=self.status_code,
                 request_id=self.request_id,
-                errors=exc.errors(include_url=False, include_input=False),  # type: ignore[arg-type]
+                errors=exc.errors(include_url=False, include_input=False),
             ) from None
         if self.keep is not None:
             items = [item for item in items if self.keep(item)]
         return items
 
     def __repr__(self) -> str:
-        return f"Page({len(self.raw_items)} {self.model.__name__} items, next_page={self.next_page is not None})"
+        return (
+            f"Page({len(self.raw_items)} {self.model.__name__} items, next_page={self.next_page is not None})"
+        )
 
 
 @functools.cache
@@ -149,12 +152,7 @@ def _list_adapter(model: type[M]) -> pydantic.TypeAdapter[list[M]]:
 
 
 FetchFn = Callable[[str, dict[str, Any]], Page[M]]
-Async@functools.cache
-def _list_adapter(model: type[M]) -> pydantic.TypeAdapter[list[M]]:
-    return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
-
-
-FetchFn = Callable[[str, dict[str, Any]], Awaitable[Page[M]]]
+AsyncFetchFn = Callable[[str, dict[str, Any]], Awaitable[Page[M]]]
 
 
 def _progress_bar(enabled: bool, label: str) -> Any:
@@ -200,7 +198,8 @@ class Paginator(Generic[M]):
 
     def __repr__(self) -> str:
         windows = len(self.spec.windows) if self.spec.windows else 1
-        return f"<Paginator {self.spec.label} GET {self.spec.path} ({windows} window{'s' * (windows != 1)})>"
+        plural = "s" * (windows != 1)
+        return f"<Paginator {self.spec.label} GET {self.spec.path} ({windows} window{plural})>"
 
 
 class AsyncPaginator(Generic[M]):
@@ -240,7 +239,8 @@ class AsyncPaginator(Generic[M]):
 
     def __repr__(self) -> str:
         windows = len(self.spec.windows) if self.spec.windows else 1
-        return f"<AsyncPaginator {self.spec.label} GET {self.spec.path} ({windows} window{'s' * (windows != 1)})>"
+        plural = "s" * (windows != 1)
+        return f"<AsyncPaginator {self.spec.label} GET {self.spec.path} ({windows} window{plural})>"
 
 
 def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:

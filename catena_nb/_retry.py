@@ -83,7 +83,12 @@ class RetryPolicy:
     def log_decision(self, what: str, attempt: int, delay: float, reason: str) -> None:
         """Log one retry decision at debug level (never with headers or bodies, which may hold secrets)."""
         logger.debug(
-            "retrying %s (retry %d of %d) in %.2f s after %s", what, attempt + 1, self.max_retries, delay, reason
+            "retrying %s (retry %d of %d) in %.2f s after %s",
+            what,
+            attempt + 1,
+            self.max_retries,
+            delay,
+            reason,
         )
 
 
@@ -107,16 +112,23 @@ class Pacer:
         self._streak = 0
         self.pauses = 0
 
-    def wait_time(self) -> float:
-        """Seconds left in the current pause (0 when none)."""
+    def pause(self) -> tuple[float, float]:
+        """Seconds left in the current pause (0 when none), and the pause's end for `resumed`."""
         with self._lock:
-            return max(0.0, self._resume_at - self._clock())
+            return max(0.0, self._resume_at - self._clock()), self._resume_at
+
+    def resumed(self, end: float) -> None:
+        """Note that a worker slept until `end`: that pause is over (unless it was extended meanwhile)."""
+        with self._lock:
+            if self._resume_at == end:
+                self._resume_at = min(end, self._clock())
 
     def wait(self) -> None:
         """Sleep until the current pause ends."""
-        remaining = self.wait_time()
+        remaining, end = self.pause()
         if remaining > 0:
             self._sleep(remaining)
+            self.resumed(end)
 
     def slow_down(self, hint: float | None) -> float:
         """Start (or extend) a pause after a 429 or a refused connection; returns its length."""

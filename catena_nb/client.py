@@ -26,7 +26,13 @@ import httpx
 import pydantic
 
 from catena_nb import _config
-from catena_nb._aresources import AsyncConnections, AsyncGroupMessages, AsyncMessages, AsyncOperations, AsyncUsers
+from catena_nb._aresources import (
+    AsyncConnections,
+    AsyncGroupMessages,
+    AsyncMessages,
+    AsyncOperations,
+    AsyncUsers,
+)
 from catena_nb._auth import CatenaAuth
 from catena_nb._batch import BatchResult, RowOutcome
 from catena_nb._pagination import Page
@@ -85,17 +91,17 @@ class _BaseClient:
         self,
         *,
         base_url: str | None,
-        token: str | None,
-        client_id: str | None,
-        client_secret: str | None,
         auth_url: str | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
         progress: bool,
     ) -> None:
-        self.base_url = (base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL).rstrip("/")
-        self.auth_url = (auth_url or os.environ.get(_config.ENV_AUTH_URL) or _config.DEFAULT_AUTH_URL).rstrip("/")
-        self._credentials = _resolve_credentials(token, client_id, client_secret)
+        self.base_url = (base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL).rstrip(
+            "/"
+        )
+        self.auth_url = (auth_url or os.environ.get(_config.ENV_AUTH_URL) or _config.DEFAULT_AUTH_URL).rstrip(
+            "/"
+        )
         self.timeout = (
             timeout
             if isinstance(timeout, httpx.Timeout)
@@ -109,26 +115,35 @@ class _BaseClient:
         return self.progress if progress is None else progress
 
     def __repr__(self) -> str:
-        kind = "static token" if self._credentials[0] is not None else "client credentials"
-        return f"{type(self).__name__}(base_url={self.base_url!r}, auth={kind!r})"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth.kind!r})"
 
     # ---------------------------------------------------------------------------- answers into models
 
     @staticmethod
     def _request_id(response: httpx.Response) -> str | None:
-        return response.headers.get("x-request-id")
+        rid: str | None = response.headers.get("x-request-id")
+        return rid
+
+    _auth: CatenaAuth
+
+    def _redact(self, text: str) -> str:
+        return self._auth.redact(text)
 
     def _status_error(self, response: httpx.Response) -> APIStatusError:
         return status_error(
             response.status_code,
-            response.text,
+            self._redact(response.text),
             request_id=self._request_id(response),
             method=response.request.method,
             url=response.request.url.path,
-            retry_after=retry_after_s(response.headers, response.content) if response.status_code == 429 else None,
+            retry_after=retry_after_s(response.headers, response.content)
+            if response.status_code == 429
+            else None,
         )
 
-    def _connection_error(self, exc: httpx.TransportError, request: httpx.Request | None) -> APIConnectionError:
+    def _connection_error(
+        self, exc: httpx.TransportError, request: httpx.Request | None
+    ) -> APIConnectionError:
         cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         sent = not isinstance(exc, _NOT_SENT)
         what = "timed out" if cls is APITimeoutError else "failed"
@@ -147,11 +162,12 @@ class _BaseClient:
             return model.model_validate_json(response.content)
         except pydantic.ValidationError as exc:
             raise ResponseValidationError(
-                f"the answer to {response.request.method} {response.request.url.path} is not a {model.__name__}",
-                body=response.text,
+                f"the answer to {response.request.method} {response.request.url.path} "
+                f"is not a {model.__name__}",
+                body=self._redact(response.text),
                 status_code=response.status_code,
                 request_id=self._request_id(response),
-                errors=exc.errors(include_url=False, include_input=False),  # type: ignore[arg-type]
+                errors=exc.errors(include_url=False, include_input=False),
             ) from None
 
     def _write_result(self, response: httpx.Response) -> ResourceOperation:
@@ -213,16 +229,14 @@ class CatenaClient(_BaseClient):
     ) -> None:
         super().__init__(
             base_url=base_url,
-            token=token,
-            client_id=client_id,
-            client_secret=client_secret,
             auth_url=auth_url,
             timeout=timeout,
             max_retries=max_retries,
             progress=progress,
         )
         self.sleep: Callable[[float], None] = sleep or time.sleep
-        tok, cid, secret = self._credentials
+        # kept only inside the auth object, whose repr hides them
+        tok, cid, secret = _resolve_credentials(token, client_id, client_secret)
         self._auth = CatenaAuth(
             token=tok,
             client_id=cid,
@@ -276,7 +290,9 @@ class CatenaClient(_BaseClient):
             attempt += 1
 
     def _create(self, path: str, body: dict[str, Any], *, sync: bool) -> ResourceOperation:
-        response = self._send("POST", path, params={"is_sync": "true" if sync else "false"}, json=body, retry=False)
+        response = self._send(
+            "POST", path, params={"is_sync": "true" if sync else "false"}, json=body, retry=False
+        )
         return self._write_result(response)
 
     def _get_model(self, path: str, model: type[M], params: dict[str, Any] | None = None) -> M:
@@ -334,16 +350,14 @@ class AsyncCatenaClient(_BaseClient):
     ) -> None:
         super().__init__(
             base_url=base_url,
-            token=token,
-            client_id=client_id,
-            client_secret=client_secret,
             auth_url=auth_url,
             timeout=timeout,
             max_retries=max_retries,
             progress=progress,
         )
         self.sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
-        tok, cid, secret = self._credentials
+        # kept only inside the auth object, whose repr hides them
+        tok, cid, secret = _resolve_credentials(token, client_id, client_secret)
         self._auth = CatenaAuth(
             token=tok,
             client_id=cid,

@@ -36,10 +36,7 @@ def esc(value: Any) -> str:
     """The value as escaped text: None as an empty string, datetimes in ISO form, long text shortened."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        text = value.isoformat()
-    else:
-        text = str(value)
+    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
     if len(text) > _MAX_TEXT:
         text = text[: _MAX_TEXT - 1] + "…"
     return html.escape(text, quote=True)

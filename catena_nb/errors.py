@@ -13,7 +13,7 @@ CatenaError
 │   ├── ConflictError                        409
 │   ├── ValidationError                      422 (the server's own request validation)
 │   ├── RateLimitError                       429; `.retry_after` in seconds
-│   └── ServerError                          5xx (a sync send's 502 with an operation body is a result, not this)
+│   └── ServerError                          5xx (a sync send's 502 with an operation body is a result)
 ├── ResponseValidationError                  a 2xx (or 502) body that does not parse as the documented shape
 ├── WaitTimeoutError (also TimeoutError)     operations still pending when `operations.wait` gave up
 ├── WebhookVerificationError                 a webhook delivery whose signature or timestamp is not right
@@ -107,7 +107,7 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIStatusError(CatenaError):
-    """The API answered with an error status; `.status_code`, `.request_id`, `.message`, `.detail`, `.body`."""
+    """The API answered an error status: `.status_code`, `.request_id`, `.message`, `.detail`, `.body`."""
 
     hint = ""
 
@@ -172,7 +172,7 @@ class APIStatusError(CatenaError):
 
     @property
     def field_errors(self) -> list[dict[str, Any]]:
-        """A 422's detail as `{"field", "message", "input", "error_type"}` items, whichever shape it came in."""
+        """A 422's detail as `{"field", "message", "input", "error_type"}` items, from either shape."""
         if not isinstance(self.detail, list):
             return []
         out = []

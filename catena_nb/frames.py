@@ -9,27 +9,46 @@ the result has declared dtypes (UTC datetimes, ``category`` for enum-like fields
 new categories or extra columns, never an error.
 
 Example:
-    >>> ops_df = operations_frame(client.operations.list(since="2026-10-01"))  # doctest: +SKIP
-    >>> logs_df = logs_frame(ops_df_source)  # doctest: +SKIP
+    >>> ops = client.operations.wait(batch.operations)  # doctest: +SKIP
+    >>> ops_df, logs_df = operation_frames(ops)  # both in one pass  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["OPERATION_COLUMNS", "LOG_COLUMNS", "MESSAGE_COLUMNS", "logs_frame", "messages_frame", "operations_frame"]
+from catena_nb import _wire as w
+
+__all__ = [
+    "LOG_COLUMNS",
+    "MESSAGE_COLUMNS",
+    "OPERATION_COLUMNS",
+    "logs_frame",
+    "messages_frame",
+    "operation_frames",
+    "operations_frame",
+]
 
 logger = logging.getLogger("catena_nb.frames")
 
 # One resolution for every datetime column, whatever the input (ISO strings or datetimes) or pandas version.
 DATETIME_DTYPE = "datetime64[us, UTC]"
+
+_OP_FIELDS = (
+    "id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "source_name", "fleet_ref",
+    "resource", "operation_type", "payload", "resource_id", "source_id", "status", "logs",
+)  # fmt: skip
+_LOG_FIELDS = (
+    "id", "created_at", "updated_at", "resource_operation_id", "status", "error_type", "error_details",
+    "response_status_code",
+)  # fmt: skip
 
 OPERATION_COLUMNS: tuple[str, ...] = (
     "operation_id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "source_name",
@@ -49,61 +68,15 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 # Wire keys each frame understands; any other key becomes an extra column.
-_OP_KEYS = frozenset(
-    {"id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "source_name", "fleet_ref",
-     "resource", "operation_type", "payload", "resource_id", "source_id", "status", "logs"}
-)  # fmt: skip
+_OP_KEYS = frozenset(_OP_FIELDS)
 # assumed: response_headers are left out of the logs frame (free-form per TSP, rarely useful in a table).
-_LOG_KEYS = frozenset(
-    {"id", "created_at", "updated_at", "resource_operation_id", "status", "error_type", "error_details",
-     "response_status_code", "response_headers"}
-)  # fmt: skip
+_LOG_KEYS = frozenset({*_LOG_FIELDS, "response_headers"})
 _MESSAGE_DATETIMES = frozenset({"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"})
 _MESSAGE_CATEGORIES = frozenset({"source_name", "tsp_slug", "status"})
 _MESSAGE_KEYS = frozenset({"id", *MESSAGE_COLUMNS[1:]})
 
 
-# --------------------------------------------------------------------------------------------- input
-
-
-def _collect(data: Any, out: list[Mapping[str, Any]]) -> None:
-    """Append every record found in ``data`` (see the module docstring for the accepted forms) to ``out``."""
-    if data is None:
-        return
-    if isinstance(data, bytes | bytearray | memoryview | str):
-        _collect(json.loads(bytes(data) if isinstance(data, memoryview) else data), out)
-        return
-    if isinstance(data, Mapping):
-        if _is_page(data):
-            _collect(data.get("items"), out)
-        else:
-            out.append(data)
-        return
-    dump = getattr(data, "model_dump", None)
-    if callable(dump):
-        # mode="json" gives the wire form: ISO strings and plain enum values, exactly like raw dicts.
-        out.append(dump(mode="json"))
-        return
-    if isinstance(data, Iterable):
-        append = out.append
-        for item in data:
-            # The common case (a list of wire dicts) skips the recursive call.
-            if type(item) is dict and not _is_page(item):
-                append(item)
-            else:
-                _collect(item, out)
-        return
-    raise TypeError(f"cannot read records from a {type(data).__name__}")
-
-
-def _is_page(obj: Mapping[str, Any]) -> bool:
-    return "items" in obj and "id" not in obj
-
-
-def _records(data: Any) -> list[Mapping[str, Any]]:
-    out: list[Mapping[str, Any]] = []
-    _collect(data, out)
-    return out
+# ------------------------------------------------------------------------------------------ helpers
 
 
 def _connection_names(connections: Any) -> dict[str, str]:
@@ -111,7 +84,7 @@ def _connection_names(connections: Any) -> dict[str, str]:
     if connections is None:
         return {}
     if isinstance(connections, Mapping):
-        if _is_page(connections):
+        if w.is_page(connections):
             connections = connections.get("items") or []
         else:
             return {str(k): str(v) for k, v in connections.items() if v is not None}
@@ -126,153 +99,163 @@ def _connection_names(connections: Any) -> dict[str, str]:
     return names
 
 
-# ------------------------------------------------------------------------------------ column builders
-
-
-def _datetimes(values: list[Any]) -> pd.DatetimeIndex:
-    """UTC datetimes from ISO strings with any offset (or datetimes); unparseable values become NaT."""
-    idx = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce")
-    return pd.DatetimeIndex(idx).as_unit("us")
-
-
-def _strings(values: list[Any] | npt.NDArray[Any]) -> pd.api.extensions.ExtensionArray:
-    return pd.array(values, dtype="string")
-
-
-def _category(values: list[Any] | npt.NDArray[Any]) -> pd.Categorical:
-    try:
-        return pd.Categorical(values)
-    except TypeError:  # an unhashable value (a dict where an enum was expected): keep its text
-        return pd.Categorical([None if v is None else str(v) for v in values])
-
-
-def _integers(values: list[Any]) -> pd.api.extensions.ExtensionArray:
-    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-    whole = numbers.where(numbers.isna() | (numbers % 1 == 0))  # 400.5 is no HTTP status
-    return pd.array(whole, dtype="Int64")
-
-
-def _infer(values: list[Any]) -> Any:
-    """A typed column for free-form values (payload fields, unknown keys): strings, flags, numbers, or objects."""
-    kinds = set(map(type, values))
-    kinds.discard(type(None))
-    if not kinds or kinds <= {str}:
-        return pd.array(values, dtype="string")
-    if kinds <= {bool}:
-        return pd.array(values, dtype="boolean")
-    if kinds <= {int}:
-        return pd.array(values, dtype="Int64")
-    if kinds <= {int, float}:
-        return pd.array(values, dtype="Float64")
-    return pd.array(values, dtype=object)
-
-
-def _free_columns(
-    rows: list[Mapping[str, Any]], keys: Iterable[str], prefix: str, taken: set[str]
+def _extra_columns(
+    rows: Sequence[w.Row], keys: Sequence[str], present: set[str], prefix: str, taken: set[str]
 ) -> dict[str, Any]:
-    """Typed columns for the given keys of ``rows``, named ``prefix + key`` (``extra_`` on a name clash)."""
+    """Typed columns for free-form keys, named ``prefix + key`` (``extra_`` in front on a name clash)."""
     out: dict[str, Any] = {}
-    for key in keys:
+    for key, values in w.columns(rows, keys, present).items():
         name = f"{prefix}{key}"
         if name in taken:
             name = f"extra_{name}"
         taken.add(name)
-        out[name] = _infer([row.get(key) for row in rows])
+        out[name] = w.infer(values)
     return out
 
 
-def _ordered_keys(maps: Iterable[Mapping[str, Any] | None], skip: frozenset[str] = frozenset()) -> list[str]:
-    """Union of the keys of ``maps`` in first-seen order, without ``skip``."""
-    seen: dict[str, None] = {}
-    for m in maps:
-        if m and not m.keys() <= seen.keys():
-            for k in m:
-                if k not in seen and k not in skip:
-                    seen[k] = None
-    return [k for k in seen if k not in skip]
-
-
-def _unknown_keys(rows: list[Mapping[str, Any]], known: frozenset[str]) -> list[str]:
-    extra: dict[str, None] = {}
-    for row in rows:
-        for k in row.keys() - known:
-            extra.setdefault(k, None)
-    return sorted(extra)
-
-
-# ---------------------------------------------------------------------------------------- operations
-
-
 class _Flat:
-    """The columns shared by the operations and logs frames, computed once from the records."""
+    """The wire records read once into columns, with their logs put in attempt order."""
 
-    def __init__(self, ops: Any, connections: Any = None) -> None:
-        recs = self.recs = _records(ops)
+    def __init__(self, ops: Any, connections: Any) -> None:
+        recs = self.recs = w.records(ops)
         n = self.n = len(recs)
+        self.keys = w.key_union(recs)
+        op = self.op = w.columns(recs, _OP_FIELDS, self.keys)
+        sources = op["source_name"]
         names = _connection_names(connections)
-        self.op_ids = [r.get("id") for r in recs]
-        self.connection_ids = [r.get("connection_id") for r in recs]
-        sources = [r.get("source_name") for r in recs]
         if names:  # the write shape has no source_name: take it from the connections given
-            sources = [s if s is not None else names.get(str(c)) for s, c in zip(sources, self.connection_ids)]
-        self.source_name = _category(sources)
-        self.resource = _category([r.get("resource") for r in recs])
-        self.operation_type = _category([r.get("operation_type") for r in recs])
+            sources = [s if s is not None else names.get(str(c)) for s, c in zip(sources, op["connection_id"])]
+        self.source_name = w.category(sources)
+        self.resource = w.category(op["resource"])
+        self.operation_type = w.category(op["operation_type"])
 
-        # Logs: flattened once, then ordered by created_at within each operation (the wire order is not
-        # guaranteed; ties keep the wire order because lexsort is stable).
-        log_recs: list[Mapping[str, Any]] = []
-        log_op: list[int] = []
-        for i, r in enumerate(recs):
-            logs = r.get("logs")
-            if logs:
-                good = [log for log in logs if isinstance(log, Mapping)]
-                log_recs.extend(good)
-                log_op.extend([i] * len(good))
-        created = _datetimes([log.get("created_at") for log in log_recs])
-        keys = created.asi8.copy()
-        keys[created.isna()] = np.iinfo(np.int64).max  # assumed: a log without a time is the latest attempt
-        op_idx = np.asarray(log_op, dtype=np.int64)
-        order = np.lexsort((keys, op_idx))
-        self.log_order = order
+        lists: Sequence[Any] = op["logs"]
+        if not set(map(type, lists)) <= {list}:  # logs: null, or something odd
+            lists = [v if isinstance(v, list | tuple) else [] for v in lists]
+        log_recs = list(chain.from_iterable(lists))
+        if not set(map(type, log_recs)) <= {dict}:  # drop junk entries, keeping the op index right
+            lists = [[x for x in v if isinstance(x, Mapping)] for v in lists]
+            log_recs = list(chain.from_iterable(lists))
+        self.counts = np.fromiter(map(len, lists), dtype=np.int64, count=n)
         self.log_recs = log_recs
+        self.log_keys = w.key_union(log_recs)
+        self.log = w.columns(log_recs, _LOG_FIELDS, self.log_keys)
+
+        # The wire order of logs is not guaranteed: order them by created_at within each operation (lexsort
+        # is stable, so ties keep the wire order).
+        op_idx = np.repeat(np.arange(n, dtype=np.int64), self.counts)
+        created = w.datetimes(self.log["created_at"])
+        sort_keys = created.asi8.copy()
+        sort_keys[np.asarray(created.isna())] = np.iinfo(np.int64).max  # assumed: an untimed log is the latest
+        order = np.lexsort((sort_keys, op_idx))
+        self.in_order = bool(np.array_equal(order, np.arange(len(order))))
+        self.log_order = order
         self.log_op = op_idx[order]
-        self.log_created = created[order]
-        m = len(order)
-        counts = np.bincount(self.log_op, minlength=n) if n else np.zeros(0, dtype=np.int64)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if n else np.zeros(0, dtype=np.int64)
-        self.attempt = np.arange(m, dtype=np.int64) - starts[self.log_op] + 1 if m else np.zeros(0, np.int64)
-        self.counts = counts
-        statuses = np.asarray([log.get("status") for log in log_recs], dtype=object)[order]
-        self.log_status = statuses
-        self.log_error_type = np.asarray([log.get("error_type") for log in log_recs], dtype=object)[order]
-        self.log_details = np.asarray([log.get("error_details") for log in log_recs], dtype=object)[order]
-        self.log_http = np.asarray([log.get("response_status_code") for log in log_recs], dtype=object)[order]
+        self.log_created = created if self.in_order else created[order]
+        starts = np.cumsum(self.counts) - self.counts
+        self.attempt = np.arange(len(order), dtype=np.int64) - starts[self.log_op] + 1
+
+    def log_column(self, key: str, keys: Sequence[str] = ()) -> npt.NDArray[Any]:
+        """The values of one log field, in attempt order."""
+        values = self.log[key] if key in self.log else w.columns(self.log_recs, [key], self.log_keys)[key]
+        arr = w.objects(values)
+        return arr if self.in_order else arr[self.log_order]
 
     def first_attempt_ok(self) -> pd.api.extensions.ExtensionArray:
         """True/False from the first log's status; NA without logs or with a status other than the two."""
         out = np.full(self.n, None, dtype=object)
         first = self.attempt == 1
         ops = self.log_op[first]
-        status = self.log_status[first]
+        status = self.log_column("status")[first]
         out[ops[status == "success"]] = True
         out[ops[status == "failed"]] = False
         return pd.array(out, dtype="boolean")
 
-    def last_failed(self) -> tuple[list[Any], list[Any], list[Any]]:
+    def last_failed(self) -> dict[str, npt.NDArray[Any]]:
         """error_type, error_details and response_status_code of each operation's last failed log."""
-        failed = np.flatnonzero(self.log_status == "failed")
+        failed = np.flatnonzero(self.log_column("status") == "failed")
         ops = self.log_op[failed]
         # the logs are ordered within each operation, so the last failed one is where the op changes next
         last = np.concatenate((ops[1:] != ops[:-1], [True])) if len(ops) else np.zeros(0, dtype=bool)
         pick, who = failed[last], ops[last]
-        et = np.full(self.n, None, dtype=object)
-        det = np.full(self.n, None, dtype=object)
-        http = np.full(self.n, None, dtype=object)
-        et[who] = self.log_error_type[pick]
-        det[who] = self.log_details[pick]
-        http[who] = self.log_http[pick]
-        return list(et), list(det), list(http)
+        out = {}
+        for key in ("error_type", "error_details", "response_status_code"):
+            col = np.full(self.n, None, dtype=object)
+            col[who] = self.log_column(key)[pick]
+            out[key] = col
+        return out
+
+
+def _operations(flat: _Flat) -> pd.DataFrame:
+    op = flat.op
+    created = w.datetimes(op["created_at"])
+    updated = w.datetimes(op["updated_at"])
+    failed = flat.last_failed()
+    duration = (updated.asi8 - created.asi8) / 1e6
+    duration[np.asarray(created.isna() | updated.isna())] = np.nan
+    columns: dict[str, Any] = {
+        "operation_id": w.strings(op["id"]),
+        "created_at": created,
+        "updated_at": updated,
+        "deleted_at": w.datetimes(op["deleted_at"]),
+        "partner_id": w.strings(op["partner_id"]),
+        "connection_id": w.strings(op["connection_id"]),
+        "source_name": flat.source_name,
+        "fleet_ref": w.strings(op["fleet_ref"]),
+        "resource": flat.resource,
+        "operation_type": flat.operation_type,
+        "status": w.category(op["status"]),
+        "resource_id": w.strings(op["resource_id"]),
+        "source_id": w.strings(op["source_id"]),
+        "attempts": pd.array(flat.counts, dtype="Int64"),
+        "first_attempt_ok": flat.first_attempt_ok(),
+        "error_type": w.category(failed["error_type"]),
+        "error_details": w.strings(failed["error_details"]),
+        "http_status": w.integers(failed["response_status_code"]),
+        "duration_s": duration.astype(np.float64),
+    }
+    taken = set(columns)
+    if "payload" in flat.keys:
+        payloads = w.mappings(op["payload"])
+        present = w.key_union(payloads)
+        first = next((p for p in payloads if p), {})
+        # the first payload's field order, then any field seen later in name order: stable across pulls
+        keys = [k for k in first if k in present] + sorted(present - first.keys())
+        columns.update(_extra_columns(payloads, keys, present, "payload_", taken))
+    columns.update(_extra_columns(flat.recs, sorted(flat.keys - _OP_KEYS), flat.keys, "", taken))
+    return pd.DataFrame(columns, index=pd.RangeIndex(flat.n))
+
+
+def _logs(flat: _Flat) -> pd.DataFrame:
+    op = flat.log_op
+    parent = w.objects(flat.op["id"])[op]
+    missing = np.asarray(pd.isna(parent), dtype=bool)
+    if missing.any():  # an operation without an id still names its logs
+        parent = np.where(missing, flat.log_column("resource_operation_id"), parent)
+    columns: dict[str, Any] = {
+        "log_id": w.strings(flat.log_column("id")),
+        "operation_id": w.strings(parent),
+        "attempt": pd.array(flat.attempt, dtype="Int64"),
+        "created_at": flat.log_created,
+        "updated_at": w.datetimes(flat.log_column("updated_at")),
+        "status": w.category(flat.log_column("status")),
+        "error_type": w.category(flat.log_column("error_type")),
+        "error_details": w.strings(flat.log_column("error_details")),
+        "http_status": w.integers(flat.log_column("response_status_code")),
+        "connection_id": w.strings(w.objects(flat.op["connection_id"])[op]),
+        "source_name": flat.source_name.take(op),
+        "resource": flat.resource.take(op),
+        "operation_type": flat.operation_type.take(op),
+    }
+    taken = set(columns)
+    for key in sorted(flat.log_keys - _LOG_KEYS):
+        name = key if key not in taken else f"extra_{key}"
+        taken.add(name)
+        columns[name] = w.infer(flat.log_column(key))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(op)))
+
+
+# ------------------------------------------------------------------------------------------ public
 
 
 def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
@@ -298,41 +281,11 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
     Raises:
         TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
         json.JSONDecodeError: if a page body is not JSON.
+
+    Example:
+        >>> ops_df = operations_frame(client.operations.list(source_name="samsara"))  # doctest: +SKIP
     """
-    flat = _Flat(ops, connections)
-    recs = flat.recs
-    created = _datetimes([r.get("created_at") for r in recs])
-    updated = _datetimes([r.get("updated_at") for r in recs])
-    error_type, error_details, http = flat.last_failed()
-    duration = (updated.asi8 - created.asi8) / 1e6
-    duration[np.asarray(created.isna() | updated.isna())] = np.nan
-    columns: dict[str, Any] = {
-        "operation_id": _strings(flat.op_ids),
-        "created_at": created,
-        "updated_at": updated,
-        "deleted_at": _datetimes([r.get("deleted_at") for r in recs]),
-        "partner_id": _strings([r.get("partner_id") for r in recs]),
-        "connection_id": _strings(flat.connection_ids),
-        "source_name": flat.source_name,
-        "fleet_ref": _strings([r.get("fleet_ref") for r in recs]),
-        "resource": flat.resource,
-        "operation_type": flat.operation_type,
-        "status": _category([r.get("status") for r in recs]),
-        "resource_id": _strings([r.get("resource_id") for r in recs]),
-        "source_id": _strings([r.get("source_id") for r in recs]),
-        "attempts": pd.array(flat.counts, dtype="Int64"),
-        "first_attempt_ok": flat.first_attempt_ok(),
-        "error_type": _category(error_type),
-        "error_details": _strings(error_details),
-        "http_status": _integers(http),
-        "duration_s": duration.astype(np.float64),
-    }
-    payloads = [p if isinstance(p := r.get("payload"), Mapping) else None for r in recs]
-    taken = set(columns)
-    present = [p if p is not None else {} for p in payloads]
-    columns.update(_free_columns(present, _ordered_keys(payloads), "payload_", taken))
-    columns.update(_free_columns(recs, _unknown_keys(recs, _OP_KEYS), "", taken))
-    return pd.DataFrame(columns, index=pd.RangeIndex(flat.n))
+    return _operations(_Flat(ops, connections))
 
 
 def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
@@ -352,31 +305,30 @@ def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
 
     Raises:
         TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
+        json.JSONDecodeError: if a page body is not JSON.
+    """
+    return _logs(_Flat(ops, connections))
+
+
+def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both :func:`operations_frame` and :func:`logs_frame` of ``ops``, reading the records once.
+
+    Equal to ``(operations_frame(ops, connections), logs_frame(ops, connections))`` and about a third
+    quicker on large pulls; it also accepts a generator, which only one of the two calls could consume.
+
+    Args:
+        ops: models, wire dicts, page bodies (bytes/str), or an iterable of any of these.
+        connections: as for :func:`operations_frame`.
+
+    Returns:
+        ``(ops_df, logs_df)``.
+
+    Raises:
+        TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
+        json.JSONDecodeError: if a page body is not JSON.
     """
     flat = _Flat(ops, connections)
-    order, op = flat.log_order, flat.log_op
-    logs = [flat.log_recs[i] for i in order]
-    op_ids = np.asarray(flat.op_ids, dtype=object)
-    parent = op_ids[op] if len(op) else np.zeros(0, dtype=object)
-    own = np.asarray([log.get("resource_operation_id") for log in logs], dtype=object)
-    parent = np.where(pd.isna(parent), own, parent)  # an operation without an id still names its logs
-    columns: dict[str, Any] = {
-        "log_id": _strings([log.get("id") for log in logs]),
-        "operation_id": _strings(parent),
-        "attempt": pd.array(flat.attempt, dtype="Int64"),
-        "created_at": flat.log_created,
-        "updated_at": _datetimes([log.get("updated_at") for log in logs]),
-        "status": _category(flat.log_status),
-        "error_type": _category(flat.log_error_type),
-        "error_details": _strings(flat.log_details),
-        "http_status": _integers(list(flat.log_http)),
-        "connection_id": _strings(np.asarray(flat.connection_ids, dtype=object)[op] if len(op) else []),
-        "source_name": flat.source_name.take(op),
-        "resource": flat.resource.take(op),
-        "operation_type": flat.operation_type.take(op),
-    }
-    columns.update(_free_columns(logs, _unknown_keys(logs, _LOG_KEYS), "", set(columns)))
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(logs)))
+    return _operations(flat), _logs(flat)
 
 
 # ------------------------------------------------------------------------------------------ messages
@@ -399,17 +351,19 @@ def messages_frame(messages: Any) -> pd.DataFrame:
     Raises:
         TypeError: if ``messages`` holds something that is neither a record, a page nor an iterable.
     """
-    recs = _records(messages)
+    recs = w.records(messages)
+    present = w.key_union(recs)
+    wire = w.columns(recs, ["id", *MESSAGE_COLUMNS[1:]], present)
     columns: dict[str, Any] = {}
     for name in MESSAGE_COLUMNS:
-        values = [r.get("id" if name == "message_id" else name) for r in recs]
+        values = wire["id" if name == "message_id" else name]
         if name in _MESSAGE_DATETIMES:
-            columns[name] = _datetimes(values)
+            columns[name] = w.datetimes(values)
         elif name in _MESSAGE_CATEGORIES:
-            columns[name] = _category(values)
+            columns[name] = w.category(values)
         elif name == "sent_by_driver":
             columns[name] = pd.array([v if isinstance(v, bool) else None for v in values], dtype="boolean")
         else:
-            columns[name] = _strings(values)
-    columns.update(_free_columns(recs, _unknown_keys(recs, _MESSAGE_KEYS), "", set(columns)))
+            columns[name] = w.strings(values)
+    columns.update(_extra_columns(recs, sorted(present - _MESSAGE_KEYS), present, "", set(columns)))
     return pd.DataFrame(columns, index=pd.RangeIndex(len(recs)))

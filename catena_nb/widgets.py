@@ -367,7 +367,8 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         self.search_button.disabled = True
         self.table.value = parts.info_box("Searching…")
         try:
-            listing = self._client.operations.list(**self.filters())
+            # no progress bar: from a click handler it would print into the log console, not the form
+            listing = self._client.operations.list(**self.filters(), progress=False)
             self.results, self.truncated = parts.take(listing, MAX_BROWSE_RESULTS)
         except Exception as exc:
             self.last_error = exc
@@ -403,9 +404,9 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         self.table.value = parts.operations_table_html(rows, first_row=start + 1)
         # the value is the row's index in the results, so two pages never share a picker value
         self.picker.options = [
-            (parts.operation_label(op, start + i + 1), start + i) for i, op in enumerate(rows)
+            ("(pick a row to see its logs)", None),
+            *[(parts.operation_label(op, start + i + 1), start + i) for i, op in enumerate(rows)],
         ]
-        self.picker.value = None
 
     def _on_pick(self, change: dict[str, Any]) -> None:
         index = change["new"]

@@ -7,7 +7,7 @@ the fault injector, which is what the server runs.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catena_nb.sandbox import auth, routes_directory, routes_messages, routes_operations, routes_webhooks
@@ -16,6 +16,15 @@ from catena_nb.sandbox.errors import install_error_handlers
 from catena_nb.sandbox.faults import FaultInjector, FaultMiddleware
 
 OPENAPI_PATH = "/openapi.json"
+
+# The operations list route must come before /connections/{connection_id}, which would otherwise claim it.
+_ROUTERS = (
+    auth.router,
+    routes_messages.router,
+    routes_operations.router,
+    routes_directory.router,
+    routes_webhooks.router,
+)
 
 _DESCRIPTION = """A local stand-in for the Catena Telematics API with simulated TSPs.
 
@@ -42,26 +51,22 @@ def create_app(ctx: SandboxContext) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    app.include_router(auth.router)
-    app.include_router(routes_messages.router)
-    # The list route must come before /connections/{connection_id}, which would otherwise claim its path.
-    app.include_router(routes_operations.router)
-    app.include_router(routes_directory.router)
-    app.include_router(routes_webhooks.router)
+    for router in _ROUTERS:
+        app.include_router(router)
     return app
 
 
 class RequestCountingMiddleware:
     """Counts every request per (method, route path) before anything can reject it."""
 
-    def __init__(self, app: ASGIApp, routes_of: FastAPI, counter: RequestCounter) -> None:
+    def __init__(self, app: ASGIApp, counter: RequestCounter) -> None:
         self.app = app
-        self.routes_of = routes_of
         self.counter = counter
+        self.routes: list[BaseRoute] = [route for router in _ROUTERS for route in router.routes]
 
     def _route(self, scope: Scope) -> str:
         partial = None
-        for route in self.routes_of.router.routes:
+        for route in self.routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
                 return str(getattr(route, "path", scope["path"]))
@@ -84,4 +89,4 @@ def serve_app(app: FastAPI, injector: FaultInjector | None = None) -> ASGIApp:
     ctx = app.state.ctx
     assert isinstance(ctx, SandboxContext)
     inner: ASGIApp = app if injector is None else FaultMiddleware(app, injector, _exempt)
-    return RequestCountingMiddleware(inner, app, ctx.requests)
+    return RequestCountingMiddleware(inner, ctx.requests)

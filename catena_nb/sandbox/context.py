@@ -12,8 +12,8 @@ from typing import Any, Protocol
 import anyio
 from fastapi import Request
 
-from catena_nb.sandbox.tokens import TokenStore
 from catena_nb.sandbox.state import SandboxState
+from catena_nb.sandbox.tokens import TokenStore
 
 # Sync sends sleep for the simulated TSP latency in worker threads; this many may run at once.
 SYNC_THREADS = 64
@@ -28,6 +28,18 @@ class EngineLike(Protocol):
 
     def enqueue(self, op: dict[str, Any]) -> None:
         """Queue ``op`` for the asynchronous worker."""
+        ...
+
+    def start(self) -> None:
+        """Start the worker threads."""
+        ...
+
+    def stop(self) -> None:
+        """Stop the worker threads."""
+        ...
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no operation is queued or in flight; False on timeout."""
         ...
 
 

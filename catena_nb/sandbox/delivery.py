@@ -10,6 +10,7 @@ like the instants they name, so a view costs no parsing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from typing import Any
 
@@ -45,6 +46,12 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=4096)
+def _text_hash(text: str) -> str:
+    # the history draws its texts from a small pool, so most hashes are repeats
+    return _sha256(text)
+
+
 def build_message(
     *,
     conn: Connection,
@@ -78,7 +85,9 @@ def build_message(
         "tsp_slug": conn.source_name,
         "source_name": conn.source_name,
         "source_id": source_id,
-        "source_data_hash": _sha256(f"{source_id}|{sender.source_id}|{recipient.source_id}|{occurred_at}|{text}"),
+        "source_data_hash": _sha256(
+            f"{source_id}|{sender.source_id}|{recipient.source_id}|{occurred_at}|{text}"
+        ),
         "occurred_at": occurred_at,
         "execution_id": None,
         "schedule_id": None,
@@ -88,7 +97,7 @@ def build_message(
         "sender_id": sender.id,
         "recipient_id": recipient.id,
         "message_text": message_text,
-        "message_hash": _sha256(text),
+        "message_hash": _text_hash(text),
         "status": "pending",
         "delivered_at": delivered_at,
         "read_at": read_at,
@@ -144,7 +153,7 @@ def build_group_message(
         "group_id": group_id,
         "source_group_id": source_group_id,
         "message_text": message_text,
-        "message_hash": _sha256(text),
+        "message_hash": _text_hash(text),
         "status": "pending",
         "delivered_at": delivered_at,
         "sent_by_driver": sender.is_driver,
@@ -200,17 +209,37 @@ def live_message(
         recipients = [users[r] for r in payload.get("recipient_ids") or []]
         group_id, source_group_id = group_ids(seed, conn, [r.id for r in recipients])
         return build_group_message(
-            conn=conn, message_id=message_id, source_id=source_id, sender=sender, recipients=recipients,
-            message_text=payload.get("message_text"), occurred_at=occurred, created_at=occurred,
-            sent_at=at(sent_d), delivered_at=at(delivered_d), group_id=group_id, source_group_id=source_group_id,
+            conn=conn,
+            message_id=message_id,
+            source_id=source_id,
+            sender=sender,
+            recipients=recipients,
+            message_text=payload.get("message_text"),
+            occurred_at=occurred,
+            created_at=occurred,
+            sent_at=at(sent_d),
+            delivered_at=at(delivered_d),
+            group_id=group_id,
+            source_group_id=source_group_id,
         )
     recipient = users[payload["recipient_id"]]
     thread_id, source_thread_id = thread_ids(seed, conn, sender.id, recipient.id)
     return build_message(
-        conn=conn, profile=profile, message_id=message_id, source_id=source_id, sender=sender,
-        recipient=recipient, message_text=payload.get("message_text"), priority=payload.get("priority"),
-        reply_to_message_id=payload.get("reply_to_message_id"), occurred_at=occurred, created_at=occurred,
-        sent_at=at(sent_d), delivered_at=at(delivered_d), read_at=at(read_d), thread_id=thread_id,
+        conn=conn,
+        profile=profile,
+        message_id=message_id,
+        source_id=source_id,
+        sender=sender,
+        recipient=recipient,
+        message_text=payload.get("message_text"),
+        priority=payload.get("priority"),
+        reply_to_message_id=payload.get("reply_to_message_id"),
+        occurred_at=occurred,
+        created_at=occurred,
+        sent_at=at(sent_d),
+        delivered_at=at(delivered_d),
+        read_at=at(read_d),
+        thread_id=thread_id,
         source_thread_id=source_thread_id,
     )
 

@@ -63,7 +63,9 @@ class FaultRates:
                 float(faults.get("drop", 0.0)),
             )
         else:
-            raise ValueError(f"faults must be a share (float) or a dict per kind, not {type(faults).__name__}")
+            raise ValueError(
+                f"faults must be a share (float) or a dict per kind, not {type(faults).__name__}"
+            )
         for value in (rates.error_500, rates.error_429, rates.slow, rates.drop):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"fault rates must lie in [0, 1], got {value}")

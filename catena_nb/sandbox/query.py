@@ -17,7 +17,9 @@ MAX_LIST_VALUES = 100
 
 Size = Annotated[int, Query(ge=1, le=MAX_SIZE, description="Items per page (1..1000).")]
 CursorParam = Annotated[str | None, Query(description="The `next_page` or `previous_page` of a page.")]
-FromParam = Annotated[dt.datetime | None, Query(description="Start of the window (inclusive); default now - 1 day.")]
+FromParam = Annotated[
+    dt.datetime | None, Query(description="Start of the window (inclusive); default now - 1 day.")
+]
 ToParam = Annotated[dt.datetime | None, Query(description="End of the window (exclusive); default now.")]
 
 __all__ = ["DEFAULT_SIZE", "CursorParam", "FromParam", "Size", "ToParam", "parse_cursor", "window"]

@@ -91,7 +91,9 @@ def user_record(conn: Connection, user: User) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _directory(world: World) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    conns = sorted((connection_record(c) for c in world.connections), key=lambda r: (r["created_at"], r["id"]))
+    conns = sorted(
+        (connection_record(c) for c in world.connections), key=lambda r: (r["created_at"], r["id"])
+    )
     users = sorted(
         (user_record(c, u) for c in world.connections for u in c.user_records),
         key=lambda r: (r["created_at"], r["id"]),

@@ -16,7 +16,15 @@ from catena_nb.sandbox._types import Connection
 from catena_nb.sandbox.auth import require_token
 from catena_nb.sandbox.context import SandboxContext, get_ctx
 from catena_nb.sandbox.errors import APIError, field_error, validation_error
-from catena_nb.sandbox.query import MAX_LIST_VALUES, CursorParam, FromParam, Size, ToParam, parse_cursor, window
+from catena_nb.sandbox.query import (
+    MAX_LIST_VALUES,
+    CursorParam,
+    FromParam,
+    Size,
+    ToParam,
+    parse_cursor,
+    window,
+)
 from catena_nb.sandbox.schemas import (
     COMMON_ERRORS,
     CursorPageWithTotal,
@@ -38,7 +46,10 @@ Strings = Annotated[list[str] | None, Query(max_length=MAX_LIST_VALUES)]
 _CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": ResourceOperation, "description": "Sync: the TSP accepted the message."},
     202: {"model": ResourceOperation, "description": "Async: the operation is queued (pending)."},
-    502: {"model": ResourceOperation, "description": "Sync: the TSP refused; the failed operation and its log."},
+    502: {
+        "model": ResourceOperation,
+        "description": "Sync: the TSP refused; the failed operation and its log.",
+    },
     **COMMON_ERRORS,
 }
 
@@ -63,7 +74,9 @@ def _source_id(conn: Connection, user_id: str) -> str | None:
     return None
 
 
-def _new_operation(ctx: SandboxContext, conn: Connection, resource: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _new_operation(
+    ctx: SandboxContext, conn: Connection, resource: str, payload: dict[str, Any]
+) -> dict[str, Any]:
     now = utcnow_iso()
     return {
         "id": new_id(),
@@ -84,32 +97,10 @@ def _new_operation(ctx: SandboxContext, conn: Connection, resource: str, payload
     }
 
 
-def _fail_unmapped(ctx: SandboxContext, op: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    """Fail an operation naming users that Catena cannot map to TSP ids: no TSP call is made."""
-    # assumed (catena-api.md §11): a well-formed id that is not a user of the connection is accepted, and the
-    # operation fails with a validation error before reaching the TSP.
-    now = utcnow_iso()
-    log = {
-        "id": new_id(),
-        "created_at": now,
-        "updated_at": now,
-        "resource_operation_id": op["id"],
-        "status": "failed",
-        "error_type": "validation",
-        "error_details": "; ".join(problems),
-        "response_status_code": None,
-        "response_headers": {},
-    }
-    return ctx.state.record_attempt(op["id"], log, status="failed", resource_id=None, source_id=None, updated_at=now)
-
-
-async def _submit(ctx: SandboxContext, op: dict[str, Any], is_sync: bool, problems: list[str]) -> Response:
+async def _submit(ctx: SandboxContext, op: dict[str, Any], is_sync: bool) -> Response:
+    # A user id that is well-formed but not a user of the connection is not refused here: the operation is
+    # created and the engine fails it with a validation error, without a TSP call (catena-api.md §11).
     ctx.state.add_operation(op)
-    if problems:
-        failed = _fail_unmapped(ctx, op, problems)
-        if is_sync:
-            return _json(write_shape(failed), 502)
-        return _json(write_shape(op), 202)
     if not is_sync:
         ctx.engine.enqueue(op)
         return _json(write_shape(op), 202)
@@ -119,10 +110,14 @@ async def _submit(ctx: SandboxContext, op: dict[str, Any], is_sync: bool, proble
 
 
 def _json(body: Any, status: int) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json")
+    return Response(
+        json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json"
+    )
 
 
-@router.post("/v2/telematics/messages", status_code=202, responses=_CREATE_RESPONSES, summary="Create Message")
+@router.post(
+    "/v2/telematics/messages", status_code=202, responses=_CREATE_RESPONSES, summary="Create Message"
+)
 async def create_message(body: MessageCreate, ctx: Ctx, is_sync: IsSync = False) -> Response:
     """Send a message to one user through the connection's TSP."""
     conn = _connection(ctx, body.connection_id)
@@ -133,11 +128,6 @@ async def create_message(body: MessageCreate, ctx: Ctx, is_sync: IsSync = False)
     if reply_to is not None:
         replied = ctx.state.get_message(reply_to)
         source_reply = None if replied is None else replied.get("source_id")
-    problems = [
-        f"{name} {uid!r} is not a user of connection {conn.id!r}"
-        for name, uid, mapped in (("sender_id", sender, source_sender), ("recipient_id", recipient, source_recipient))
-        if mapped is None
-    ]
     payload = {
         "connection_id": conn.id,
         "sender_id": sender,
@@ -149,11 +139,14 @@ async def create_message(body: MessageCreate, ctx: Ctx, is_sync: IsSync = False)
         "source_recipient_id": source_recipient,
         "source_reply_to_message_id": source_reply,
     }
-    return await _submit(ctx, _new_operation(ctx, conn, "message", payload), is_sync, problems)
+    return await _submit(ctx, _new_operation(ctx, conn, "message", payload), is_sync)
 
 
 @router.post(
-    "/v2/telematics/group-messages", status_code=202, responses=_CREATE_RESPONSES, summary="Create Group Message"
+    "/v2/telematics/group-messages",
+    status_code=202,
+    responses=_CREATE_RESPONSES,
+    summary="Create Group Message",
 )
 async def create_group_message(body: GroupMessageCreate, ctx: Ctx, is_sync: IsSync = False) -> Response:
     """Send one message to several users through the connection's TSP."""
@@ -162,12 +155,6 @@ async def create_group_message(body: GroupMessageCreate, ctx: Ctx, is_sync: IsSy
     recipients = [str(r) for r in body.recipient_ids]
     source_sender = _source_id(conn, sender)
     source_recipients = [_source_id(conn, r) for r in recipients]
-    problems = [] if source_sender is not None else [f"sender_id {sender!r} is not a user of connection {conn.id!r}"]
-    problems += [
-        f"recipient_ids[{i}] {r!r} is not a user of connection {conn.id!r}"
-        for i, (r, s) in enumerate(zip(recipients, source_recipients, strict=True))
-        if s is None
-    ]
     payload = {
         "connection_id": conn.id,
         "sender_id": sender,
@@ -177,7 +164,7 @@ async def create_group_message(body: GroupMessageCreate, ctx: Ctx, is_sync: IsSy
         "source_sender_id": source_sender,
         "source_recipient_ids": source_recipients,
     }
-    return await _submit(ctx, _new_operation(ctx, conn, "group_message", payload), is_sync, problems)
+    return await _submit(ctx, _new_operation(ctx, conn, "group_message", payload), is_sync)
 
 
 def _any_of(field: str, wanted: list[Any] | None) -> Callable[[dict[str, Any]], bool] | None:

@@ -12,7 +12,15 @@ from catena_nb.sandbox.auth import require_token
 from catena_nb.sandbox.context import SandboxContext, get_ctx
 from catena_nb.sandbox.errors import APIError, field_error, validation_error
 from catena_nb.sandbox.pagination import envelope
-from catena_nb.sandbox.query import MAX_LIST_VALUES, CursorParam, FromParam, Size, ToParam, parse_cursor, window
+from catena_nb.sandbox.query import (
+    MAX_LIST_VALUES,
+    CursorParam,
+    FromParam,
+    Size,
+    ToParam,
+    parse_cursor,
+    window,
+)
 from catena_nb.sandbox.schemas import (
     COMMON_ERRORS,
     SOURCE_NAME_PATTERN,
@@ -49,7 +57,11 @@ async def list_resource_operations(
     """Operations in ``created_at`` order (then id), filtered; there is no status filter in the real API."""
     if source_id is not None and resource is None:
         raise validation_error(
-            [field_error("query.source_id", source_id, "source_id can only be used with resource", "value_error")]
+            [
+                field_error(
+                    "query.source_id", source_id, "source_id can only be used with resource", "value_error"
+                )
+            ]
         )
     lo, hi = window(from_datetime, to_datetime)
     tests: list[tuple[str, Any]] = []
@@ -84,7 +96,9 @@ async def list_resource_operations(
     responses=COMMON_ERRORS,
     summary="Get Resource Operation",
 )
-async def get_resource_operation(ctx: Ctx, connection_id: uuid.UUID, resource_operation_id: uuid.UUID) -> Response:
+async def get_resource_operation(
+    ctx: Ctx, connection_id: uuid.UUID, resource_operation_id: uuid.UUID
+) -> Response:
     """One operation and its attempt logs; 404 if unknown or on another connection."""
     op = ctx.state.get_operation(str(resource_operation_id))
     if op is None or op["connection_id"] != str(connection_id):

@@ -26,7 +26,10 @@ MASK = "*****"
 
 def _public(sub: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
     """A subscription as ``WebhookRead``: the secret is masked except in the create answer."""
-    out = {k: sub[k] for k in ("id", "url", "event_name", "filters", "secret", "status", "created_at", "updated_at")}
+    out = {
+        k: sub[k]
+        for k in ("id", "url", "event_name", "filters", "secret", "status", "created_at", "updated_at")
+    }
     if not reveal:
         out["secret"] = MASK
     return out
@@ -59,7 +62,9 @@ async def create_webhook(body: WebhookCreate, ctx: Ctx) -> Response:
     }
     existing = ctx.state.add_webhook(sub)
     if existing is not None:
-        raise APIError(409, f"A webhook for {body.event_name} at this URL with these filters exists: {existing['id']}")
+        raise APIError(
+            409, f"A webhook for {body.event_name} at this URL with these filters exists: {existing['id']}"
+        )
     return Response(_dumps(_public(sub, reveal=True)), status_code=201, media_type="application/json")
 
 
@@ -81,12 +86,16 @@ async def list_webhooks(
 
     def accept(key: tuple[str, str]) -> bool:
         s = subs[key]
-        return (status is None or s["status"] == status) and (event_name is None or s["event_name"] == event_name)
+        return (status is None or s["status"] == status) and (
+            event_name is None or s["event_name"] == event_name
+        )
 
     cut = page(list(subs), lo=None, hi=None, cursor=parse_cursor(cursor), size=size, accept=accept)
     total = sum(1 for k in subs if accept(k))
     # assumed: notification pages carry `total`, like the telematics ones
-    return Response(envelope([_dumps(_public(subs[k])) for k in cut.keys], cut, total), media_type="application/json")
+    return Response(
+        envelope([_dumps(_public(subs[k])) for k in cut.keys], cut, total), media_type="application/json"
+    )
 
 
 @router.get("/v2/notifications/webhooks/{webhook_id}", responses=COMMON_ERRORS, summary="Get Webhook")
@@ -99,7 +108,10 @@ async def get_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
 
 
 @router.delete(
-    "/v2/notifications/webhooks/{webhook_id}", status_code=204, responses=COMMON_ERRORS, summary="Delete Webhook"
+    "/v2/notifications/webhooks/{webhook_id}",
+    status_code=204,
+    responses=COMMON_ERRORS,
+    summary="Delete Webhook",
 )
 async def delete_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
     """Remove a subscription."""

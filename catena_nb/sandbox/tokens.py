@@ -23,8 +23,8 @@ def _b64(data: bytes) -> str:
 class TokenStore:
     """Issues, checks and revokes bearer tokens for one client id/secret pair.
 
-    Tokens look like Keycloak's JWTs (``exp``, ``sub``, ``org`` claims, HS256-signed with a per-sandbox key) so
-    that clients decoding ``exp`` work, but the store, not the signature, decides what is valid: a revoked
+    Tokens look like Keycloak's JWTs (``exp``, ``sub``, ``org`` claims, HS256-signed with a per-sandbox key)
+    so that clients decoding ``exp`` work, but the store, not the signature, decides what is valid: a revoked
     token fails at once.
 
     Args:

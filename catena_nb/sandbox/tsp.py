@@ -4,12 +4,13 @@ An attempt's outcome is a pure function of ``(seed, the operation's content, the
 identical content, attempt number)``: those fields are hashed with BLAKE2b into uniform floats that pick the
 error (if any), its kind and the latency. Nothing depends on arrival order, ids or thread timing, so the same
 seed and inputs give the same outcomes at any concurrency. The only exception is the rate limit, which is
-about time by nature: a sync call that finds a connection's bucket empty is answered 429 (see ``TspSimulator``).
+about time by nature: a sync call that finds its connection's bucket empty is answered 429 (``TspSimulator``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import threading
 import time
 from collections import deque
@@ -57,38 +58,100 @@ class TspProfile:
 # spread over the connections, stay well under them) but real: a sync burst above them gets a 429.
 PROFILES: dict[str, TspProfile] = {
     "samsara": TspProfile(
-        slug="samsara", messages_url="https://api.samsara.com/v1/fleet/messages",
-        request_id_header="x-samsara-request-id", latency_median_s=0.35, latency_sigma=0.45,
-        p_auth=0.002, p_validation=0.004, p_network=0.015, p_tsp=0.025, text_limit=2000,
-        rejects_empty_text=False, supports_priority=True, rate_per_s=100.0, burst=200,
-        sent_delay_s=2.0, delivered_median_s=45.0, p_never_delivered=0.03, p_read=0.4, read_median_s=600.0,
+        slug="samsara",
+        messages_url="https://api.samsara.com/v1/fleet/messages",
+        request_id_header="x-samsara-request-id",
+        latency_median_s=0.35,
+        latency_sigma=0.45,
+        p_auth=0.002,
+        p_validation=0.004,
+        p_network=0.015,
+        p_tsp=0.025,
+        text_limit=2000,
+        rejects_empty_text=False,
+        supports_priority=True,
+        rate_per_s=100.0,
+        burst=200,
+        sent_delay_s=2.0,
+        delivered_median_s=45.0,
+        p_never_delivered=0.03,
+        p_read=0.4,
+        read_median_s=600.0,
     ),
     "motive": TspProfile(
-        slug="motive", messages_url="https://api.gomotive.com/v1/messages",
-        request_id_header="x-request-id", latency_median_s=0.55, latency_sigma=0.5,
-        p_auth=0.003, p_validation=0.006, p_network=0.02, p_tsp=0.03, text_limit=1000,
-        rejects_empty_text=True, supports_priority=True, rate_per_s=80.0, burst=160,
-        sent_delay_s=3.0, delivered_median_s=90.0, p_never_delivered=0.05, p_read=0.3, read_median_s=900.0,
+        slug="motive",
+        messages_url="https://api.gomotive.com/v1/messages",
+        request_id_header="x-request-id",
+        latency_median_s=0.55,
+        latency_sigma=0.5,
+        p_auth=0.003,
+        p_validation=0.006,
+        p_network=0.02,
+        p_tsp=0.03,
+        text_limit=1000,
+        rejects_empty_text=True,
+        supports_priority=True,
+        rate_per_s=80.0,
+        burst=160,
+        sent_delay_s=3.0,
+        delivered_median_s=90.0,
+        p_never_delivered=0.05,
+        p_read=0.3,
+        read_median_s=900.0,
     ),
     "geotab": TspProfile(
-        slug="geotab", messages_url="https://my.geotab.com/apiv1",
-        request_id_header="x-geotab-request-id", latency_median_s=0.8, latency_sigma=0.55,
-        p_auth=0.002, p_validation=0.005, p_network=0.025, p_tsp=0.02, text_limit=1000,
-        rejects_empty_text=True, supports_priority=False, rate_per_s=100.0, burst=200,
-        sent_delay_s=5.0, delivered_median_s=180.0, p_never_delivered=0.06, p_read=0.25, read_median_s=1200.0,
+        slug="geotab",
+        messages_url="https://my.geotab.com/apiv1",
+        request_id_header="x-geotab-request-id",
+        latency_median_s=0.8,
+        latency_sigma=0.55,
+        p_auth=0.002,
+        p_validation=0.005,
+        p_network=0.025,
+        p_tsp=0.02,
+        text_limit=1000,
+        rejects_empty_text=True,
+        supports_priority=False,
+        rate_per_s=100.0,
+        burst=200,
+        sent_delay_s=5.0,
+        delivered_median_s=180.0,
+        p_never_delivered=0.06,
+        p_read=0.25,
+        read_median_s=1200.0,
     ),
     "omnitracs": TspProfile(
-        slug="omnitracs", messages_url="https://api.omnitracs.com/messaging/v1/messages",
-        request_id_header="x-correlation-id", latency_median_s=1.3, latency_sigma=0.6,
-        p_auth=0.004, p_validation=0.008, p_network=0.03, p_tsp=0.035, text_limit=500,
-        rejects_empty_text=True, supports_priority=True, rate_per_s=80.0, burst=160,
-        sent_delay_s=8.0, delivered_median_s=360.0, p_never_delivered=0.1, p_read=0.2, read_median_s=1800.0,
+        slug="omnitracs",
+        messages_url="https://api.omnitracs.com/messaging/v1/messages",
+        request_id_header="x-correlation-id",
+        latency_median_s=1.3,
+        latency_sigma=0.6,
+        p_auth=0.004,
+        p_validation=0.008,
+        p_network=0.03,
+        p_tsp=0.035,
+        text_limit=500,
+        rejects_empty_text=True,
+        supports_priority=True,
+        rate_per_s=80.0,
+        burst=160,
+        sent_delay_s=8.0,
+        delivered_median_s=360.0,
+        p_never_delivered=0.1,
+        p_read=0.2,
+        read_median_s=1800.0,
     ),
 }
 
 _PHRASES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 422: "Unprocessable Entity",
-    429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
     504: "Gateway Timeout",
 }
 # (details, latency in simulated seconds or None for the normal latency, weight): what an HTTP client sees
@@ -108,7 +171,8 @@ _VALIDATION_REASONS = (
 )
 _QUANTILES = 4096
 _Z = tuple(NormalDist().inv_cdf((i + 0.5) / _QUANTILES) for i in range(_QUANTILES))
-_SCALE = 1.0 / 2**64
+_SCALE = 1.0 / 2**53
+_UNPACK = struct.Struct(">5Q").unpack
 
 
 def http_error_details(url: str, code: int, response: str | None = None) -> str:
@@ -123,19 +187,16 @@ def http_error_details(url: str, code: int, response: str | None = None) -> str:
 
 def draw(seed: int, key: str, attempt: int) -> tuple[float, float, float, float, int]:
     """Four uniform floats in [0, 1) and one 64-bit integer from ``(seed, key, attempt)``."""
-    d = hashlib.blake2b(f"{seed}\x1f{key}\x1f{attempt}".encode(), digest_size=40).digest()
-    return (
-        int.from_bytes(d[0:8], "big") * _SCALE,
-        int.from_bytes(d[8:16], "big") * _SCALE,
-        int.from_bytes(d[16:24], "big") * _SCALE,
-        int.from_bytes(d[24:32], "big") * _SCALE,
-        int.from_bytes(d[32:40], "big"),
+    a, b, c, d, n = _UNPACK(
+        hashlib.blake2b(f"{seed}\x1f{key}\x1f{attempt}".encode(), digest_size=40).digest()
     )
+    # 53 bits each: every float is exact and strictly below 1
+    return (a >> 11) * _SCALE, (b >> 11) * _SCALE, (c >> 11) * _SCALE, (d >> 11) * _SCALE, n
 
 
 def lognormal(median: float, sigma: float, u: float) -> float:
     """The ``u``-quantile of a log-normal distribution with that median."""
-    return median * exp(sigma * _Z[min(int(u * _QUANTILES), _QUANTILES - 1)])
+    return median * exp(sigma * _Z[int(u * _QUANTILES)])
 
 
 def operation_key(op: dict[str, Any], occurrence: int) -> str:
@@ -197,11 +258,16 @@ def decide(
     url = profile.messages_url
     if conditions is not None and conditions.auth_expired:
         return AttemptOutcome(
-            ok=False, latency_s=latency, error_type="auth",
+            ok=False,
+            latency_s=latency,
+            error_type="auth",
             error_details=http_error_details(url, 401, '{"message": "Unauthorized: token expired"}'),
-            response_status_code=401, response_headers=_headers(profile, n),
+            response_status_code=401,
+            response_headers=_headers(profile, n),
         )
-    limit = profile.text_limit if conditions is None or conditions.text_limit is None else conditions.text_limit
+    limit = (
+        profile.text_limit if conditions is None or conditions.text_limit is None else conditions.text_limit
+    )
     rule: str | None = None
     if not text:
         if profile.rejects_empty_text:
@@ -211,8 +277,11 @@ def decide(
     if rule is not None:
         code = 400 if profile.slug in ("samsara", "geotab") else 422
         return AttemptOutcome(
-            ok=False, latency_s=latency, error_type="validation",
-            error_details=http_error_details(url, code, rule), response_status_code=code,
+            ok=False,
+            latency_s=latency,
+            error_type="validation",
+            error_details=http_error_details(url, code, rule),
+            response_status_code=code,
             response_headers=_headers(profile, n),
         )
     p_net = profile.p_network if conditions is None or conditions.p_network is None else conditions.p_network
@@ -220,23 +289,36 @@ def decide(
     if u_err < band:
         code = 401 if u_kind < 0.8 else 403
         return AttemptOutcome(
-            ok=False, latency_s=latency, error_type="auth", error_details=http_error_details(url, code),
-            response_status_code=code, response_headers=_headers(profile, n),
+            ok=False,
+            latency_s=latency,
+            error_type="auth",
+            error_details=http_error_details(url, code),
+            response_status_code=code,
+            response_headers=_headers(profile, n),
         )
     band += profile.p_validation
     if u_err < band:
-        reason = _VALIDATION_REASONS[min(int(u_kind * len(_VALIDATION_REASONS)), len(_VALIDATION_REASONS) - 1)]
+        reason = _VALIDATION_REASONS[
+            min(int(u_kind * len(_VALIDATION_REASONS)), len(_VALIDATION_REASONS) - 1)
+        ]
         return AttemptOutcome(
-            ok=False, latency_s=latency, error_type="validation",
+            ok=False,
+            latency_s=latency,
+            error_type="validation",
             error_details=http_error_details(url, 422, f'{{"message": "{reason}"}}'),
-            response_status_code=422, response_headers=_headers(profile, n),
+            response_status_code=422,
+            response_headers=_headers(profile, n),
         )
     band += p_net
     if u_err < band:
         details, fixed, _ = NETWORK_ERRORS[_pick([w for _, _, w in NETWORK_ERRORS], u_kind)]
         return AttemptOutcome(
-            ok=False, latency_s=latency if fixed is None else fixed, error_type="network",
-            error_details=details, response_status_code=None, retryable=True,
+            ok=False,
+            latency_s=latency if fixed is None else fixed,
+            error_type="network",
+            error_details=details,
+            response_status_code=None,
+            retryable=True,
         )
     band += profile.p_tsp
     if u_err < band:
@@ -245,11 +327,19 @@ def decide(
         if code == 429:
             headers["retry-after"] = str(1 + n % 5)
         return AttemptOutcome(
-            ok=False, latency_s=latency, error_type="tsp", error_details=http_error_details(url, code),
-            response_status_code=code, response_headers=headers, retryable=True,
+            ok=False,
+            latency_s=latency,
+            error_type="tsp",
+            error_details=http_error_details(url, code),
+            response_status_code=code,
+            response_headers=headers,
+            retryable=True,
         )
     return AttemptOutcome(
-        ok=True, latency_s=latency, response_status_code=200, response_headers=_headers(profile, n),
+        ok=True,
+        latency_s=latency,
+        response_status_code=200,
+        response_headers=_headers(profile, n),
         source_id=source_id_for(profile.slug, n),
     )
 
@@ -257,10 +347,15 @@ def decide(
 def rate_limited(profile: TspProfile, retry_after_s: float) -> AttemptOutcome:
     """The TSP's answer to a call above the connection's rate limit: 429, retryable."""
     return AttemptOutcome(
-        ok=False, latency_s=0.0, error_type="tsp",
+        ok=False,
+        latency_s=0.0,
+        error_type="tsp",
         error_details=http_error_details(profile.messages_url, 429, '{"message": "rate limit exceeded"}'),
         response_status_code=429,
-        response_headers={"content-type": "application/json", "retry-after": str(max(1, round(retry_after_s)))},
+        response_headers={
+            "content-type": "application/json",
+            "retry-after": str(max(1, round(retry_after_s))),
+        },
         retryable=True,
     )
 
@@ -273,7 +368,12 @@ class RateLimiter:
     """
 
     def __init__(
-        self, rate_per_s: float, burst: float, *, clock: Callable[[], float] = time.monotonic, keep: int = 1_000_000
+        self,
+        rate_per_s: float,
+        burst: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        keep: int = 1_000_000,
     ) -> None:
         self.rate = rate_per_s
         self.burst = float(burst)
@@ -349,9 +449,11 @@ class TspSimulator:
         self.tsp_latency = tsp_latency
         self._sleep = sleep
         self._profiles = {c.id: PROFILES[c.source_name] for c in world.connections}
+        self._count_lock = threading.Lock()
+        self.rate_limited: dict[str, int] = dict.fromkeys(self._profiles, 0)  # sync calls answered 429
         self._limiters = {
-            c.id: RateLimiter(p.rate_per_s / time_scale, p.burst, clock=clock) for c, p in
-            ((c, PROFILES[c.source_name]) for c in world.connections)
+            c.id: RateLimiter(p.rate_per_s / time_scale, p.burst, clock=clock)
+            for c, p in ((c, PROFILES[c.source_name]) for c in world.connections)
         }
 
     def profile(self, connection_id: str) -> TspProfile:
@@ -388,6 +490,8 @@ class TspSimulator:
         if sync:
             wait = self._limiters[op["connection_id"]].try_acquire()
             if wait > 0.0:
+                with self._count_lock:
+                    self.rate_limited[op["connection_id"]] += 1
                 return rate_limited(profile, wait / self.time_scale)
         outcome = self.decide(op, attempt, occurrence=occurrence)
         delay = outcome.latency_s * self.time_scale if self.tsp_latency is None else self.tsp_latency

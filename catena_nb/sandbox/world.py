@@ -33,14 +33,68 @@ _CONNECTIONS = (
 TSP_NAMES = ("samsara", "motive", "geotab", "omnitracs")
 
 _FIRST = (
-    "James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Carlos", "Aisha",
-    "Daniel", "Emily", "Jose", "Grace", "Kevin", "Nadia", "Brian", "Olivia", "Luis", "Hannah", "Tyrone",
-    "Mei", "Samuel", "Fatima", "Ethan", "Rosa", "Marcus", "Chloe", "Ivan", "Priya",
+    "James",
+    "Maria",
+    "Robert",
+    "Linda",
+    "Michael",
+    "Patricia",
+    "David",
+    "Jennifer",
+    "Carlos",
+    "Aisha",
+    "Daniel",
+    "Emily",
+    "Jose",
+    "Grace",
+    "Kevin",
+    "Nadia",
+    "Brian",
+    "Olivia",
+    "Luis",
+    "Hannah",
+    "Tyrone",
+    "Mei",
+    "Samuel",
+    "Fatima",
+    "Ethan",
+    "Rosa",
+    "Marcus",
+    "Chloe",
+    "Ivan",
+    "Priya",
 )
 _LAST = (
-    "Smith", "Johnson", "Garcia", "Brown", "Miller", "Davis", "Rodriguez", "Martinez", "Wilson", "Anderson",
-    "Thomas", "Moore", "Jackson", "Lee", "Perez", "Thompson", "White", "Harris", "Clark", "Lewis", "Walker",
-    "Young", "Allen", "King", "Nguyen", "Hill", "Flores", "Green", "Adams", "Baker",
+    "Smith",
+    "Johnson",
+    "Garcia",
+    "Brown",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Baker",
 )
 
 
@@ -59,10 +113,13 @@ def stable_uuid(seed: int, kind: str, *parts: object) -> str:
 
 def uuid7_at(ms: int, rand: int) -> str:
     """A UUID version 7 string for the millisecond ``ms`` with 74 bits of ``rand``."""
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62
-    value |= rand & ((1 << 62) - 1)
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return "%08x-%04x-7%03x-%04x-%012x" % (  # noqa: UP031 - %-formatting is the fastest here (history)
+        ms >> 16 & 0xFFFF_FFFF,
+        ms & 0xFFFF,
+        rand >> 62 & 0xFFF,
+        0x8000 | (rand >> 48 & 0x3FFF),
+        rand & 0xFFFF_FFFF_FFFF,
+    )
 
 
 def new_uuid7() -> str:
@@ -172,7 +229,7 @@ def message_payload(
 ) -> dict[str, Any]:
     """The operation ``payload`` Catena shows for a message: the request plus the TSP-side ids it mapped.
 
-    Key order follows the seed page's example. A user the world does not know maps to a null source id.
+    Key order follows the seed page's example (PostgreSQL jsonb order: by length, then bytes). A user the world does not know maps to a null source id.
     """
     users = user_index(world) if users is None else users
     sender, recipient = users.get(sender_id), users.get(recipient_id)
@@ -199,17 +256,15 @@ def group_message_payload(
     priority: str | None,
     users: dict[str, User] | None = None,
 ) -> dict[str, Any]:
-    """The operation ``payload`` for a group message, with the mapped TSP-side ids."""
+    """The operation ``payload`` for a group message, with the mapped TSP-side ids (keys in jsonb order)."""
     users = user_index(world) if users is None else users
     sender = users.get(sender_id)
     return {
         "priority": priority,
         "sender_id": sender_id,
         "message_text": message_text,
-        "recipient_ids": list(recipient_ids),
         "connection_id": connection_id,
+        "recipient_ids": list(recipient_ids),
         "source_sender_id": None if sender is None else sender.source_id,
-        "source_recipient_ids": [
-            None if users.get(r) is None else users[r].source_id for r in recipient_ids
-        ],
+        "source_recipient_ids": [None if users.get(r) is None else users[r].source_id for r in recipient_ids],
     }

@@ -1,0 +1,363 @@
+"""``Sandbox``: the Catena stand-in served by uvicorn on 127.0.0.1, in a background thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from catena_nb.sandbox._types import Connection, Incident, World
+from catena_nb.sandbox.app import create_app, serve_app
+from catena_nb.sandbox.auth import REALM_PREFIX
+from catena_nb.sandbox.context import EngineLike, MessageView, RequestCounter, SandboxContext
+from catena_nb.sandbox.faults import FaultInjector, FaultRates
+from catena_nb.sandbox.state import SandboxState
+from catena_nb.sandbox.tokens import TokenStore
+
+logger = logging.getLogger("catena_nb.sandbox")
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+
+
+class ServerThread:
+    """Runs an ASGI app with uvicorn in a daemon thread, on a socket bound before the thread starts.
+
+    Binding first (port 0 for a free one) avoids the race of picking a free port and binding it later, and
+    gives the port at once (uvicorn cannot report a port-0 assignment).
+
+    Args:
+        app: the ASGI app.
+        port: the port on 127.0.0.1; 0 picks a free one.
+    """
+
+    def __init__(self, app: ASGIApp, *, port: int = 0) -> None:
+        self._app = app
+        self._requested_port = port
+        self._sock: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Bind, start serving, and return once uvicorn is accepting connections.
+
+        Raises:
+            OSError: the port is taken.
+            RuntimeError: uvicorn did not start within ``timeout``.
+        """
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without
+        # it every answer (head, then body) waits ~40 ms for the client's delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, self._requested_port))
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_config=None,  # leave the host program's logging alone
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            # Longer than any client's keep-alive expiry, so the server never closes a connection that a
+            # client is about to reuse.
+            timeout_keep_alive=75,
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name=f"catena-sandbox:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                self._close_socket()
+                raise RuntimeError("the sandbox's server stopped while starting (see the log)")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the sandbox's server did not start within {timeout} s")
+            time.sleep(0.005)
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Ask uvicorn to exit and wait for its thread."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                assert self._server is not None
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        self._close_socket()
+
+    def _close_socket(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+
+@dataclass
+class Simulation:
+    """Part of the sandbox that simulates the world behind the API: built by ``Sandbox._simulation``."""
+
+    world: World
+    engine_factory: Callable[[SandboxState], EngineLike]
+    message_view: MessageView
+    operations: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+
+
+def _parse_anchor(anchor: str | dt.date | None) -> dt.date | None:
+    if anchor is None or (isinstance(anchor, dt.date) and not isinstance(anchor, dt.datetime)):
+        return anchor
+    if isinstance(anchor, dt.datetime):
+        return anchor.date()
+    try:
+        return dt.date.fromisoformat(anchor)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"anchor must be a date such as '2026-11-01', not {anchor!r}") from exc
+
+
+class Sandbox:
+    """A local Catena API with simulated TSPs, served over real HTTP on 127.0.0.1.
+
+    Use it as a context manager (or call ``start()``/``stop()``)::
+
+        with Sandbox(seed=7) as sb:
+            client = CatenaClient(base_url=sb.url, client_id=sb.client_id, client_secret=sb.client_secret,
+                                  auth_url=sb.auth_url)
+
+    Args:
+        seed: seeds the world (connections, users), the TSPs' outcomes and the fault injector.
+        history: days of past operations to pre-seed, ending at ``anchor``.
+        anchor: the last day of the history (required with ``history``; never "today", so the same arguments
+            give the same data on any day).
+        faults: the share of API requests disturbed (500, 429, slow, dropped), or a dict per kind
+            (``{"500": 0.05, "429": 0.05, "slow": 0.0, "drop": 0.01}``).
+        tsp_latency: seconds per TSP call, overriding every TSP profile's latency.
+        time_scale: shrinks every simulated wait (retry backoff, delivery delays, slow faults).
+        token_ttl: seconds an OAuth token lives.
+        port: the port on 127.0.0.1 (0: a free one).
+
+    Raises:
+        ValueError: ``history`` without ``anchor``, or an invalid argument.
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        *,
+        history: int = 0,
+        anchor: str | dt.date | None = None,
+        faults: float | Mapping[str, float] | None = None,
+        tsp_latency: float | None = None,
+        time_scale: float = 1.0,
+        token_ttl: float = 3600.0,
+        port: int = 0,
+    ) -> None:
+        if history < 0:
+            raise ValueError(f"history must be a number of days >= 0, not {history}")
+        self.anchor = _parse_anchor(anchor)
+        if history and self.anchor is None:
+            raise ValueError(
+                "history= needs anchor= (the last day of the history, e.g. anchor='2026-11-01'), so that the "
+                "same arguments give the same data on any day"
+            )
+        if not time_scale > 0:
+            raise ValueError(f"time_scale must be > 0, not {time_scale}")
+        if not token_ttl > 0:
+            raise ValueError(f"token_ttl must be > 0, not {token_ttl}")
+        if tsp_latency is not None and tsp_latency < 0:
+            raise ValueError(f"tsp_latency must be >= 0, not {tsp_latency}")
+        self.seed = seed
+        self.history = history
+        self.tsp_latency = tsp_latency
+        self.time_scale = time_scale
+        self.token_ttl = token_ttl
+        self._port = port
+        self.fault_injector = FaultInjector(FaultRates.parse(faults), seed=seed, time_scale=time_scale)
+        self.client_id = f"catena-sandbox-{seed}"
+        self._client_secret = secrets.token_urlsafe(24)
+        self._server: ServerThread | None = None
+        self._ctx: SandboxContext | None = None
+        self._token: str | None = None
+        self.incidents: list[Incident] = []
+        self._engine: EngineLike | None = None
+
+    def __repr__(self) -> str:
+        where = self.url if self._server is not None else "not started"
+        return f"Sandbox({where}, seed={self.seed})"
+
+    # -- life cycle ----------------------------------------------------------------------------------------
+
+    def _simulation(self) -> Simulation:
+        """Build the simulated world, its history and its engine (the simulation modules of this package)."""
+        from catena_nb.sandbox.delivery import message_view
+        from catena_nb.sandbox.engine import Engine
+        from catena_nb.sandbox.world import build_world
+
+        world = build_world(self.seed)
+        sim = Simulation(
+            world=world,
+            engine_factory=lambda state: Engine(
+                state, seed=self.seed, tsp_latency=self.tsp_latency, time_scale=self.time_scale
+            ),
+            message_view=message_view,
+        )
+        if self.history:
+            from catena_nb.sandbox.history import generate_history
+
+            assert self.anchor is not None
+            hist = generate_history(world, self.seed, self.history, self.anchor)
+            sim.operations, sim.messages, sim.incidents = hist.operations, hist.messages, list(hist.incidents)
+        return sim
+
+    def start(self) -> Sandbox:
+        """Build the world, start the simulation and serve the API; returns self.
+
+        Raises:
+            RuntimeError: already started, or the server did not start.
+            OSError: the requested port is taken.
+        """
+        if self._server is not None:
+            raise RuntimeError("this sandbox is already running")
+        t0 = time.perf_counter()
+        sim = self._simulation()
+        state = SandboxState(sim.world)
+        state.add_operations(sim.operations)
+        state.add_messages(sim.messages)
+        engine = sim.engine_factory(state)
+        tokens = TokenStore(self.client_id, self._client_secret, sim.world.partner_id, self.token_ttl)
+        ctx = SandboxContext(state=state, engine=engine, tokens=tokens, message_view=sim.message_view)
+        server = ServerThread(serve_app(create_app(ctx), self.fault_injector), port=self._port)
+        engine.start()
+        try:
+            server.start()
+        except BaseException:
+            engine.stop()
+            raise
+        self._engine, self._ctx, self._server, self.incidents = engine, ctx, server, sim.incidents
+        self._token, _ = tokens.issue(ttl=math.inf)
+        logger.info(
+            "sandbox serving at %s (seed %s) after %.2f s", self.url, self.seed, time.perf_counter() - t0
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and stop the simulation's worker (safe to call twice)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+        if self._engine is not None:
+            self._engine.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- what callers use ----------------------------------------------------------------------------------
+
+    def _context(self) -> SandboxContext:
+        if self._ctx is None:
+            raise RuntimeError("the sandbox is not running: use `with Sandbox(...) as sb:` or call start()")
+        return self._ctx
+
+    @property
+    def url(self) -> str:
+        """The API's base URL, e.g. ``http://127.0.0.1:8000``."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running: use `with Sandbox(...) as sb:` or call start()")
+        return f"http://{HOST}:{self._server.port}"
+
+    @property
+    def port(self) -> int:
+        """The port the API listens on."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        return self._server.port
+
+    @property
+    def auth_url(self) -> str:
+        """The Keycloak realm URL; the token endpoint is ``auth_url + "/protocol/openid-connect/token"``."""
+        return self.url + REALM_PREFIX
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint."""
+        return self.auth_url + "/protocol/openid-connect/token"
+
+    @property
+    def client_secret(self) -> str:
+        """The OAuth client secret of this sandbox."""
+        return self._client_secret
+
+    @property
+    def token(self) -> str:
+        """A bearer token valid for the sandbox's whole life."""
+        self._context()
+        assert self._token is not None
+        return self._token
+
+    @property
+    def state(self) -> SandboxState:
+        """The store behind the API (for tests)."""
+        return self._context().state
+
+    @property
+    def engine(self) -> EngineLike:
+        """The simulation engine (for tests: ``.stats``)."""
+        return self._context().engine
+
+    @property
+    def connections(self) -> list[Connection]:
+        """The seeded connections, each with ``.id``, ``.source_name`` and ``.users``."""
+        return list(self._context().state.world.connections)
+
+    @property
+    def partner_id(self) -> str:
+        """The partner id every operation carries."""
+        return self._context().state.world.partner_id
+
+    @property
+    def tsp_names(self) -> list[str]:
+        """The ``source_name`` of every simulated TSP behind the connections."""
+        return sorted({c.source_name for c in self.connections})
+
+    @property
+    def requests(self) -> RequestCounter:
+        """Requests that reached the server per (method, route path), rejected ones included."""
+        return self._context().requests
+
+    @property
+    def fault_counts(self) -> dict[str, int]:
+        """How many faults of each kind (``500``, ``429``, ``slow``, ``drop``) were injected."""
+        return self.fault_injector.counts
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until the async worker has settled every queued operation; False on timeout."""
+        return self._context().engine.wait_idle(timeout)
