@@ -1,18 +1,16 @@
 """From wire records to typed columns: the bulk machinery behind :mod:`catena_nb.frames`.
 
 Inputs are gathered into one list of mappings (models are dumped to their wire form, page bodies decoded),
-then read row by row into one tuple per column, then converted column by column. Two things make this
-quick on hundreds of thousands of records: each record is visited once (a single ``itemgetter`` call per
-row, instead of one pass per column, each of which would pull every record through the CPU cache again),
-and every conversion after that is vectorised (timestamps by pandas' ISO 8601 parser, enums by codes).
+then read into one object array per field straight from ``itemgetter`` (no list or tuple per value), then
+converted in bulk: timestamps by pandas' ISO 8601 parser, enums through integer codes, text through
+``StringArray``'s C validation. On large pulls the cost is dominated by memory traffic (every value is a
+separate Python object), so each step makes as few passes over the values as it can.
 """
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -83,29 +81,13 @@ def mappings(values: Sequence[Any]) -> list[Row]:
 # -------------------------------------------------------------------------------------------- columns
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many short-lived tuples are made.
-
-    Transposing rows creates one tuple per record; with a million long-lived wire dicts in the heap, those
-    allocations would trigger full collections that traverse every one of them, several times over.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def key_union(rows: Sequence[Row]) -> set[str]:
     """Every key that occurs in ``rows``."""
     return set().union(*rows) if rows else set()
 
 
-def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict[str, Sequence[Any]]:
-    """The values of each key across ``rows`` (None where a row lacks it), one sequence per key.
+def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict[str, npt.NDArray[Any]]:
+    """The values of each key across ``rows`` (None where a row lacks it), one object array per key.
 
     Args:
         rows: the records.
@@ -113,25 +95,16 @@ def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict
         present: the keys that occur in at least one row (see :func:`key_union`); the others are all-None.
     """
     n = len(rows)
-    out: dict[str, Sequence[Any]] = {}
-    found = [k for k in keys if k in present]
+    out: dict[str, npt.NDArray[Any]] = {}
     for k in keys:
         if k not in present:
-            out[k] = (None,) * n
-    if not found:
-        return out
-    if not n:
-        out.update((k, ()) for k in found)
-        return out
-    with gc_paused():
+            out[k] = np.full(n, None, dtype=object)
+            continue
         try:
-            if len(found) == 1:
-                values: list[Sequence[Any]] = [tuple(map(itemgetter(found[0]), rows))]
-            else:
-                values = list(zip(*map(itemgetter(*found), rows), strict=True))
-        except KeyError:  # some row lacks a key others have: the slower, forgiving path
-            values = [tuple(row.get(k) for row in rows) for k in found]
-    out.update(zip(found, values, strict=True))
+            # straight from the rows into the array: no intermediate list or tuple per value
+            out[k] = np.fromiter(map(itemgetter(k), rows), dtype=object, count=n)
+        except KeyError:  # some row lacks a key others have
+            out[k] = np.fromiter((row.get(k) for row in rows), dtype=object, count=n)
     return out
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from catena_nb.client import CatenaClient
+from catena_nb.frames import logs_frame, operations_frame
 from catena_nb.sandbox import Sandbox
-from catena_nb.widgets import OperationBrowser, SendMessageForm
+from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm
 
 CREATE = ("POST", "/v2/telematics/messages")
 SCRIPT = "<script>alert(1)</script>"
@@ -82,7 +83,7 @@ def test_bad_uuid_sends_nothing(client: CatenaClient, sandbox: Sandbox) -> None:
 
 
 def test_a_502_shows_the_tsps_error(client: CatenaClient, sandbox: Sandbox) -> None:
-    """A sync send the TSP refuses (text over its length limit) shows its error_type, status code and details."""
+    """A sync send the TSP refuses (text over its limit) shows its error_type, status code and details."""
     form = _form(client, sandbox)
     form.message_text.value = "Load 4 at dock 4. " * 300  # 5,400 characters: over every TSP's limit
     before = _creates(sandbox)
@@ -187,3 +188,57 @@ def test_browser_search_filters_and_pages(client: CatenaClient, sandbox: Sandbox
     browser.search_button.click()
     assert browser.results
     assert all(op.status == "success" for op in browser.results)
+
+
+@pytest.fixture(scope="module")
+def audit_frames(client: CatenaClient, sandbox: Sandbox) -> tuple[Any, Any]:
+    """Frames of a few sync sends on every connection, one over-long (so refused) per connection."""
+    ops = []
+    for conn in sandbox.connections:
+        for j in range(5):
+            text = "x" * 5000 if j == 0 else f"Stop {j} done"
+            ops.append(
+                client.messages.create(
+                    connection_id=conn.id,
+                    sender_id=conn.dispatchers[0] if conn.dispatchers else conn.users[0],
+                    recipient_id=conn.drivers[0] if conn.drivers else conn.users[-1],
+                    message_text=text,
+                    priority=("low", "medium", "high")[j % 3],
+                    sync=True,
+                )
+            )
+    connections = list(client.connections.list())
+    return operations_frame(ops, connections), logs_frame(ops, connections)
+
+
+def test_dashboard_updates_its_tables_when_a_filter_changes(audit_frames: tuple[Any, Any]) -> None:
+    """Narrowing the TSPs or changing the group-by recomputes the rates table and redraws the charts."""
+    ops_df, logs_df = audit_frames
+    tsps = sorted(set(ops_df["source_name"].astype(str)))
+    dash = ReliabilityDashboard(ops_df, logs_df)
+    assert repr(dash) == f"ReliabilityDashboard(operations={len(ops_df)})"
+    assert all(f"<th>{t}</th>" in dash.rates.value for t in tsps)
+    assert "data:image/png;base64," in dash.outcomes_chart.value
+    assert "data:image/png;base64," in dash.timeline_chart.value
+    assert "validation" in dash.errors.value
+
+    dash.tsp.value = (tsps[0],)
+    n = int((ops_df["source_name"] == tsps[0]).sum())
+    assert dash.summary.value.startswith(f"{n:,} of {len(ops_df):,}")
+    assert f"<th>{tsps[0]}</th>" in dash.rates.value
+    assert all(f"<th>{t}</th>" not in dash.rates.value for t in tsps[1:])
+
+    dash.group_by.value = "error_type"
+    assert "<th>validation</th>" in dash.rates.value
+    dash.group_by.value = "priority"
+    assert all(f"<th>{p}</th>" in dash.rates.value for p in ("low", "medium", "high"))
+
+
+def test_dashboard_says_so_when_nothing_matches(audit_frames: tuple[Any, Any]) -> None:
+    """Filters that match no operation empty the panes with a message instead of failing."""
+    ops_df, logs_df = audit_frames
+    dash = ReliabilityDashboard(ops_df, logs_df)
+    dash.tsp.value = ()
+    assert dash.summary.value.startswith("0 of")
+    assert "No operations match" in dash.rates.value
+    assert dash.outcomes_chart.value == ""

@@ -17,6 +17,9 @@ from catena_nb.sandbox.tokens import TokenStore
 
 # Sync sends sleep for the simulated TSP latency in worker threads; this many may run at once.
 SYNC_THREADS = 64
+# assumed: a sync send whose TSP call outlasts this answers 504 Gateway Timeout (29 s, the usual API gateway
+# limit); the operation still completes in the background, as it would behind a real gateway.
+SYNC_GATEWAY_TIMEOUT_S = 29.0
 
 
 class EngineLike(Protocol):
@@ -85,6 +88,7 @@ class SandboxContext:
     tokens: TokenStore
     message_view: MessageView
     requests: RequestCounter = field(default_factory=RequestCounter)
+    sync_timeout: float = SYNC_GATEWAY_TIMEOUT_S
     _limiter: anyio.CapacityLimiter | None = None
 
     @property

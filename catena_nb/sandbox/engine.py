@@ -278,6 +278,8 @@ class Engine:
     ) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
         stamp = iso(now)
+        # assumed: a successful attempt is logged too ("one entry per attempt", catena-api.md §4), although
+        # the seed page's 200 example shows an empty list; an audit needs it to tell first-attempt successes.
         log = {
             "id": new_uuid7(),
             "created_at": stamp,

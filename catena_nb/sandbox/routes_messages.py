@@ -32,6 +32,7 @@ from catena_nb.sandbox.schemas import (
     MessageCreate,
     ResourceOperation,
     SortOrder,
+    error_responses,
 )
 from catena_nb.sandbox.shapes import write_shape
 from catena_nb.sandbox.state import new_id, utcnow_iso
@@ -51,6 +52,7 @@ _CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Sync: the TSP refused; the failed operation and its log.",
     },
     **COMMON_ERRORS,
+    **error_responses(504),
 }
 
 
@@ -105,7 +107,13 @@ async def _submit(ctx: SandboxContext, op: dict[str, Any], is_sync: bool) -> Res
         ctx.engine.enqueue(op)
         return _json(write_shape(op), 202)
     # The TSP call sleeps for its latency: run it in a worker thread so the event loop keeps serving.
-    done = await anyio.to_thread.run_sync(ctx.engine.execute_sync, op, limiter=ctx.limiter)
+    done: dict[str, Any] | None = None
+    with anyio.move_on_after(ctx.sync_timeout):
+        done = await anyio.to_thread.run_sync(
+            ctx.engine.execute_sync, op, limiter=ctx.limiter, abandon_on_cancel=True
+        )
+    if done is None:
+        raise APIError(504, f"The TSP did not answer within {ctx.sync_timeout:g} s; operation {op['id']}")
     return _json(write_shape(done), 200 if done["status"] == "success" else 502)
 
 

@@ -58,8 +58,8 @@ class ServerThread:
             OSError: the port is taken.
             RuntimeError: uvicorn did not start within ``timeout``.
         """
-        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without
-        # it every answer (head, then body) waits ~40 ms for the client's delayed ACK.
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+        # without it every answer (head, then body) waits ~40 ms for the client's delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -259,6 +259,9 @@ class Sandbox:
             raise
         self._engine, self._ctx, self._server, self.incidents = engine, ctx, server, sim.incidents
         self._token, _ = tokens.issue(ttl=math.inf)
+        if sim.operations:
+            # Render the history's lookup JSON in the background: the first listing is then as fast as later.
+            threading.Thread(target=state.warm_json_cache, name="catena-sandbox-warm", daemon=True).start()
         logger.info(
             "sandbox serving at %s (seed %s) after %.2f s", self.url, self.seed, time.perf_counter() - t0
         )

@@ -373,7 +373,7 @@ class RateLimiter:
         burst: float,
         *,
         clock: Callable[[], float] = time.monotonic,
-        keep: int = 1_000_000,
+        keep: int = 200_000,
     ) -> None:
         self.rate = rate_per_s
         self.burst = float(burst)

@@ -229,7 +229,8 @@ def message_payload(
 ) -> dict[str, Any]:
     """The operation ``payload`` Catena shows for a message: the request plus the TSP-side ids it mapped.
 
-    Key order follows the seed page's example (PostgreSQL jsonb order: by length, then bytes). A user the world does not know maps to a null source id.
+    Key order follows the seed page's example (PostgreSQL jsonb order: by length, then bytes). A user the
+    world does not know maps to a null source id.
     """
     users = user_index(world) if users is None else users
     sender, recipient = users.get(sender_id), users.get(recipient_id)

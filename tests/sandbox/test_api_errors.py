@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import contextlib
 
 import httpx
@@ -10,7 +13,9 @@ import pytest
 from catena_nb.sandbox import Sandbox
 from catena_nb.sandbox.faults import FaultRates
 
-from .conftest import make_sandbox, message_body
+from catena_nb.sandbox.server import Simulation
+
+from .conftest import FakeEngine, FakeEngineSandbox, make_sandbox, message_body
 
 CREATE = "/v2/telematics/messages"
 
@@ -137,3 +142,34 @@ def test_requests_counts_rejected_creates(sb: Sandbox, client: httpx.Client) -> 
     client.post(CREATE, json={"connection_id": "x"})
     client.post(CREATE, json=message_body(sb))
     assert sb.requests["POST", CREATE] == before + 2
+
+
+class _SlowEngine(FakeEngine):
+    """A TSP that takes 2 s to answer a sync call."""
+
+    def execute_sync(self, op: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(2.0)
+        return super().execute_sync(op)
+
+
+class _SlowSandbox(FakeEngineSandbox):
+    def _simulation(self) -> Simulation:
+        sim = super()._simulation()
+        sim.engine_factory = _SlowEngine
+        return sim
+
+
+def test_504_when_the_tsp_outlasts_the_gateway() -> None:
+    """A sync send whose TSP call outlasts the gateway timeout answers 504; the operation still completes."""
+    with _SlowSandbox(seed=1) as sandbox, _authed(sandbox) as c:
+        sandbox._context().sync_timeout = 0.2
+        r = c.post(CREATE, params={"is_sync": "true"}, json=message_body(sandbox))
+        assert r.status_code == 504
+        assert r.json()["code"] == 504
+        assert r.json()["message"] == "Gateway Timeout"
+        (op,) = list(sandbox.state.iter_operations())
+        assert op["id"] in r.json()["detail"]
+        deadline = time.monotonic() + 30
+        while sandbox.state.get_operation(op["id"])["status"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sandbox.state.get_operation(op["id"])["status"] in {"success", "failed"}

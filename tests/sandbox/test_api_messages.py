@@ -241,3 +241,42 @@ def test_priorities_accepted(client: httpx.Client, sb: Sandbox, priority: str | 
     r = client.post("/v2/telematics/messages", json=message_body(sb, 2, priority=priority))
     assert r.status_code == 202
     assert r.json()["payload"]["priority"] == priority
+
+
+def test_messages_pages_in_both_orders(client: httpx.Client, sb: Sandbox) -> None:
+    """Messages page by cursor in occurred_at order, ascending or descending, each exactly once, with total."""
+    conn = sb.connections[4]
+    base = {"fleet_id": conn.fleet_id, "fleet_ref": conn.fleet_ref, "connection_id": conn.id}
+    records = [
+        base | {"id": str(uuid.uuid4()), "created_at": f"2026-02-03T10:{i:02d}:00.000000Z",
+                "occurred_at": f"2026-02-03T10:{i:02d}:00.000000Z", "recipient_id": conn.users[1],
+                "sender_id": conn.users[0], "source_id": str(i), "source_data_hash": "0" * 64}
+        for i in range(23)
+    ]  # fmt: skip
+    sb.state.add_messages(records)
+    window = {"from_datetime": "2026-02-03T00:00:00Z", "to_datetime": "2026-02-04T00:00:00Z", "size": 5}
+    for order in ("asc", "desc"):
+        seen, cursor, totals = [], None, set()
+        while True:
+            params = {
+                **window,
+                "connection_id": conn.id,
+                "sort_order": order,
+                **({"cursor": cursor} if cursor else {}),
+            }
+            page = client.get("/v2/telematics/messages", params=params).json()
+            seen += [m["occurred_at"] for m in page["items"]]
+            totals.add(page["total"])
+            cursor = page["next_page"]
+            if cursor is None:
+                break
+        assert seen == sorted(seen, reverse=order == "desc")
+        assert len(seen) == 23
+        assert totals == {23}
+    one = client.get(
+        "/v2/telematics/messages", params={**window, "sender_ids": conn.users[0], "size": 100}
+    ).json()
+    assert one["total"] == 23
+    none = client.get("/v2/telematics/messages", params={**window, "recipient_ids": conn.users[0]}).json()
+    assert none["total"] == 0
+    assert none["items"] == []

@@ -1,0 +1,163 @@
+"""The ``catena-nb`` command.
+
+Each subcommand is a pair of functions: ``_add_<name>(subparsers)`` declares its arguments and sets
+``func`` to ``_run_<name>(args) -> int``. To add a subcommand, write the pair and append the adder to
+``SUBCOMMANDS``; ``main`` needs no change. Heavy imports happen inside the run functions, so that
+``catena-nb --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from catena_nb.sandbox import Sandbox
+
+SubcommandAdder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+# -- catena-nb sandbox ---------------------------------------------------------------------------------------
+
+
+def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "sandbox",
+        help="serve the local Catena API stand-in in the foreground",
+        description=(
+            "Serve the sandbox (a local Catena Telematics API with simulated TSPs) on 127.0.0.1 until "
+            "Ctrl-C, and print its URLs, the client id and secret, and a ready bearer token for curl."
+        ),
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port on 127.0.0.1 (0: a free one; default 8000)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated world (default 7)")
+    parser.add_argument(
+        "--history", type=int, default=0, metavar="DAYS", help="days of past operations to seed"
+    )
+    parser.add_argument("--anchor", metavar="DATE", help="last day of the history, e.g. 2026-11-01")
+    parser.add_argument("--faults", type=float, default=None, help="share of requests to disturb (0..1)")
+    parser.add_argument(
+        "--tsp-latency", type=float, default=None, metavar="SECONDS", help="latency of every TSP call"
+    )
+    parser.add_argument("--time-scale", type=float, default=1.0, help="factor on every simulated wait")
+    parser.add_argument("--token-ttl", type=float, default=3600.0, metavar="SECONDS", help="token lifetime")
+    parser.set_defaults(func=_run_sandbox)
+
+
+def _banner(sb: Sandbox) -> list[str]:
+    conn = sb.connections[0]
+    sender, recipient = conn.user_records[0].id, conn.user_records[-1].id
+    exports = {
+        "CATENA_BASE_URL": sb.url,
+        "CATENA_AUTH_URL": sb.auth_url,
+        "CATENA_CLIENT_ID": sb.client_id,
+        "CATENA_CLIENT_SECRET": sb.client_secret,
+        "CATENA_TOKEN": sb.token,
+        "CONNECTION_ID": conn.id,
+        "SENDER_ID": sender,
+        "RECIPIENT_ID": recipient,
+    }
+    lines = [
+        f"Catena sandbox (seed {sb.seed}) serving at {sb.url}",
+        f"  token endpoint  {sb.token_url}",
+        f"  client id       {sb.client_id}",
+        f"  client secret   {sb.client_secret}",
+        "  token           the CATENA_TOKEN below, valid while this sandbox runs",
+        f"  connections     {', '.join(f'{c.id} ({c.source_name})' for c in sb.connections)}",
+    ]
+    if sb.incidents:
+        lines.append(f"  incidents       {', '.join(i.name for i in sb.incidents)}")
+    lines += ["", "Paste into another shell (see README, 'The sandbox from a shell'):"]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in exports.items()]
+    lines += ["", "Press Ctrl-C to stop."]
+    return lines
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from catena_nb.sandbox import Sandbox
+
+    try:
+        sandbox = Sandbox(
+            args.seed,
+            history=args.history,
+            anchor=args.anchor,
+            faults=args.faults,
+            tsp_latency=args.tsp_latency,
+            time_scale=args.time_scale,
+            token_ttl=args.token_ttl,
+            port=args.port,
+        )
+    except ValueError as exc:
+        sys.stderr.write(f"catena-nb sandbox: {exc}\n")
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            sandbox.start()
+        except OSError as exc:
+            sys.stderr.write(f"catena-nb sandbox: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}\n")
+            return 1
+        try:
+            for line in _banner(sandbox):
+                _out(line)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            sandbox.stop()
+        _out("Sandbox stopped.")
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+SUBCOMMANDS: list[SubcommandAdder] = [_add_sandbox]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``catena-nb`` with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="catena-nb",
+        description="Send driver messages through the Catena Telematics API and audit their reliability.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``catena-nb`` with ``argv`` (default: the process's arguments).
+
+    Returns:
+        The exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
