@@ -24,12 +24,15 @@ _EXPORTS: dict[str, str] = {
     "InvalidRequestError": "catena_nb.errors",
     "Message": "catena_nb.models",
     "NotFoundError": "catena_nb.errors",
+    "OperationBrowser": "catena_nb.widgets",
     "OperationLog": "catena_nb.models",
     "PermissionDeniedError": "catena_nb.errors",
     "RateLimitError": "catena_nb.errors",
+    "ReliabilityDashboard": "catena_nb.widgets",
     "ResourceOperation": "catena_nb.models",
     "ResponseValidationError": "catena_nb.errors",
     "Sandbox": "catena_nb.sandbox",
+    "SendMessageForm": "catena_nb.widgets",
     "ServerError": "catena_nb.errors",
     "ValidationError": "catena_nb.errors",
     "delivery_funnel": "catena_nb.reliability",
@@ -105,3 +108,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         retry_effect,
     )
     from catena_nb.sandbox import Sandbox
+    from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm

@@ -488,6 +488,8 @@ class TspSimulator:
         """
         profile = self._profiles[op["connection_id"]]
         if sync:
+            # assumed: the TSP counts sync and async calls against one bucket per connection (one API token);
+            # Catena does not throttle sync writes, so one that finds the bucket empty gets the TSP's 429.
             wait = self._limiters[op["connection_id"]].try_acquire()
             if wait > 0.0:
                 with self._count_lock:

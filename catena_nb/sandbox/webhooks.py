@@ -27,7 +27,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -69,7 +69,7 @@ def sign(secret: str, timestamp: str, payload: bytes) -> str:
 
 @dataclass
 class _Delivery:
-    subscription: dict[str, Any]
+    subscription: dict[str, Any] = field(repr=False)  # holds the secret, which must never reach a log
     event_name: str
     event_id: str
     data: list[dict[str, Any]]

@@ -244,7 +244,7 @@ def test_priorities_accepted(client: httpx.Client, sb: Sandbox, priority: str | 
 
 
 def test_messages_pages_in_both_orders(client: httpx.Client, sb: Sandbox) -> None:
-    """Messages page by cursor in occurred_at order, ascending or descending, each exactly once, with total."""
+    """Messages page by cursor in occurred_at order, either way, each exactly once, with a total."""
     conn = sb.connections[4]
     base = {"fleet_id": conn.fleet_id, "fleet_ref": conn.fleet_ref, "connection_id": conn.id}
     records = [
