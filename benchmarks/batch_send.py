@@ -21,8 +21,8 @@ import sys
 import time
 from typing import Any
 
-import catena_nb
 from catena_nb.client import CatenaClient
+from catena_nb.sandbox import Sandbox
 
 _SERVE = """
 import json, sys, threading
@@ -72,7 +72,7 @@ def run(
     proc: subprocess.Popen[str] | None = None
     sandbox: Any = None
     if in_process:
-        sandbox = catena_nb.Sandbox(seed=seed, tsp_latency=latency, time_scale=0.001).start()
+        sandbox = Sandbox(seed=seed, tsp_latency=latency, time_scale=0.001).start()
         conns = [{"id": c.id, "users": c.users[:2]} for c in sandbox.connections]
         info = {"url": sandbox.url, "token": sandbox.token, "connections": conns}
     else:

@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures as cf
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -121,7 +121,7 @@ class BatchResult:
     def __len__(self) -> int:
         return len(self.outcomes)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[RowOutcome]:
         return iter(self.outcomes)
 
     def __getitem__(self, index: int) -> RowOutcome:

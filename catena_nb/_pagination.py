@@ -158,7 +158,8 @@ AsyncFetchFn = Callable[[str, dict[str, Any]], Awaitable[Page[M]]]
 def _progress_bar(enabled: bool, label: str) -> Any:
     from tqdm.auto import tqdm
 
-    kwargs: dict[str, Any] = {} if enabled else {"disable": True}
+    # a bar appears only once a listing has run for a second: short listings stay quiet
+    kwargs: dict[str, Any] = {"delay": 1.0} if enabled else {"disable": True}
     return tqdm(desc=f"listing {label}", unit=" items", leave=False, **kwargs)
 
 

@@ -147,17 +147,20 @@ def integers(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
 
 def infer(values: Sequence[Any]) -> Any:
     """A typed column for free-form values (payload fields, unknown keys): text, flags, numbers, or objects."""
-    kinds = set(map(type, values))
+    arr = objects(values)
+    try:
+        return pd.arrays.StringArray(arr)  # the usual case, checked in one pass over the values
+    except ValueError:
+        pass
+    kinds = set(map(type, arr))
     kinds.discard(type(None))
-    if not kinds or kinds <= {str}:
-        return strings(values)
     if kinds <= {bool}:
-        return pd.array(list(values), dtype="boolean")
+        return pd.array(arr, dtype="boolean")
     if kinds <= {int}:
-        return pd.array(list(values), dtype="Int64")
+        return pd.array(arr, dtype="Int64")
     if kinds <= {int, float}:
-        return pd.array(list(values), dtype="Float64")
-    return objects(values)
+        return pd.array(arr, dtype="Float64")
+    return arr
 
 
 # ------------------------------------------------------------------------------------------ datetimes

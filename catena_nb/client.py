@@ -87,6 +87,8 @@ def _resolve_credentials(
 class _BaseClient:
     """Settings and the answer handling shared by both clients (no I/O here)."""
 
+    _auth: CatenaAuth  # set by each client: it holds the credentials, which nothing else keeps
+
     def __init__(
         self,
         *,
@@ -96,12 +98,10 @@ class _BaseClient:
         max_retries: int,
         progress: bool,
     ) -> None:
-        self.base_url = (base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL).rstrip(
-            "/"
-        )
-        self.auth_url = (auth_url or os.environ.get(_config.ENV_AUTH_URL) or _config.DEFAULT_AUTH_URL).rstrip(
-            "/"
-        )
+        base_url = base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL
+        auth_url = auth_url or os.environ.get(_config.ENV_AUTH_URL) or _config.DEFAULT_AUTH_URL
+        self.base_url = base_url.rstrip("/")
+        self.auth_url = auth_url.rstrip("/")
         self.timeout = (
             timeout
             if isinstance(timeout, httpx.Timeout)
@@ -124,8 +124,6 @@ class _BaseClient:
         rid: str | None = response.headers.get("x-request-id")
         return rid
 
-    _auth: CatenaAuth
-
     def _redact(self, text: str) -> str:
         return self._auth.redact(text)
 
@@ -136,9 +134,8 @@ class _BaseClient:
             request_id=self._request_id(response),
             method=response.request.method,
             url=response.request.url.path,
-            retry_after=retry_after_s(response.headers, response.content)
-            if response.status_code == 429
-            else None,
+            retry_after=retry_after_s(response.headers, response.content),
+            headers=response.headers,
         )
 
     def _connection_error(

@@ -119,9 +119,12 @@ class APIStatusError(CatenaError):
         request_id: str | None = None,
         method: str | None = None,
         url: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status_code = status_code
         self.body = body
+        # the response's headers (rate-limit hints among them); the request's, with the token, are not kept
+        self.headers: dict[str, str] = dict(headers or {})
         self.request_id = request_id
         self.method = method
         self.url = url
@@ -309,6 +312,7 @@ def status_error(
     method: str | None = None,
     url: str | None = None,
     retry_after: float | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> APIStatusError:
     """The typed error for an HTTP error answer (one mapping, keyed on the status code)."""
     kwargs: dict[str, Any] = {
@@ -317,6 +321,7 @@ def status_error(
         "request_id": request_id,
         "method": method,
         "url": url,
+        "headers": headers,
     }
     if status_code == 429:
         return RateLimitError(retry_after=retry_after, **kwargs)

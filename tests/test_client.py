@@ -17,6 +17,7 @@ from catena_nb.client import CatenaClient
 from catena_nb.errors import (
     InvalidRequestError,
     NotFoundError,
+    RateLimitError,
     ResponseValidationError,
     ServerError,
     ValidationError,
@@ -421,3 +422,20 @@ def test_malformed_requests_never_reach_the_server(fields: dict[str, Any]) -> No
         assert batch.counts["invalid"] == 1
         assert batch.sent == 0
     assert api.requests == []
+
+
+def test_rate_limit_error_keeps_response_headers() -> None:
+    """A refused create's error keeps the response headers (rate-limit hints) and the server's wait."""
+    api = MockAPI()
+    api.script = [
+        httpx.Response(
+            429,
+            headers={"X-RateLimit-Remaining": "0", "Retry-After": "4", "X-Request-ID": "r1"},
+            json={"code": 429, "message": "Too Many Requests"},
+        )
+    ]
+    with make(api) as client, pytest.raises(RateLimitError) as info:
+        client.messages.create(**row())
+    assert info.value.retry_after == 4.0
+    assert info.value.headers["x-ratelimit-remaining"] == "0"
+    assert info.value.request_id == "r1"

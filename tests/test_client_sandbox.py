@@ -13,11 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from catena_nb.client import AsyncCatenaClient, CatenaClient
 from catena_nb.errors import InvalidRequestError, NotFoundError
 from catena_nb.models import ErrorType, ResourceOperation
 from catena_nb.sandbox import Sandbox
+from tests.test_client import _FIELDS, malformed_requests
 
 MESSAGES = ("POST", "/v2/telematics/messages")
 LIST_OPS = ("GET", "/v2/integrations/connections/resource-operations")
@@ -45,6 +47,12 @@ def client(sb: Sandbox) -> Iterator[CatenaClient]:
         progress=False,
         sleep=_quick_sleep,
     ) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def shared_client(sb: Sandbox) -> Iterator[CatenaClient]:
+    with CatenaClient(base_url=sb.url, token=sb.token, progress=False) as c:
         yield c
 
 
@@ -379,3 +387,18 @@ def test_token_expiring_mid_batch_is_refreshed_without_loss_or_repeat() -> None:
         assert set(on_server.values()) == {1}
         assert sandbox.requests[TOKEN] >= 3  # the first token, the one after the revoke, and expiry refreshes
         assert sandbox.requests[MESSAGES] > 200  # the refused sends were resent after the 401
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=malformed_requests())
+def test_200_malformed_requests_never_reach_the_sandbox(
+    sb: Sandbox, shared_client: CatenaClient, fields: dict[str, Any]
+) -> None:
+    """200 generated malformed sends are refused by the client; the sandbox counts no request at all."""
+    before = sb.requests.total()
+    if set(fields) <= set(_FIELDS):
+        with pytest.raises(InvalidRequestError):
+            shared_client.messages.create(**fields, sync=True)
+    batch = shared_client.messages.create_many([fields])
+    assert batch.counts["invalid"] == 1
+    assert sb.requests.total() == before

@@ -51,6 +51,7 @@ def test_status_maps_to_its_class(status: int, cls: type[APIStatusError]) -> Non
     assert err.message == "Some Message"
     assert err.detail == "the detail"
     assert err.body == body
+    assert err.headers == {}
     text = str(err)
     assert str(status) in text
     assert "req-1" in text

@@ -73,7 +73,8 @@ def test_known_values_become_enum_members() -> None:
     """Known values become StrEnum members that still compare equal to their strings."""
     parsed = ResourceOperation.model_validate(op("pending"))
     assert parsed.status is OperationStatus.PENDING
-    assert parsed.status == "pending"
+    status: object = parsed.status
+    assert status == "pending"
 
 
 def test_datetimes_are_aware_utc() -> None:

@@ -7,14 +7,20 @@ import datetime as dt
 import gzip
 import hashlib
 import hmac
+import http.server
 import json
+import threading
+import time
 from typing import Any
 
+import httpx
 import pytest
 
 from catena_nb import webhooks
+from catena_nb.client import CatenaClient
 from catena_nb.errors import CatenaError, WebhookParseError, WebhookVerificationError
 from catena_nb.models import ResourceOperation
+from catena_nb.sandbox import Sandbox
 from tests._client_mock import FAILED_OP, op
 
 SECRET = "whsec-0123456789abcdef"
@@ -148,3 +154,56 @@ def test_construct_event_and_sign_round_trip() -> None:
     event = webhooks.construct_event(body, headers, SECRET, now=NOW)
     assert event.operations[0].failed
     assert "WebhookEvent('resource_operation.failed'" in repr(event)
+
+
+def test_sandbox_deliveries_verify_and_parse() -> None:
+    """Deliveries the sandbox signs verify with the subscription's secret and parse into operations."""
+    received: list[tuple[bytes, dict[str, str]]] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, dict(self.headers.items())))
+            self.send_response(202)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with Sandbox(seed=3, time_scale=0.001, tsp_latency=0) as sb:
+            answer = httpx.post(
+                sb.url + "/v2/notifications/webhooks",
+                headers={"Authorization": f"Bearer {sb.token}"},
+                json={
+                    "url": f"http://127.0.0.1:{server.server_address[1]}/hook",
+                    "event_name": "resource_operation.*",
+                    "secret": SECRET,
+                },
+            )
+            assert answer.status_code == 201
+            conn = sb.connections[0]
+            with CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client:
+                batch = client.messages.create_many(
+                    [
+                        {"connection_id": conn.id, "sender_id": conn.users[0], "recipient_id": conn.users[1]}
+                        for _ in range(3)
+                    ]
+                )
+                client.operations.wait(batch, poll_interval=0.05)
+            deadline = time.monotonic() + 30
+            while len(received) < 6 and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) >= 6  # created, then succeeded or failed, for each of the three
+    events = [webhooks.construct_event(body, headers, SECRET) for body, headers in received]
+    ids = {op.id for op in batch.operations}
+    assert {op.id for e in events for op in e.operations} == ids
+    assert {e.event_name for e in events} >= {"resource_operation.created"}
+    with pytest.raises(WebhookVerificationError):
+        webhooks.verify(received[0][0], received[0][1], "not-the-secret-at-all")

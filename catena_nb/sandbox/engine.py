@@ -191,7 +191,7 @@ class Engine:
             profile = self.tsp.profile(conn_id)
             connections[conn_id] = {
                 "source_name": conn.source_name,
-                "calls": len(times),
+                "calls": limiter.admitted,
                 "rate_limit_per_s": profile.rate_per_s,
                 "burst": profile.burst,
                 "max_calls_per_s": max_window_count(times, self._time_scale),

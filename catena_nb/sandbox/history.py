@@ -39,7 +39,6 @@ from catena_nb.sandbox.delivery import (
 )
 from catena_nb.sandbox.tsp import PROFILES, Conditions, TspProfile, decide, draw
 from catena_nb.sandbox.worker import RetryPolicy
-from catena_nb.sandbox.world import uuid7_at
 
 # Operations per weekday per connection, in the world's connection order; weekends carry less.
 _DAILY_VOLUME = (560, 400, 450, 300, 370, 280)
@@ -154,7 +153,15 @@ class _Ids:
     def __call__(self, t: float) -> str:
         self._n += 1
         rand = (self._n * 0x9E3779B97F4A7C15F39 + self._salt) & self._MASK
-        return uuid7_at(self._start_ms + int(t * 1000), rand)
+        ms = self._start_ms + int(t * 1000)
+        # uuid7_at, inlined: this runs three times per operation
+        return "%08x-%04x-7%03x-%04x-%012x" % (  # noqa: UP031 - the fastest formatting here
+            ms >> 16 & 0xFFFF_FFFF,
+            ms & 0xFFFF,
+            rand >> 62 & 0xFFF,
+            0x8000 | (rand >> 48 & 0x3FFF),
+            rand & 0xFFFF_FFFF_FFFF,
+        )
 
 
 def _texts(rng: random.Random) -> list[str]:

@@ -1,9 +1,10 @@
 """The two wire shapes of a resource operation, rendered from the sandbox's one internal record.
 
-The internal record is the union of both shapes (catena-api.md §4): ``id, created_at, updated_at, deleted_at,
-partner_id, connection_id, source_name, fleet_ref, resource, operation_type, payload, resource_id, source_id,
-status, logs``, each log ``id, created_at, updated_at, resource_operation_id, status, error_type,
-error_details, response_status_code, response_headers``. Timestamps are ISO strings (``...T09:15:00.000000Z``).
+The internal record is the union of both shapes (the write shape and the lookup shape): ``id, created_at,
+updated_at, deleted_at, partner_id, connection_id, source_name, fleet_ref, resource, operation_type, payload,
+resource_id, source_id, status, logs``, each log ``id, created_at, updated_at, resource_operation_id, status,
+error_type, error_details, response_status_code, response_headers``. Timestamps are ISO strings
+(``...T09:15:00.000000Z``).
 """
 
 from __future__ import annotations

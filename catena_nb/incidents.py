@@ -1,0 +1,193 @@
+"""Finding incidents: periods in which a TSP or connection failed clearly more than it usually does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from catena_nb._rates import By, keys_of, label, names_of, rates_by_period
+from catena_nb._stats import wilson_interval
+from catena_nb._timebuckets import bucket_end
+
+__all__ = ["INCIDENT_COLUMNS", "find_incidents"]
+
+INCIDENT_COLUMNS = (
+    "group", "start", "end", "buckets", "n", "failures", "failure_rate", "ci_low", "ci_high", "baseline_rate",
+    "baseline_ci_high", "dominant_error_type", "dominant_share",
+)  # fmt: skip
+
+_MAX_ROUNDS = 20
+
+
+def find_incidents(
+    ops_df: pd.DataFrame,
+    freq: str = "D",
+    by: By = "source_name",
+    *,
+    baseline: str | float = "group",
+    min_ratio: float = 2.0,
+    min_failures: int = 5,
+    time_col: str = "created_at",
+) -> pd.DataFrame:
+    """Periods in which a group's failure rate was clearly above its usual rate.
+
+    The rule, per group (e.g. per TSP) and time bucket (e.g. per day), over settled operations:
+
+    - a bucket is **flagged** when the Wilson 95% *lower* bound of its failure rate exceeds both the
+      baseline's Wilson 95% *upper* bound and ``min_ratio`` times the baseline rate, and it has at least
+      ``min_failures`` failures;
+    - the **baseline** (``baseline="group"``) is the group's own failure rate over the whole window
+      *excluding the flagged buckets*, recomputed until the flagged set no longer changes (so an incident does
+      not raise the bar it is measured against). ``baseline="overall"`` uses all groups together instead,
+      and a number uses that fixed rate;
+    - adjacent flagged buckets of the same group merge into one incident.
+
+    The ratio condition is what keeps ordinary day-to-day wobble out: with hundreds of operations a day, a
+    day at 1.3 times the usual rate is "significant" yet no incident. ``min_ratio=1`` gives the bare
+    interval rule.
+
+    Args:
+        ops_df: an operations frame.
+        freq: the bucket size (``"D"``, ``"h"``, ``"4h"``...).
+        by: the grouping: ``"source_name"`` (a TSP), ``"connection_id"``, a list of columns, or ``None``.
+        baseline: ``"group"``, ``"overall"`` or a fixed failure rate in [0, 1].
+        min_ratio: how many times the baseline rate the bucket's lower bound must exceed.
+        min_failures: the fewest failures a flagged bucket may have.
+        time_col: the timestamp that places an operation in a bucket.
+
+    Returns:
+        One row per incident, by start time: ``group`` (the group's values, joined by " / " for several
+        columns), the ``by`` columns themselves, ``start`` and ``end`` (UTC, end exclusive), ``buckets``, ``n``
+        (settled operations in the period), ``failures``, ``failure_rate`` with ``ci_low``/``ci_high``,
+        ``baseline_rate``, ``baseline_ci_high``, ``dominant_error_type`` (the most common error_type among the
+        period's failures) and ``dominant_share`` (its share of them).
+
+    Raises:
+        ValueError: for an unknown ``baseline`` or a fixed baseline outside [0, 1].
+
+    Example:
+        >>> find_incidents(ops_df, freq="D", by="source_name")  # doctest: +SKIP
+    """
+    if isinstance(baseline, str) and baseline not in ("group", "overall"):
+        raise ValueError(f"baseline must be 'group', 'overall' or a rate, not {baseline!r}")
+    if not isinstance(baseline, str) and not 0.0 <= float(baseline) <= 1.0:
+        raise ValueError(f"a fixed baseline must be a rate in [0, 1], not {baseline!r}")
+    keys = keys_of(by)
+    names = names_of(keys)
+    table = rates_by_period(ops_df, freq, keys, time_col)
+    if not len(table) or "period" not in table.columns:
+        return _empty(names)
+    group_ids = table.groupby(names, dropna=False, sort=False).ngroup().to_numpy() if names else np.zeros(len(table), int)
+    failures = table["failures"].to_numpy(dtype=np.float64)
+    settled = table["settled"].to_numpy(dtype=np.float64)
+    low = table["failure_ci_low"].to_numpy(dtype=np.float64)
+    flagged, base_rate, base_high = _flag(group_ids, failures, settled, low, baseline, min_ratio, min_failures)
+    table = table.assign(_flagged=flagged, _group=group_ids, _base_rate=base_rate, _base_high=base_high)
+    return _incidents(ops_df, table, names, freq, time_col)
+
+
+def _baseline(f: float, n: float) -> tuple[float, float]:
+    if n <= 0:
+        return np.nan, np.nan
+    _, high = wilson_interval(f, n)
+    return f / n, float(high)
+
+
+def _flag(
+    groups: np.ndarray[Any, Any],
+    failures: np.ndarray[Any, Any],
+    settled: np.ndarray[Any, Any],
+    low: np.ndarray[Any, Any],
+    baseline: str | float,
+    min_ratio: float,
+    min_failures: int,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The flagged buckets and the baseline (rate, upper bound) each bucket was judged against."""
+    flagged = np.zeros(len(groups), dtype=bool)
+    rate = np.full(len(groups), np.nan)
+    high = np.full(len(groups), np.nan)
+    valid = ~np.isnan(low)
+    for _ in range(_MAX_ROUNDS):
+        if isinstance(baseline, str) and baseline == "group":
+            calm = ~flagged
+            f = np.bincount(groups, weights=np.where(calm, failures, 0.0))
+            n = np.bincount(groups, weights=np.where(calm, settled, 0.0))
+            per_group = [_baseline(fi, ni) for fi, ni in zip(f, n, strict=True)]
+            rate = np.array([p[0] for p in per_group])[groups]
+            high = np.array([p[1] for p in per_group])[groups]
+        elif isinstance(baseline, str):  # "overall"
+            r, h = _baseline(float(failures[~flagged].sum()), float(settled[~flagged].sum()))
+            rate, high = np.full(len(groups), r), np.full(len(groups), h)
+        else:
+            rate = high = np.full(len(groups), float(baseline))
+        with np.errstate(invalid="ignore"):
+            new = valid & (low > high) & (low > min_ratio * rate) & (failures >= min_failures)
+        if np.array_equal(new, flagged):
+            break
+        flagged = new
+    return flagged, rate, high
+
+
+def _incidents(
+    ops_df: pd.DataFrame, table: pd.DataFrame, names: list[str], freq: str, time_col: str
+) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for _, part in table.groupby("_group", sort=False):
+        part = part.sort_values("period")
+        flags = part["_flagged"].to_numpy(dtype=bool)
+        if not flags.any():
+            continue
+        # runs of consecutive flagged buckets (the table has every bucket, so neighbours are adjacent rows)
+        edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+        for begin, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            run = part.iloc[begin:stop]
+            rows.append(_incident_row(ops_df, run, names, freq, time_col))
+    if not rows:
+        return _empty(names)
+    out = pd.DataFrame(rows)
+    return out.sort_values(["start", "group"], kind="stable").reset_index(drop=True)
+
+
+def _incident_row(
+    ops_df: pd.DataFrame, run: pd.DataFrame, names: list[str], freq: str, time_col: str
+) -> dict[str, Any]:
+    first = run.iloc[0]
+    start = first["period"]
+    end = bucket_end(run.iloc[-1]["period"], freq)
+    values = [first[n] for n in names]
+    failures = int(run["failures"].sum())
+    settled = int(run["settled"].sum())
+    low, high = wilson_interval(failures, settled)
+    in_period = (ops_df[time_col] >= start) & (ops_df[time_col] < end) & (ops_df["status"] == "failed")
+    for name, value in zip(names, values, strict=True):
+        in_period &= ops_df[name].isna() if pd.isna(value) else (ops_df[name] == value)
+    errors = ops_df.loc[in_period.fillna(False).to_numpy(dtype=bool), "error_type"].astype("string")
+    counts = errors.fillna("unknown").value_counts(sort=True)
+    dominant = str(counts.index[0]) if len(counts) else None
+    row: dict[str, Any] = {"group": label(values) if names else "all"}
+    row.update(zip(names, values, strict=True))
+    row.update(
+        start=start,
+        end=end,
+        buckets=len(run),
+        n=settled,
+        failures=failures,
+        failure_rate=failures / settled if settled else np.nan,
+        ci_low=float(low),
+        ci_high=float(high),
+        baseline_rate=float(first["_base_rate"]),
+        baseline_ci_high=float(first["_base_high"]),
+        dominant_error_type=dominant,
+        dominant_share=float(counts.iloc[0] / counts.sum()) if len(counts) else np.nan,
+    )
+    return row
+
+
+def _empty(names: list[str]) -> pd.DataFrame:
+    cols = ["group", *names, *INCIDENT_COLUMNS[1:]]
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    frame["start"] = pd.Series(dtype="datetime64[us, UTC]")
+    frame["end"] = pd.Series(dtype="datetime64[us, UTC]")
+    return frame
