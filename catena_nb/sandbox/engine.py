@@ -92,6 +92,7 @@ class Engine:
             time_scale=time_scale,
             lanes=webhook_lanes,
             transport=webhook_transport,
+            on_stale=self._mark_stale,
         )
         self.worker = AsyncWorker(
             call=lambda job: self._attempt(job.op, job.attempt, job.occurrence, sync=False),
@@ -216,6 +217,11 @@ class Engine:
         }
 
     # -- internals -----------------------------------------------------------------------------------------
+
+    def _mark_stale(self, webhook_id: str) -> None:
+        set_status = getattr(self._state, "set_webhook_status", None)
+        if set_status is not None:
+            set_status(webhook_id, "stale")
 
     def _ensure_stored(self, op: dict[str, Any]) -> dict[str, Any]:
         stored = self._state.get_operation(op["id"])

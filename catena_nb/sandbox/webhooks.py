@@ -44,6 +44,9 @@ SCHEMA_VERSION = "1.2"
 MAX_DELIVERY_ATTEMPTS = 6
 DELIVERY_BACKOFF_S = 1.0
 RECEIVER_TIMEOUT_S = 3.0  # the docs ask receivers to answer within 3 s
+# assumed: of Catena's circuit breaker (catena-api.md §9) only the rule for small volumes is kept: this many
+# undelivered events in a row mark the subscription stale, and it gets nothing more until reactivated.
+STALE_AFTER_FAILURES = 10
 
 
 def event_matches(pattern: str, event_name: str) -> bool:
@@ -85,6 +88,7 @@ class WebhookSender:
         time_scale: multiplies the backoff between attempts.
         lanes: delivery threads.
         transport: an httpx transport (tests may pass one); None for real HTTP.
+        on_stale: called with a subscription id when the circuit breaker marks it stale.
     """
 
     def __init__(
@@ -97,8 +101,11 @@ class WebhookSender:
         max_attempts: int = MAX_DELIVERY_ATTEMPTS,
         backoff_s: float = DELIVERY_BACKOFF_S,
         transport: httpx.BaseTransport | None = None,
+        on_stale: Callable[[str], None] | None = None,
     ) -> None:
         self._subscriptions = subscriptions
+        self._on_stale = on_stale
+        self._consecutive_failures: dict[str, int] = {}
         self._fleet_of = fleet_of
         self._time_scale = time_scale
         self._max_attempts = max_attempts
@@ -195,13 +202,22 @@ class WebhookSender:
             except Exception:  # a bug must not stop the lane
                 logger.exception("webhook delivery of %s failed", delivery.event_name)
                 ok = False
+            sub_id = str(delivery.subscription["id"])
             with self._cond:
                 self._in_flight -= 1
                 if ok:
                     self.sent += 1
+                    self._consecutive_failures[sub_id] = 0
                 else:
                     self.failed += 1
+                    self._consecutive_failures[sub_id] = self._consecutive_failures.get(sub_id, 0) + 1
+                stale = self._consecutive_failures[sub_id] == STALE_AFTER_FAILURES
                 self._cond.notify_all()
+            if stale and self._on_stale is not None:
+                logger.info(
+                    "webhook %s marked stale after %d undelivered events", sub_id, STALE_AFTER_FAILURES
+                )
+                self._on_stale(sub_id)
 
     def _deliver(self, delivery: _Delivery) -> bool:
         sub = delivery.subscription

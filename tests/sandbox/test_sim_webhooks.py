@@ -171,3 +171,16 @@ def test_event_patterns():
     assert event_matches("resource_operation.created", "resource_operation.created")
     assert not event_matches("resource_operation.created", "resource_operation.failed")
     assert not event_matches("message.*", "resource_operation.failed")
+
+
+def test_a_receiver_that_always_fails_is_marked_stale(receiver_factory):
+    """Ten events undelivered in a row (each after all its attempts) mark the subscription stale."""
+    receiver = receiver_factory(lambda _req: 503)
+    state, sub, engine, _, _ = _run(receiver, 8, 0)
+    stored = state.get_webhook(sub["id"])
+    assert stored is not None
+    assert stored["status"] == "stale"
+    assert engine.stats["webhook_deliveries_failed"] >= 10
+    assert engine.stats["webhook_deliveries_sent"] == 0
+    attempts = {r["headers"]["X-Delivery-Attempt"] for r in receiver.requests}
+    assert attempts == {"1", "2", "3", "4", "5", "6"}
