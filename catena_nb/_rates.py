@@ -84,7 +84,7 @@ def sort_worst_first(out: pd.DataFrame, frame: pd.DataFrame, keys: list[Any], co
 
 
 def label(values: Sequence[Any]) -> str:
-    return " / ".join("NA" if pd.isna(v) else str(v) for v in values)
+    return " / ".join("(none)" if pd.isna(v) else str(v) for v in values)
 
 
 

@@ -6,8 +6,6 @@ near 0% and 100% (Brown, Cai and DasGupta 2001), which is exactly where delivery
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
@@ -61,8 +59,3 @@ def safe_ratio(num: npt.ArrayLike, den: npt.ArrayLike) -> npt.NDArray[np.float64
     with np.errstate(divide="ignore", invalid="ignore"):
         out: npt.NDArray[np.float64] = np.where(b == 0, np.nan, a / b)
     return out
-
-
-def as_float_array(values: Any) -> npt.NDArray[np.float64]:
-    """A float64 array from a pandas column or sequence (NA becomes NaN)."""
-    return np.asarray(values, dtype=np.float64)

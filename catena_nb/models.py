@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -115,22 +115,6 @@ class Resource(StrEnum):
     WORKFLOW = "workflow"
 
 
-E = TypeVar("E", bound=StrEnum)
-
-
-def _open_enum(enum: type[E]) -> Callable[[Any], E | str]:
-    members: dict[str, E] = {m.value: m for m in enum}
-
-    def validate(value: Any) -> E | str:
-        if isinstance(value, enum):
-            return value
-        if not isinstance(value, str):
-            raise ValueError(f"expected a string, got {type(value).__name__}")
-        return members.get(value, value)
-
-    return validate
-
-
 def _utc(value: dt.datetime) -> dt.datetime:
     # assumed: a timestamp without an offset is UTC (the API documents all its timestamps as UTC)
     if value.tzinfo is None:
@@ -139,11 +123,14 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 UTCDateTime = Annotated[dt.datetime, pydantic.AfterValidator(_utc)]
-OpenStatus = Annotated[OperationStatus | str, pydantic.PlainValidator(_open_enum(OperationStatus))]
-OpenErrorType = Annotated[ErrorType | str, pydantic.PlainValidator(_open_enum(ErrorType))]
-OpenResource = Annotated[Resource | str, pydantic.PlainValidator(_open_enum(Resource))]
-OpenOperationType = Annotated[OperationType | str, pydantic.PlainValidator(_open_enum(OperationType))]
-OpenMessageStatus = Annotated[MessageStatus | str, pydantic.PlainValidator(_open_enum(MessageStatus))]
+# An open enum: the member when the value is known, else the plain string. Trying the enum first and the
+# string second runs inside pydantic-core, with no Python call per field (listings parse ~100,000 records).
+_OPEN = Field(union_mode="left_to_right")
+OpenStatus = Annotated[OperationStatus | str, _OPEN]
+OpenErrorType = Annotated[ErrorType | str, _OPEN]
+OpenResource = Annotated[Resource | str, _OPEN]
+OpenOperationType = Annotated[OperationType | str, _OPEN]
+OpenMessageStatus = Annotated[MessageStatus | str, _OPEN]
 
 
 class _Response(BaseModel):

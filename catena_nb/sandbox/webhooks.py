@@ -5,7 +5,7 @@ such as ``resource_operation.*`` or ``*``) and whose filters admit the operation
 gzipped JSON envelope signed with the subscription's secret: ``X-Catena-Signature`` is
 ``base64(HMAC-SHA256(secret, timestamp + "." + uncompressed payload))`` where ``timestamp`` is the
 ``X-Catena-Timestamp`` header. A 5xx answer or a connection error is retried with backoff; any other status
-counts as delivered.
+counts as delivered. Ten events undelivered in a row mark the subscription stale (the circuit breaker).
 
 Deliveries run on their own threads ("lanes"), never on the worker's. All events of one operation go to the
 same lane, in order, so a receiver sees ``created`` before ``succeeded`` or ``failed``.

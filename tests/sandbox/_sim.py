@@ -1,4 +1,4 @@
-"""Helpers for the simulation tests: operation records as the routes build them, and an engine fixture."""
+"""Shared by the simulation tests: operation records as the routes build them, rows of sends, a store."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 @pytest.fixture(scope="module")
 def month():
+    """A 30-day history for seed 7, anchored at 2026-11-01, shared by the module."""
     world = build_world(7)
     return world, generate_history(world, 7, 30, dt.date(2026, 11, 1))
 

@@ -58,6 +58,7 @@ class Receiver:
 
 @pytest.fixture
 def receiver_factory() -> Iterator[Callable[[Callable[[dict[str, Any]], int]], Receiver]]:
+    """Makes local receivers, closed after the test."""
     made: list[Receiver] = []
 
     def make(status_for: Callable[[dict[str, Any]], int]) -> Receiver:

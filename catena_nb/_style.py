@@ -1,0 +1,109 @@
+"""The one look of every chart: fixed colours per outcome, error type and funnel stage, and small helpers.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable with the common colour-vision
+deficiencies. A colour means the same thing in every chart: a failure is always vermillion, a ``network``
+error always sky blue. Nothing here touches matplotlib's global rcParams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+OUTCOME_COLORS: dict[str, str] = {"success": "#009E73", "failed": "#D55E00", "pending": "#BBBBBB"}
+OUTCOME_LABELS: dict[str, str] = {"success": "succeeded", "failed": "failed", "pending": "pending"}
+ERROR_COLORS: dict[str, str] = {
+    "auth": "#CC79A7",
+    "validation": "#E69F00",
+    "network": "#56B4E9",
+    "tsp": "#0072B2",
+    "unknown": "#999999",
+}
+# error types the API may add later get these, in name order, so they too stay put from chart to chart
+_SPARE_ERROR_COLORS = ("#F0E442", "#000000", "#8C6D31", "#6B6ECF")
+# lines per group (TSP, connection...): Paul Tol's "muted" colours, apart from the outcome and error colours
+GROUP_COLORS = ("#332288", "#44AA99", "#882255", "#999933", "#88CCEE", "#AA4499", "#DDCC77", "#CC6677")
+STAGE_COLORS: dict[str, str] = {
+    "created": "#08519C",
+    "accepted": "#3182BD",
+    "delivered": "#6BAED6",
+    "read": "#9ECAE1",
+}
+INCIDENT_COLOR = "#D55E00"
+INTERVAL_COLOR = "#222222"
+MUTED = "#666666"
+
+FIGSIZE = (8.0, 4.5)
+TITLE_SIZE = 11.5
+TEXT_SIZE = 9.0
+
+
+def error_colors(error_types: Iterable[str]) -> dict[str, str]:
+    """A colour for each error type: the fixed one when known, a spare one (by name order) otherwise."""
+    known = dict(ERROR_COLORS)
+    extra = sorted({str(e) for e in error_types} - known.keys())
+    for i, name in enumerate(extra):
+        known[name] = _SPARE_ERROR_COLORS[i % len(_SPARE_ERROR_COLORS)]
+    return known
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
+    """``ax`` itself, or a fresh Axes on its own Figure (constrained layout, outside pyplot's registry).
+
+    A Figure made this way is not tracked by ``pyplot``, so nothing leaks when it is dropped; in Jupyter
+    display it with ``ax.figure``.
+    """
+    if ax is not None:
+        return ax
+    fig = Figure(figsize=figsize, layout="constrained", dpi=100)
+    return fig.add_subplot()
+
+
+def tidy(ax: Axes, grid: str = "x") -> None:
+    """Light value grid behind the data, no top/right frame."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_axisbelow(True)
+    ax.grid(axis=grid, color="#DDDDDD", linewidth=0.8)
+    ax.tick_params(labelsize=TEXT_SIZE)
+
+
+def percent_axis(ax: Axes, axis: str = "x", decimals: int | None = None) -> None:
+    """Format an axis holding shares in [0, 1] as percents."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=decimals))
+
+
+def set_title(ax: Axes, question: str, detail: str | None = None) -> None:
+    """A title that states the question, and a second line with what was measured (n, interval)."""
+    text = question if not detail else f"{question}\n{detail}"
+    ax.set_title(text, loc="left", fontsize=TITLE_SIZE, pad=10)
+    if detail:
+        # the second line reads as a subtitle: same font, lighter weight is not available per line
+        ax.title.set_linespacing(1.5)
+
+
+def fmt_n(n: Any) -> str:
+    """1234 -> '1,234'."""
+    return f"{int(n):,}"
+
+
+def fmt_seconds(x: float) -> str:
+    """3.21 -> '3.2 s', 42.5 -> '42 s'."""
+    if x != x:
+        return "n/a"
+    return f"{x:.1f} s" if x < 10 else f"{x:.0f} s"
+
+
+def fmt_pct(x: float) -> str:
+    """0.1234 -> '12.3%'; small shares keep a second decimal so that 0.4% does not read as 0%."""
+    if x != x:  # NaN
+        return "n/a"
+    pct = 100.0 * x
+    if 0 < pct < 1:
+        return f"{pct:.2f}%"
+    return f"{pct:.1f}%"
