@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "BatchResult": "catena_nb.client",
     "CatenaClient": "catena_nb.client",
     "CatenaError": "catena_nb.errors",
+    "ConfigurationError": "catena_nb.errors",
+    "ConflictError": "catena_nb.errors",
     "InvalidRequestError": "catena_nb.errors",
     "Message": "catena_nb.models",
     "NotFoundError": "catena_nb.errors",
@@ -31,10 +33,13 @@ _EXPORTS: dict[str, str] = {
     "ReliabilityDashboard": "catena_nb.widgets",
     "ResourceOperation": "catena_nb.models",
     "ResponseValidationError": "catena_nb.errors",
+    "RowOutcome": "catena_nb.client",
     "Sandbox": "catena_nb.sandbox",
     "SendMessageForm": "catena_nb.widgets",
     "ServerError": "catena_nb.errors",
     "ValidationError": "catena_nb.errors",
+    "WaitTimeoutError": "catena_nb.errors",
+    "WebhookVerificationError": "catena_nb.errors",
     "delivery_funnel": "catena_nb.reliability",
     "error_breakdown": "catena_nb.reliability",
     "find_incidents": "catena_nb.reliability",
@@ -81,13 +86,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         plot_latency,
         plot_outcomes,
     )
-    from catena_nb.client import AsyncCatenaClient, BatchResult, CatenaClient
+    from catena_nb.client import AsyncCatenaClient, BatchResult, CatenaClient, RowOutcome
     from catena_nb.errors import (
         APIConnectionError,
         APIStatusError,
         APITimeoutError,
         AuthenticationError,
         CatenaError,
+        ConfigurationError,
+        ConflictError,
         InvalidRequestError,
         NotFoundError,
         PermissionDeniedError,
@@ -95,6 +102,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ResponseValidationError,
         ServerError,
         ValidationError,
+        WaitTimeoutError,
+        WebhookVerificationError,
     )
     from catena_nb.frames import logs_frame, messages_frame, operations_frame
     from catena_nb.models import Message, OperationLog, ResourceOperation

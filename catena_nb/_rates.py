@@ -43,8 +43,7 @@ def group_sum(work: pd.DataFrame, keys: list[Any], values: list[str]) -> pd.Data
     """Sums of ``values`` per group, the group keys as columns (one row when there are no keys)."""
     if not keys:
         return work[values].sum().to_frame().T.reset_index(drop=True).astype("int64")
-    out = work.groupby(keys, observed=True, dropna=False, sort=True)[values].sum().reset_index()
-    return out
+    return work.groupby(keys, observed=True, dropna=False, sort=True)[values].sum().reset_index()
 
 
 def outcome_counts(ops_df: pd.DataFrame, keys: list[Any]) -> pd.DataFrame:
@@ -60,7 +59,7 @@ def outcome_counts(ops_df: pd.DataFrame, keys: list[Any]) -> pd.DataFrame:
 
 
 def add_rates(out: pd.DataFrame, successes: str = "successes", failures: str = "failures") -> pd.DataFrame:
-    """Add settled, rate, its Wilson interval, the failure rate and its interval, and the small-sample flag."""
+    """Add settled, rate and its Wilson interval, the failure rate and its interval, the small-sample flag."""
     s = out[successes].to_numpy(dtype=np.float64)
     f = out[failures].to_numpy(dtype=np.float64)
     settled = s + f
@@ -85,8 +84,6 @@ def sort_worst_first(out: pd.DataFrame, frame: pd.DataFrame, keys: list[Any], co
 
 def label(values: Sequence[Any]) -> str:
     return " / ".join("(none)" if pd.isna(v) else str(v) for v in values)
-
-
 
 
 def rates_by_period(ops_df: pd.DataFrame, freq: str, keys: list[Any], time_col: str) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""UTC time buckets for timelines: fixed sizes (``"D"``, ``"h"``, ``"15min"``) and calendar ones (``"W"``, ``"MS"``)."""
+"""UTC time buckets for timelines: fixed sizes (``"D"``, ``"h"``, ``"15min"``), calendar ones (``"W"``, ``"MS"``)."""
 
 from __future__ import annotations
 

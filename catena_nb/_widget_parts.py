@@ -33,6 +33,8 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 # group-by choices of the dashboard -> the operations_frame column they group on
 _GROUP_COLUMNS = {"priority": "payload_priority"}
+# the failure-side mirror of the rate columns: the success rate and its interval say the same thing
+_HIDDEN_RATE_COLUMNS = frozenset({"failure_rate", "failure_ci_low", "failure_ci_high"})
 
 
 # -- reading models and dicts alike --------------------------------------------------------------
@@ -211,13 +213,6 @@ def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def with_day_column(ops_df: Any) -> Any:
-    """A copy of the operations frame with a ``day`` column (UTC midnight of ``created_at``) to group on."""
-    out = ops_df.copy()
-    out["day"] = out["created_at"].dt.floor("D")
-    return out
-
-
 def sorted_values(frame: Any, column: str) -> list[str]:
     """The distinct non-missing values of ``column``, sorted, as strings."""
     if column not in frame.columns:
@@ -252,9 +247,17 @@ def filter_operations(
     return ops_df[mask.astype(bool)]
 
 
-def group_column(choice: str) -> str:
-    """The operations-frame column a dashboard group-by choice groups on."""
+def group_key(choice: str) -> Any:
+    """What ``reliability`` groups on for a dashboard group-by choice: a column name, or a day bucket."""
+    if choice == "day":
+        return pd.Grouper(key="created_at", freq="D")
     return _GROUP_COLUMNS.get(choice, choice)
+
+
+def _missing_column(ops_df: Any, by: Any) -> str | None:
+    if isinstance(by, str) and by not in ops_df.columns:
+        return info_box(f"The operations have no {by!r} column to group on.")
+    return None
 
 
 def logs_of(logs_df: Any, ops_df: Any) -> Any:
@@ -264,14 +267,19 @@ def logs_of(logs_df: Any, ops_df: Any) -> Any:
     return logs_df[logs_df["operation_id"].isin(ops_df["operation_id"])]
 
 
-def outcome_rates_html(ops_df: Any, by: str) -> str:
+def outcome_rates_html(ops_df: Any, by: Any) -> str:
     """``reliability.outcome_rates`` as an escaped table."""
     from catena_nb.reliability import outcome_rates
 
-    if by not in ops_df.columns:
-        return info_box(f"The operations have no {by!r} column to group on.")
+    missing = _missing_column(ops_df, by)
+    if missing is not None:
+        return missing
     table = outcome_rates(ops_df, by=by)
-    return str(table.to_html(escape=True, na_rep="", border=0, float_format=_percent, classes="catena-table"))
+    if isinstance(by, pd.Grouper):
+        table = table.rename(columns={by.key: "day"})
+        table["day"] = table["day"].dt.strftime("%Y-%m-%d")
+    shown = [c for c in table.columns if c not in _HIDDEN_RATE_COLUMNS]
+    return _table_html(table[shown])
 
 
 def error_breakdown_html(ops_df: Any, logs_df: Any) -> str:
@@ -281,18 +289,26 @@ def error_breakdown_html(ops_df: Any, logs_df: Any) -> str:
     table = error_breakdown(ops_df, logs_df)
     if len(table) == 0:
         return info_box("No failures in this selection.")
-    return str(table.to_html(escape=True, na_rep="", border=0, float_format=_percent, classes="catena-table"))
+    return _table_html(table)
+
+
+def _table_html(table: Any) -> str:
+    return str(
+        table.to_html(
+            escape=True, index=False, na_rep="", border=0, float_format=_percent, classes="catena-table"
+        )
+    )
 
 
 def _percent(value: float) -> str:
     return f"{value:.1%}"
 
 
-def outcomes_chart_html(ops_df: Any, by: str) -> str:
+def outcomes_chart_html(ops_df: Any, by: Any) -> str:
     """``charts.plot_outcomes`` of the selection, as an embedded PNG."""
     from catena_nb.charts import plot_outcomes
 
-    if by not in ops_df.columns:
+    if _missing_column(ops_df, by) is not None:
         return ""
     fig, ax = _figure()
     plot_outcomes(ops_df, by=by, ax=ax)
@@ -300,12 +316,16 @@ def outcomes_chart_html(ops_df: Any, by: str) -> str:
 
 
 def timeline_chart_html(ops_df: Any) -> str:
-    """``charts.plot_failure_rate_over_time`` of the selection by day, as an embedded PNG."""
+    """``charts.plot_failure_rate_over_time`` of the selection by day (by hour if shorter), as a PNG."""
     from catena_nb.charts import plot_failure_rate_over_time
 
+    created = ops_df["created_at"].dropna()
+    # a day or two of traffic is one or two points by day: go down to hours so the chart shows a shape
+    short = created.empty or created.max() - created.min() < pd.Timedelta(days=2)
+    freq = "h" if short else "D"
     fig, ax = _figure()
-    plot_failure_rate_over_time(ops_df, ax=ax)
-    return figure_png_html(fig, alt="Failure rate by day")
+    plot_failure_rate_over_time(ops_df, freq=freq, ax=ax)
+    return figure_png_html(fig, alt="Failure rate by hour" if short else "Failure rate by day")
 
 
 def _figure() -> tuple[Any, Any]:

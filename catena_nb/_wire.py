@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 Row = Mapping[str, Any]
+Values = Sequence[Any] | npt.NDArray[Any]  # one column's values
 
 # ---------------------------------------------------------------------------------------------- input
 
@@ -71,7 +72,7 @@ def is_page(obj: Row) -> bool:
     return "items" in obj and "id" not in obj
 
 
-def mappings(values: Sequence[Any]) -> list[Row]:
+def mappings(values: Values) -> list[Row]:
     """``values`` with anything that is not a mapping (None, a stray string) replaced by an empty dict."""
     if set(map(type, values)) <= {dict}:
         return list(values)
@@ -108,14 +109,14 @@ def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict
     return out
 
 
-def objects(values: Sequence[Any]) -> npt.NDArray[Any]:
+def objects(values: Values) -> npt.NDArray[Any]:
     """A 1-d object array (nested lists stay elements, unlike ``np.array``)."""
     if isinstance(values, np.ndarray) and values.dtype == object:
         return values
     return np.fromiter(values, dtype=object, count=len(values))
 
 
-def strings(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
+def strings(values: Values) -> pd.api.extensions.ExtensionArray:
     """A nullable ``string`` column."""
     arr = objects(values)
     try:
@@ -124,7 +125,7 @@ def strings(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
         return pd.array(arr, dtype="string")
 
 
-def category(values: Sequence[Any]) -> pd.Categorical:
+def category(values: Values) -> pd.Categorical:
     """A ``category`` column, categories sorted by name; unknown values simply become new categories."""
     try:
         uniq = dict.fromkeys(values)
@@ -138,15 +139,15 @@ def category(values: Sequence[Any]) -> pd.Categorical:
         return pd.Categorical([None if v is None or v is pd.NA else str(v) for v in values])
 
 
-def integers(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
+def integers(values: Values) -> pd.api.extensions.ExtensionArray:
     """A nullable ``Int64`` column; text that is not a whole number becomes NA."""
     numbers = pd.to_numeric(pd.Series(objects(values), dtype=object), errors="coerce")
     whole = numbers.where(numbers.isna() | (numbers % 1 == 0))
     return pd.array(whole, dtype="Int64")
 
 
-def infer(values: Sequence[Any]) -> Any:
-    """A typed column for free-form values (payload fields, unknown keys): text, flags, numbers, or objects."""
+def infer(values: Values) -> Any:
+    """A typed column for free-form values (payload fields, unknown keys): text, flags, numbers or objects."""
     arr = objects(values)
     try:
         return pd.arrays.StringArray(arr)  # the usual case, checked in one pass over the values
@@ -166,7 +167,7 @@ def infer(values: Sequence[Any]) -> Any:
 # ------------------------------------------------------------------------------------------ datetimes
 
 
-def datetimes(values: Sequence[Any]) -> pd.DatetimeIndex:
+def datetimes(values: Values) -> pd.DatetimeIndex:
     """UTC datetimes (microseconds) from ISO strings with any offset, or datetimes; bad values become NaT."""
     idx = pd.to_datetime(objects(values), utc=True, format="ISO8601", errors="coerce")
     return pd.DatetimeIndex(idx).as_unit("us")

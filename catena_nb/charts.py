@@ -70,8 +70,8 @@ def _empty(ax: Axes, question: str) -> Axes:
 
 
 def _below(ax: Axes) -> Any:
-    """A transform whose origin sits 38 points under the Axes' bottom edge: room for tick labels and x label."""
-    return ax.transAxes + ScaledTranslation(0, -38 / 72, ax.figure.dpi_scale_trans)
+    """A transform with its origin 32 points under the Axes' bottom edge: room for tick labels and x label."""
+    return ax.transAxes + ScaledTranslation(0, -32 / 72, ax.figure.dpi_scale_trans)
 
 
 def _naive_utc(times: pd.Series) -> np.ndarray[Any, Any]:
@@ -131,7 +131,11 @@ def plot_outcomes(
     ax.set_xlabel("Share of settled operations", fontsize=st.TEXT_SIZE)
     st.tidy(ax, "x")
     settled = int(rates["settled"].sum())
-    st.set_title(ax, question, f"n = {st.fmt_n(settled)} settled operations; whiskers: 95% interval of the failure rate")
+    st.set_title(
+        ax,
+        question,
+        f"n = {st.fmt_n(settled)} settled operations; whiskers: 95% interval of the failure rate",
+    )
     handles = [
         Patch(color=st.OUTCOME_COLORS["failed"], label="failed"),
         Patch(color=st.OUTCOME_COLORS["success"], label="succeeded"),
@@ -154,7 +158,12 @@ _RATE_COLUMNS = frozenset(
 
 
 def plot_error_types(
-    data: pd.DataFrame, logs_df: pd.DataFrame | None = None, *, by: By = None, ax: Axes | None = None, **kw: Any
+    data: pd.DataFrame,
+    logs_df: pd.DataFrame | None = None,
+    *,
+    by: By = None,
+    ax: Axes | None = None,
+    **kw: Any,
 ) -> Axes:
     """Which error types cause the failures: share of failed operations per ``error_type``.
 
@@ -210,10 +219,13 @@ def _error_types_by_group(
 ) -> Axes:
     if not len(table):
         return _empty(ax, question)
-    wide = table.pivot_table(index=names, columns="error_type", values="failures", aggfunc="sum", fill_value=0,
-                             observed=True)  # fmt: skip
+    wide = table.pivot_table(
+        index=names, columns="error_type", values="failures", aggfunc="sum", fill_value=0, observed=True
+    )
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=True).index]
-    order = [k for k in st.ERROR_COLORS if k in wide.columns] + sorted(set(wide.columns) - st.ERROR_COLORS.keys())
+    order = [k for k in st.ERROR_COLORS if k in wide.columns] + sorted(
+        set(wide.columns) - st.ERROR_COLORS.keys()
+    )
     totals = wide.sum(axis=1).to_numpy(float)
     y = np.arange(len(wide))
     left = np.zeros(len(wide))
@@ -281,7 +293,9 @@ def plot_failure_rate_over_time(
         return _empty(ax, question)
     shaded = _shade_incidents(ax, incidents)
     if names:
-        order = table.groupby(names, dropna=False, observed=True)["failures"].sum().sort_values(ascending=False)
+        order = (
+            table.groupby(names, dropna=False, observed=True)["failures"].sum().sort_values(ascending=False)
+        )
         groups = list(order.index[:max_groups])
         for i, key in enumerate(groups):
             values = key if isinstance(key, tuple) else (key,)
@@ -302,7 +316,7 @@ def plot_failure_rate_over_time(
     ax.set_ylabel("Failure rate (settled operations)", fontsize=st.TEXT_SIZE)
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.set_xlabel("Time (UTC)", fontsize=st.TEXT_SIZE)
     st.tidy(ax, "y")
     detail = f"{unit} failure rate, band: 95% interval; n = {st.fmt_n(table['settled'].sum())} settled"
@@ -350,7 +364,9 @@ def _counts_axis(ax: Axes, table: pd.DataFrame, freq: str) -> None:
 def _shade_incidents(ax: Axes, incidents: Any) -> int:
     periods = _incident_periods(incidents)
     for i, (start, end) in enumerate(periods):
-        ax.axvspan(start, end, color=st.INCIDENT_COLOR, alpha=0.12, linewidth=0, label="incident" if i == 0 else None)
+        ax.axvspan(
+            start, end, color=st.INCIDENT_COLOR, alpha=0.12, linewidth=0, label="incident" if i == 0 else None
+        )
     return len(periods)
 
 
@@ -416,8 +432,9 @@ def plot_attempts(data: pd.DataFrame, logs_df: pd.DataFrame | None = None, *, ax
     effect = retry_effect(data, logs_df).iloc[0]
     if effect["n"]:
         detail = (
-            f"First attempt {st.fmt_pct(effect['first_attempt_rate'])} → final {st.fmt_pct(effect['final_rate'])}"
-            f" success; {st.fmt_n(effect['rescued'])} rescued by a retry (n = {st.fmt_n(effect['n'])} settled)"
+            f"First attempt {st.fmt_pct(effect['first_attempt_rate'])} → final "
+            f"{st.fmt_pct(effect['final_rate'])} success; {st.fmt_n(effect['rescued'])} rescued by a retry "
+            f"(n = {st.fmt_n(effect['n'])} settled)"
         )
     else:
         detail = _NO_DATA
@@ -466,7 +483,8 @@ def plot_latency(
             values, ys = values[keep], ys[keep]
         color = st.GROUP_COLORS[i % len(st.GROUP_COLORS)]
         name = label([row[n] for n in names]) if names else "all operations"
-        text = f"{name} (n={st.fmt_n(row['n'])}; p50 {st.fmt_seconds(row['p50_s'])}, p95 {st.fmt_seconds(row['p95_s'])})"
+        p50, p95 = st.fmt_seconds(row["p50_s"]), st.fmt_seconds(row["p95_s"])
+        text = f"{name} (n={st.fmt_n(row['n'])}; p50 {p50}, p95 {p95})"
         ax.step(values, ys, where="post", color=color, linewidth=1.6, label=text)
         ax.plot([row["p95_s"]], [0.95], marker="o", color=color, markersize=4)
         positive.extend(values[values > 0][[0, -1]] if (values > 0).any() else [])

@@ -71,7 +71,9 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
 _OP_KEYS = frozenset(_OP_FIELDS)
 # assumed: response_headers are left out of the logs frame (free-form per TSP, rarely useful in a table).
 _LOG_KEYS = frozenset({*_LOG_FIELDS, "response_headers"})
-_MESSAGE_DATETIMES = frozenset({"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"})
+_MESSAGE_DATETIMES = frozenset(
+    {"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"}
+)
 _MESSAGE_CATEGORIES = frozenset({"source_name", "tsp_slug", "status"})
 _MESSAGE_KEYS = frozenset({"id", *MESSAGE_COLUMNS[1:]})
 
@@ -124,7 +126,10 @@ class _Flat:
         sources = op["source_name"]
         names = _connection_names(connections)
         if names:  # the write shape has no source_name: take it from the connections given
-            sources = [s if s is not None else names.get(str(c)) for s, c in zip(sources, op["connection_id"])]
+            sources = [
+                s if s is not None else names.get(str(c))
+                for s, c in zip(sources, op["connection_id"], strict=True)
+            ]
         self.source_name = w.category(sources)
         self.resource = w.category(op["resource"])
         self.operation_type = w.category(op["operation_type"])
@@ -146,7 +151,9 @@ class _Flat:
         op_idx = np.repeat(np.arange(n, dtype=np.int64), self.counts)
         created = w.datetimes(self.log["created_at"])
         sort_keys = created.asi8.copy()
-        sort_keys[np.asarray(created.isna())] = np.iinfo(np.int64).max  # assumed: an untimed log is the latest
+        sort_keys[np.asarray(created.isna())] = np.iinfo(
+            np.int64
+        ).max  # assumed: an untimed log is the latest
         order = np.lexsort((sort_keys, op_idx))
         self.in_order = bool(np.array_equal(order, np.arange(len(order))))
         self.log_order = order
@@ -335,7 +342,7 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
 
 
 def messages_frame(messages: Any) -> pd.DataFrame:
-    """One row per message record (``MessageRead``), with its delivery ``status``, ``delivered_at``, ``read_at``.
+    """One row per message record (``MessageRead``) with its delivery ``status``, ``delivered_at``, ``read_at``.
 
     Columns: ``message_id`` (the wire ``id``, which is the ``resource_id`` of the operation that created the
     message), then the other ``MessageRead`` fields in :data:`MESSAGE_COLUMNS`, then any other field (e.g.

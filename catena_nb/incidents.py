@@ -59,8 +59,8 @@ def find_incidents(
 
     Returns:
         One row per incident, by start time: ``group`` (the group's values, joined by " / " for several
-        columns), the ``by`` columns themselves, ``start`` and ``end`` (UTC, end exclusive), ``buckets``, ``n``
-        (settled operations in the period), ``failures``, ``failure_rate`` with ``ci_low``/``ci_high``,
+        columns), the ``by`` columns themselves, ``start`` and ``end`` (UTC, end exclusive), ``buckets``,
+        ``n`` (settled operations in the period), ``failures``, ``failure_rate`` with ``ci_low``/``ci_high``,
         ``baseline_rate``, ``baseline_ci_high``, ``dominant_error_type`` (the most common error_type among the
         period's failures) and ``dominant_share`` (its share of them).
 
@@ -79,11 +79,17 @@ def find_incidents(
     table = rates_by_period(ops_df, freq, keys, time_col)
     if not len(table) or "period" not in table.columns:
         return _empty(names)
-    group_ids = table.groupby(names, dropna=False, sort=False).ngroup().to_numpy() if names else np.zeros(len(table), int)
+    group_ids = (
+        table.groupby(names, dropna=False, sort=False).ngroup().to_numpy()
+        if names
+        else np.zeros(len(table), int)
+    )
     failures = table["failures"].to_numpy(dtype=np.float64)
     settled = table["settled"].to_numpy(dtype=np.float64)
     low = table["failure_ci_low"].to_numpy(dtype=np.float64)
-    flagged, base_rate, base_high = _flag(group_ids, failures, settled, low, baseline, min_ratio, min_failures)
+    flagged, base_rate, base_high = _flag(
+        group_ids, failures, settled, low, baseline, min_ratio, min_failures
+    )
     table = table.assign(_flagged=flagged, _group=group_ids, _base_rate=base_rate, _base_high=base_high)
     return _incidents(ops_df, table, names, freq, time_col)
 

@@ -137,17 +137,31 @@ def error_breakdown(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, b
         operations=1,
     )
     counts = ["failures", "rescued", "pending", "operations"]
-    out = group_sum(sub, [*keys, "error_type"], counts) if len(sub) else _empty([*names, "error_type"], counts)
+    out = (
+        group_sum(sub, [*keys, "error_type"], counts) if len(sub) else _empty([*names, "error_type"], counts)
+    )
     if logs_df is not None:
         out = _with_attempts(out, ops_df, logs_df, keys, names)
     out["error_type"] = out["error_type"].astype("string")
     _add_share(out, names, "failures", "share", interval=True)
     if logs_df is not None:
         _add_share(out, names, "failed_attempts", "attempt_share", interval=False)
-    cols = [*names, "error_type", "failures", "share", "ci_low", "ci_high", "rescued", "pending", "operations"]
+    cols = [
+        *names,
+        "error_type",
+        "failures",
+        "share",
+        "ci_low",
+        "ci_high",
+        "rescued",
+        "pending",
+        "operations",
+    ]
     cols += [c for c in ("failed_attempts", "attempt_share") if c in out.columns]
     ascending = [True] * len(names) + [False, False, True]
-    out = out.sort_values([*names, "failures", "operations", "error_type"], ascending=ascending, kind="stable")
+    out = out.sort_values(
+        [*names, "failures", "operations", "error_type"], ascending=ascending, kind="stable"
+    )
     return out[cols].reset_index(drop=True)
 
 
@@ -161,7 +175,9 @@ def _empty(names: list[str], counts: list[str]) -> pd.DataFrame:
 def _add_share(out: pd.DataFrame, names: list[str], col: str, share: str, *, interval: bool) -> None:
     values = out[col].to_numpy(dtype=np.float64)
     if names:
-        totals = out.groupby(names, dropna=False, observed=True)[col].transform("sum").to_numpy(dtype=np.float64)
+        totals = (
+            out.groupby(names, dropna=False, observed=True)[col].transform("sum").to_numpy(dtype=np.float64)
+        )
     else:
         totals = np.full(len(out), values.sum())
     out[share] = safe_ratio(values, totals)
@@ -177,7 +193,9 @@ def _with_attempts(
     if missing:  # the grouping lives on the operations only: bring it over by operation id
         lookup = ops_df[["operation_id", *missing]].drop_duplicates("operation_id")
         logs = logs.merge(lookup, on="operation_id", how="left")
-    logs = logs.assign(error_type=logs["error_type"].astype("string").fillna(UNKNOWN_ERROR), failed_attempts=1)
+    logs = logs.assign(
+        error_type=logs["error_type"].astype("string").fillna(UNKNOWN_ERROR), failed_attempts=1
+    )
     if len(logs):
         att = group_sum(logs, [*keys, "error_type"], ["failed_attempts"])
     else:
@@ -292,7 +310,9 @@ def attempts_distribution(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
     out["pending"] = out["n"] - out["success"] - out["failed"]
     values = out["n"].to_numpy(dtype=np.float64)
     if names:
-        totals = out.groupby(names, dropna=False, observed=True)["n"].transform("sum").to_numpy(dtype=np.float64)
+        totals = (
+            out.groupby(names, dropna=False, observed=True)["n"].transform("sum").to_numpy(dtype=np.float64)
+        )
     else:
         totals = np.full(len(out), values.sum())
     out["share"] = safe_ratio(values, totals)
@@ -345,7 +365,9 @@ def latency_summary(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
     out["small_sample"] = out["n"] < 30
     if keys and not any(is_time_key(ops_df, k) for k in keys):
         out = out.sort_values(["p95_s", "n"], ascending=False, kind="stable")
-    return out[[*names, "n", "p50_s", "p95_s", "p99_s", "mean_s", "max_s", "small_sample"]].reset_index(drop=True)
+    return out[[*names, "n", "p50_s", "p95_s", "p99_s", "mean_s", "max_s", "small_sample"]].reset_index(
+        drop=True
+    )
 
 
 # -------------------------------------------------------------------------------------------- funnel

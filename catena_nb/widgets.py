@@ -431,7 +431,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
     GROUP_BY = ("source_name", "connection_id", "error_type", "priority", "day")
 
     def __init__(self, ops_df: Any, logs_df: Any, messages_df: Any = None) -> None:
-        self._ops = parts.with_day_column(ops_df)
+        self._ops = ops_df
         self._logs = logs_df
         self._messages = messages_df
         tsps = parts.sorted_values(self._ops, "source_name")
@@ -489,7 +489,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Recompute the tables and redraw the charts for the current filters."""
         ops = self.filtered()
-        by = parts.group_column(self.group_by.value)
+        by = parts.group_key(self.group_by.value)
         self.summary.value = html.escape(f"{len(ops):,} of {len(self._ops):,} operations match the filters.")
         if len(ops) == 0:
             empty = parts.info_box("No operations match these filters.")

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     for name, ax in figures.items():
         path = args.out_dir / f"{name}.png"
-        ax.figure.savefig(path, dpi=120, metadata={"Software": None})
+        ax.get_figure(root=True).savefig(path, dpi=120, metadata={"Software": None})
         print(path)  # a script's output, not the library's
     return 0
 

@@ -217,7 +217,7 @@ def test_dashboard_updates_its_tables_when_a_filter_changes(audit_frames: tuple[
     tsps = sorted(set(ops_df["source_name"].astype(str)))
     dash = ReliabilityDashboard(ops_df, logs_df)
     assert repr(dash) == f"ReliabilityDashboard(operations={len(ops_df)})"
-    assert all(f"<th>{t}</th>" in dash.rates.value for t in tsps)
+    assert all(f"<td>{t}</td>" in dash.rates.value for t in tsps)
     assert "data:image/png;base64," in dash.outcomes_chart.value
     assert "data:image/png;base64," in dash.timeline_chart.value
     assert "validation" in dash.errors.value
@@ -225,13 +225,13 @@ def test_dashboard_updates_its_tables_when_a_filter_changes(audit_frames: tuple[
     dash.tsp.value = (tsps[0],)
     n = int((ops_df["source_name"] == tsps[0]).sum())
     assert dash.summary.value.startswith(f"{n:,} of {len(ops_df):,}")
-    assert f"<th>{tsps[0]}</th>" in dash.rates.value
-    assert all(f"<th>{t}</th>" not in dash.rates.value for t in tsps[1:])
+    assert f"<td>{tsps[0]}</td>" in dash.rates.value
+    assert all(f"<td>{t}</td>" not in dash.rates.value for t in tsps[1:])
 
     dash.group_by.value = "error_type"
-    assert "<th>validation</th>" in dash.rates.value
+    assert "<td>validation</td>" in dash.rates.value
     dash.group_by.value = "priority"
-    assert all(f"<th>{p}</th>" in dash.rates.value for p in ("low", "medium", "high"))
+    assert all(f"<td>{p}</td>" in dash.rates.value for p in ("low", "medium", "high"))
 
 
 def test_dashboard_says_so_when_nothing_matches(audit_frames: tuple[Any, Any]) -> None:
