@@ -30,7 +30,7 @@ def keys_of(by: By) -> list[Any]:
 
 def names_of(keys: list[Any]) -> list[str]:
     """The output column name of each group key."""
-    return [k.key if isinstance(k, pd.Grouper) else str(k) for k in keys]
+    return [str(k.key) if isinstance(k, pd.Grouper) else str(k) for k in keys]
 
 
 def is_time_key(frame: pd.DataFrame, key: Any) -> bool:

@@ -8,7 +8,7 @@ error always sky blue. Nothing here touches matplotlib's global rcParams.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -63,7 +63,7 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
     return fig.add_subplot()
 
 
-def tidy(ax: Axes, grid: str = "x") -> None:
+def tidy(ax: Axes, grid: Literal["x", "y", "both"] = "x") -> None:
     """Light value grid behind the data, no top/right frame."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

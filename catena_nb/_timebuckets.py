@@ -1,4 +1,4 @@
-"""UTC time buckets for timelines: fixed sizes (``"D"``, ``"h"``, ``"15min"``), calendar ones (``"W"``, ``"MS"``)."""
+"""UTC time buckets for timelines: fixed sizes (``"D"``, ``"h"``, ``"15min"``) or calendar ones (``"MS"``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 
-def _is_fixed(freq: str) -> bool:
+def _fixed(freq: str) -> pd.Timedelta | None:
+    """The bucket's length when it is fixed (``"D"``, ``"15min"``), None for calendar sizes (``"MS"``)."""
+    offset: Any = to_offset(freq)
     try:
-        pd.Timedelta(to_offset(freq))
+        return pd.Timedelta(offset)
     except (ValueError, TypeError):
-        return False
-    return True
+        return None
+
+
+def _is_fixed(freq: str) -> bool:
+    return _fixed(freq) is not None
 
 
 def time_buckets(times: pd.Series, freq: str) -> pd.Series:
@@ -45,6 +50,7 @@ def period_grid(first: Any, last: Any, freq: str) -> pd.DatetimeIndex:
 
 def bucket_end(start: pd.Timestamp, freq: str) -> pd.Timestamp:
     """The end (exclusive) of the bucket that starts at ``start``."""
-    if _is_fixed(freq):
-        return start + pd.Timedelta(to_offset(freq))
+    length = _fixed(freq)
+    if length is not None:
+        return start + length
     return pd.Timestamp(start + to_offset(freq))

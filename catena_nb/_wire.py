@@ -134,7 +134,7 @@ def category(values: Values) -> pd.Categorical:
         codes_of: dict[Any, int] = {name: i for i, name in enumerate(names)}
         codes_of[None] = -1
         codes = np.fromiter(map(codes_of.__getitem__, values), dtype=np.int32, count=len(values))
-        return pd.Categorical.from_codes(codes, categories=names)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(names))
     except (TypeError, KeyError, ValueError):  # unhashable or mixed-type values, NaN: keep their text
         return pd.Categorical([None if v is None or v is pd.NA else str(v) for v in values])
 
@@ -143,7 +143,7 @@ def integers(values: Values) -> pd.api.extensions.ExtensionArray:
     """A nullable ``Int64`` column; text that is not a whole number becomes NA."""
     numbers = pd.to_numeric(pd.Series(objects(values), dtype=object), errors="coerce")
     whole = numbers.where(numbers.isna() | (numbers % 1 == 0))
-    return pd.array(whole, dtype="Int64")
+    return pd.array(whole.to_numpy(dtype=np.float64), dtype="Int64")
 
 
 def infer(values: Values) -> Any:

@@ -234,7 +234,7 @@ def _error_types_by_group(
         ax.barh(y, share, left=left, color=colors[str(kind)], label=str(kind), height=0.7, edgecolor="white")
         left += share
     for yi, total in zip(y, totals, strict=True):
-        ax.text(1.01, yi, f"n={st.fmt_n(total)}", transform=ax.get_yaxis_transform(), va="center",
+        ax.text(1.01, float(yi), f"n={st.fmt_n(total)}", transform=ax.get_yaxis_transform(), va="center",
                 fontsize=st.TEXT_SIZE)  # fmt: skip
     index = wide.index.to_frame(index=False)
     ax.set_yticks(y, _group_labels(index, names))
@@ -314,7 +314,7 @@ def plot_failure_rate_over_time(
     ax.set_ylim(0, min(1.0, top * (1.3 if names else 1.1)) or 0.05)  # headroom for the legend
     st.percent_axis(ax, "y")
     ax.set_ylabel("Failure rate (settled operations)", fontsize=st.TEXT_SIZE)
-    locator = AutoDateLocator()
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.set_xlabel("Time (UTC)", fontsize=st.TEXT_SIZE)

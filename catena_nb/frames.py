@@ -123,7 +123,7 @@ class _Flat:
         n = self.n = len(recs)
         self.keys = w.key_union(recs)
         op = self.op = w.columns(recs, _OP_FIELDS, self.keys)
-        sources = op["source_name"]
+        sources: w.Values = op["source_name"]
         names = _connection_names(connections)
         if names:  # the write shape has no source_name: take it from the connections given
             sources = [
@@ -134,7 +134,7 @@ class _Flat:
         self.resource = w.category(op["resource"])
         self.operation_type = w.category(op["operation_type"])
 
-        lists: Sequence[Any] = op["logs"]
+        lists: w.Values = op["logs"]
         if not set(map(type, lists)) <= {list}:  # logs: null, or something odd
             lists = [v if isinstance(v, list | tuple) else [] for v in lists]
         log_recs = list(chain.from_iterable(lists))
@@ -199,7 +199,7 @@ def _operations(flat: _Flat) -> pd.DataFrame:
     updated = w.datetimes(op["updated_at"])
     failed = flat.last_failed()
     duration = (updated.asi8 - created.asi8) / 1e6
-    duration[np.asarray(created.isna() | updated.isna())] = np.nan
+    duration[np.asarray(created.isna()) | np.asarray(updated.isna())] = np.nan
     columns: dict[str, Any] = {
         "operation_id": w.strings(op["id"]),
         "created_at": created,
@@ -342,7 +342,7 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
 
 
 def messages_frame(messages: Any) -> pd.DataFrame:
-    """One row per message record (``MessageRead``) with its delivery ``status``, ``delivered_at``, ``read_at``.
+    """One row per message record (``MessageRead``): delivery ``status``, ``delivered_at`` and ``read_at``.
 
     Columns: ``message_id`` (the wire ``id``, which is the ``resource_id`` of the operation that created the
     message), then the other ``MessageRead`` fields in :data:`MESSAGE_COLUMNS`, then any other field (e.g.

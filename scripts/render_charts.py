@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     for name, ax in figures.items():
         path = args.out_dir / f"{name}.png"
-        ax.get_figure(root=True).savefig(path, dpi=120, metadata={"Software": None})
+        figure = ax.get_figure(root=True)
+        assert figure is not None
+        figure.savefig(path, dpi=120, metadata={"Software": None})
         print(path)  # a script's output, not the library's
     return 0
 

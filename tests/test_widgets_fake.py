@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from catena_nb.errors import NotFoundError, ServerError
+from catena_nb.frames import logs_frame, operations_frame
 from catena_nb.models import Connection, MessageCreate, ResourceOperation, User
-from catena_nb.widgets import OperationBrowser, SendMessageForm
+from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm
 
 T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -51,7 +52,7 @@ class FakeClient:
         failed = i % 3 == 0
         log = {
             "id": _uid(1000 + i),
-            "created_at": T0 + dt.timedelta(minutes=i),
+            "created_at": T0 + dt.timedelta(hours=2 * i),
             "status": "failed" if failed else "success",
             "error_type": "tsp" if failed else None,
             "error_details": "TSP said <b>no</b>" if failed else None,
@@ -60,8 +61,8 @@ class FakeClient:
         return ResourceOperation.model_validate(
             {
                 "id": _uid(500 + i),
-                "created_at": T0 + dt.timedelta(minutes=i),
-                "updated_at": T0 + dt.timedelta(minutes=i, seconds=2),
+                "created_at": T0 + dt.timedelta(hours=2 * i),
+                "updated_at": T0 + dt.timedelta(hours=2 * i, seconds=2),
                 "connection_id": self.conns[i % 2].id,
                 "source_name": self.conns[i % 2].source_name,
                 "resource": "message",
@@ -301,3 +302,32 @@ def test_browser_lookup_errors_are_readable(client: FakeClient) -> None:
     op = browser.lookup()
     assert op is client.ops[4]
     assert "text 4" in browser.detail.value
+
+
+def test_dashboard_groups_by_day_and_filters_dates(client: FakeClient) -> None:
+    """Grouping by day lists one row per UTC day; a date range and a connection narrow the rows."""
+    ops_df, logs_df = operations_frame(client.ops), logs_frame(client.ops)
+    dash = ReliabilityDashboard(ops_df, logs_df)
+    assert (dash.since.value, dash.until.value) == (dt.date(2026, 10, 1), dt.date(2026, 10, 5))
+    dash.group_by.value = "day"
+    for day in ("2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"):
+        assert f"<td>{day}</td>" in dash.rates.value
+    dash.since.value = dt.date(2026, 10, 2)
+    dash.until.value = dt.date(2026, 10, 2)
+    assert "<td>2026-10-01</td>" not in dash.rates.value
+    assert "<td>2026-10-02</td>" in dash.rates.value
+    assert dash.summary.value.startswith(f"12 of {len(ops_df)}")
+    dash.connection.value = _uid(1)
+    assert dash.summary.value.startswith(f"6 of {len(ops_df)}")
+    assert len(dash.filtered()) == 6
+
+
+def test_dashboard_escapes_values_from_the_api(client: FakeClient) -> None:
+    """An error type carrying markup shows as text in the rates and error tables."""
+    ops_df, logs_df = operations_frame(client.ops), logs_frame(client.ops)
+    ops_df["error_type"] = ops_df["error_type"].cat.rename_categories({"tsp": "<img src=x onerror=alert(1)>"})
+    dash = ReliabilityDashboard(ops_df, logs_df)
+    dash.group_by.value = "error_type"
+    for pane in (dash.rates, dash.errors):
+        assert "<img src=x" not in pane.value
+        assert "&lt;img src=x onerror=alert(1)&gt;" in pane.value

@@ -1,0 +1,279 @@
+"""operations_frame, logs_frame, operation_frames and messages_frame: columns, dtypes and awkward input."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from catena_nb.frames import (
+    LOG_COLUMNS,
+    MESSAGE_COLUMNS,
+    OPERATION_COLUMNS,
+    logs_frame,
+    messages_frame,
+    operation_frames,
+    operations_frame,
+)
+
+CONN = "019ddd87-eedd-710f-967c-1c6cc72ac985"
+OP_ID = "019df22e-f255-7a7c-b1d7-59f509071b6d"
+UTC = dt.UTC
+
+
+def log(n: int, status: str, created: str, error_type: str | None = None, code: int | None = None) -> dict[str, Any]:
+    return {
+        "id": f"log-{n}",
+        "created_at": created,
+        "updated_at": created,
+        "resource_operation_id": OP_ID,
+        "status": status,
+        "error_type": error_type,
+        "error_details": None if error_type is None else f"{error_type} went wrong",
+        "response_status_code": code,
+        "response_headers": {"x": "y"},
+    }
+
+
+def operation(**over: Any) -> dict[str, Any]:
+    """The 502 example of the sync-write seed page, in the lookup shape."""
+    op: dict[str, Any] = {
+        "id": OP_ID,
+        "created_at": "2026-05-04T08:51:01.487639Z",
+        "updated_at": "2026-05-04T08:51:02.179210Z",
+        "partner_id": "9df92c50-d8a7-460e-aab2-a93f1de9280a",
+        "connection_id": CONN,
+        "source_name": "samsara",
+        "fleet_ref": "FLT-1",
+        "resource": "message",
+        "resource_id": None,
+        "source_id": None,
+        "operation_type": "create",
+        "payload": {"priority": "low", "message_text": "Delivery confirmed at warehouse B", "sender_id": "s-1"},
+        "status": "failed",
+        "logs": [log(1, "failed", "2026-05-04T08:51:02.079501Z", "auth", 401)],
+    }
+    op.update(over)
+    return op
+
+
+def test_operation_columns_and_dtypes() -> None:
+    """The declared columns come first, in order, with UTC datetimes, categories and nullable types."""
+    df = operations_frame([operation()])
+    assert tuple(df.columns[: len(OPERATION_COLUMNS)]) == OPERATION_COLUMNS
+    assert list(df.columns[len(OPERATION_COLUMNS) :]) == [
+        "payload_priority",
+        "payload_message_text",
+        "payload_sender_id",
+    ]
+    dtypes = df.dtypes.astype(str).to_dict()
+    for col in ("created_at", "updated_at", "deleted_at"):
+        assert dtypes[col] == "datetime64[us, UTC]"
+    for col in ("source_name", "resource", "operation_type", "status", "error_type"):
+        assert dtypes[col] == "category"
+    for col in ("operation_id", "connection_id", "fleet_ref", "resource_id", "error_details", "payload_priority"):
+        assert dtypes[col] == "string"
+    assert dtypes["attempts"] == "Int64"
+    assert dtypes["http_status"] == "Int64"
+    assert dtypes["first_attempt_ok"] == "boolean"
+    assert dtypes["duration_s"] == "float64"
+
+
+def test_operation_values_from_last_failed_log() -> None:
+    """error_type, error_details and http_status come from the last failed attempt; attempts counts logs."""
+    logs = [
+        log(1, "failed", "2026-05-04T08:51:02Z", "network", None),
+        log(2, "failed", "2026-05-04T08:51:05Z", "tsp", 503),
+        log(3, "success", "2026-05-04T08:51:09Z", None, 200),
+    ]
+    row = operations_frame([operation(status="success", logs=logs)]).iloc[0]
+    assert row["attempts"] == 3
+    assert not row["first_attempt_ok"]
+    assert row["error_type"] == "tsp"
+    assert row["error_details"] == "tsp went wrong"
+    assert row["http_status"] == 503
+    assert row["duration_s"] == pytest.approx(0.691571)
+    assert row["created_at"] == pd.Timestamp("2026-05-04T08:51:01.487639Z")
+
+
+def test_logs_out_of_order_are_sorted_by_created_at() -> None:
+    """Attempts are numbered by created_at whatever the wire order, in both frames."""
+    logs = [
+        log(3, "success", "2026-05-04T08:51:09Z", None, 200),
+        log(1, "failed", "2026-05-04T08:51:02Z", "network", None),
+        log(2, "failed", "2026-05-04T08:51:05Z", "auth", 401),
+    ]
+    op = operation(status="success", logs=logs)
+    ops_df, logs_df = operation_frames([op])
+    assert list(logs_df["log_id"]) == ["log-1", "log-2", "log-3"]
+    assert list(logs_df["attempt"]) == [1, 2, 3]
+    assert ops_df.loc[0, "error_type"] == "auth"  # the last failed attempt in time, not on the wire
+    assert not ops_df.loc[0, "first_attempt_ok"]
+
+
+def test_logs_frame_columns_and_parent_fields() -> None:
+    """logs_frame has the declared columns and repeats each operation's fields on its attempts."""
+    other = operation(id="op-2", source_name="motive", logs=[log(9, "success", "2026-05-04T09:00:00Z")])
+    df = logs_frame([operation(), other])
+    assert tuple(df.columns) == LOG_COLUMNS
+    assert list(df["operation_id"]) == [OP_ID, "op-2"]
+    assert list(df["source_name"].astype(str)) == ["samsara", "motive"]
+    assert df["attempt"].dtype == "Int64"
+    assert df["http_status"].tolist()[0] == 401
+    assert str(df["created_at"].dtype) == "datetime64[us, UTC]"
+
+
+def test_logs_null_missing_keys_and_unknown_values() -> None:
+    """logs: null, missing keys and unknown enum values become NA, zero attempts or new categories."""
+    bare = {"id": "op-3", "status": "exploded", "logs": None}
+    df = operations_frame([operation(), bare, operation(id="op-4", logs=[log(1, "failed", "x", "quantum", 418)])])
+    assert df.loc[1, "attempts"] == 0
+    assert pd.isna(df.loc[1, "first_attempt_ok"])
+    assert pd.isna(df.loc[1, "created_at"])
+    assert pd.isna(df.loc[1, "source_name"])
+    assert df.loc[1, "status"] == "exploded"
+    assert df.loc[2, "error_type"] == "quantum"
+    assert set(df["error_type"].cat.categories) == {"auth", "quantum"}
+    assert logs_frame([bare]).empty
+
+
+def test_unknown_fields_become_extra_columns() -> None:
+    """Unknown top-level and log fields are kept as extra columns, typed by their values."""
+    entry = log(1, "failed", "2026-05-04T08:51:02Z", "auth", 401) | {"retry_in": 30}
+    op = operation(logs=[entry]) | {"region": "eu", "attempts": 7}
+    df = operations_frame([op])
+    assert df.loc[0, "region"] == "eu"
+    assert df.loc[0, "attempts"] == 1  # the declared column wins; the wire field is kept beside it
+    assert df.loc[0, "extra_attempts"] == 7
+    logs = logs_frame([op])
+    assert logs.loc[0, "retry_in"] == 30
+    assert logs["retry_in"].dtype == "Int64"
+
+
+def test_mixed_offsets_are_normalised_to_utc() -> None:
+    """Timestamps with Z, +02:00 or no fraction all land on the same UTC instant."""
+    ops = [
+        operation(id="a", created_at="2026-05-04T09:15:00.000000Z"),
+        operation(id="b", created_at="2026-05-04T11:15:00+02:00"),
+        operation(id="c", created_at="2026-05-04T04:15:00-05:00"),
+    ]
+    created = operations_frame(ops)["created_at"]
+    assert created.nunique() == 1
+    assert created.iloc[0] == pd.Timestamp("2026-05-04T09:15:00Z")
+
+
+def test_write_shape_takes_source_name_from_connections() -> None:
+    """The write shape has no source_name: it comes from a mapping or from connection objects/dicts."""
+    op = operation()
+    del op["source_name"]
+    assert pd.isna(operations_frame([op]).loc[0, "source_name"])
+    assert operations_frame([op], connections={CONN: "samsara"}).loc[0, "source_name"] == "samsara"
+    conns = [{"id": CONN, "source_name": "geotab"}]
+    assert operations_frame([op], connections=conns).loc[0, "source_name"] == "geotab"
+    assert logs_frame([op], connections=conns).loc[0, "source_name"] == "geotab"
+
+
+def test_page_bytes_lists_generators_and_models_give_the_same_frame() -> None:
+    """A cursor page body, a JSON list, pages in a list, a generator and models read alike."""
+    ops = [operation(), operation(id="op-2", status="success", logs=[])]
+    expected = operations_frame(ops)
+    page = json.dumps({"items": ops, "next_page": None}).encode()
+    halves = [json.dumps({"items": ops[:1]}), json.dumps({"items": ops[1:]})]
+    for source in (page, page.decode(), json.dumps(ops), halves, (op for op in ops), [{"items": ops}]):
+        pd.testing.assert_frame_equal(operations_frame(source), expected)
+
+
+def test_pydantic_models_are_dumped_to_wire_form() -> None:
+    """Any pydantic model is read through model_dump(mode='json'), enums and datetimes included."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Op(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="allow")
+        id: str
+        created_at: dt.datetime
+        status: str
+        logs: list[dict[str, Any]] | None = None
+
+    model = Op(id="m-1", created_at=dt.datetime(2026, 5, 4, 11, 15, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+               status="success", logs=None, source_name="motive")  # fmt: skip
+    row = operations_frame([model]).iloc[0]
+    assert row["operation_id"] == "m-1"
+    assert row["created_at"] == pd.Timestamp("2026-05-04T09:15:00Z")
+    assert row["source_name"] == "motive"
+
+
+def test_empty_input_keeps_columns_and_dtypes() -> None:
+    """No operations give empty frames with every declared column and dtype."""
+    ops_df, logs_df = operation_frames([])
+    assert tuple(ops_df.columns) == OPERATION_COLUMNS
+    assert tuple(logs_df.columns) == LOG_COLUMNS
+    assert str(ops_df["created_at"].dtype) == "datetime64[us, UTC]"
+    assert ops_df["attempts"].dtype == "Int64"
+    assert tuple(messages_frame(b'{"items": []}').columns) == MESSAGE_COLUMNS
+
+
+def test_operation_frames_equals_the_two_calls_and_reads_generators() -> None:
+    """operation_frames gives exactly the two frames, even from a generator consumed once."""
+    ops = [operation(), operation(id="op-2", logs=[log(1, "success", "2026-05-04T09:00:00Z")])]
+    ops_df, logs_df = operation_frames(op for op in ops)
+    pd.testing.assert_frame_equal(ops_df, operations_frame(ops))
+    pd.testing.assert_frame_equal(logs_df, logs_frame(ops))
+
+
+def test_input_is_not_modified() -> None:
+    """Building frames leaves the records as they were."""
+    ops = [operation(logs=[log(2, "failed", "2026-05-04T08:51:05Z"), log(1, "failed", "2026-05-04T08:51:02Z")])]
+    before = copy.deepcopy(ops)
+    operation_frames(ops)
+    assert ops == before
+
+
+def test_rejects_what_is_not_records() -> None:
+    """A number is neither a record, a page nor an iterable."""
+    with pytest.raises(TypeError, match="cannot read records"):
+        operations_frame(42)
+
+
+def test_messages_frame_columns_and_dtypes() -> None:
+    """Message records keep their delivery status and times, typed; unknown fields become extra columns."""
+    msg = {
+        "id": "msg-1",
+        "fleet_id": None,
+        "created_at": "2026-05-04T09:15:00Z",
+        "updated_at": "2026-05-04T09:20:00+00:00",
+        "connection_id": CONN,
+        "source_name": "samsara",
+        "source_id": "98765432",
+        "source_data_hash": "abc",
+        "status": "read",
+        "delivered_at": "2026-05-04T09:16:00Z",
+        "read_at": "2026-05-04T09:19:00Z",
+        "sent_by_driver": False,
+        "recipient_ids": ["a", "b"],
+    }
+    df = messages_frame([msg, {"id": "msg-2", "status": "teleported"}])
+    assert tuple(df.columns[: len(MESSAGE_COLUMNS)]) == MESSAGE_COLUMNS
+    assert df.loc[0, "message_id"] == "msg-1"
+    assert str(df["read_at"].dtype) == "datetime64[us, UTC]"
+    assert df["status"].dtype == "category"
+    assert df.loc[1, "status"] == "teleported"
+    assert df["sent_by_driver"].dtype == "boolean"
+    assert df.loc[0, "recipient_ids"] == ["a", "b"]
+    assert pd.isna(df.loc[1, "delivered_at"])
+
+
+def test_sandbox_history_frames() -> None:
+    """A sandbox history's union-shape records give consistent frames: one log row per attempt."""
+    world_mod = pytest.importorskip("catena_nb.sandbox.world")
+    history_mod = pytest.importorskip("catena_nb.sandbox.history")
+    world = world_mod.build_world(3)
+    history = history_mod.generate_history(world, 3, 2, dt.date(2026, 11, 1))
+    ops_df, logs_df = operation_frames(history.operations)
+    assert len(ops_df) == len(history.operations)
+    assert int(ops_df["attempts"].sum()) == len(logs_df)
+    assert logs_df.groupby("operation_id")["attempt"].max().sum() == len(logs_df)
+    assert set(ops_df["status"].astype(str)) <= {"success", "failed", "pending"}
