@@ -144,6 +144,20 @@ def request_field_errors(exc: BaseException) -> list[tuple[str, str]] | None:
     return [(str(e.get("field") or ""), str(e.get("message") or "invalid")) for e in items]
 
 
+def refused_before_sending(exc: BaseException) -> bool:
+    """Whether ``exc`` is the client's own validation, raised before any request left."""
+    from catena_nb.errors import InvalidRequestError
+
+    return isinstance(exc, InvalidRequestError)
+
+
+def maybe_sent(exc: BaseException) -> bool:
+    """Whether ``exc`` is a connection failure after which the request may have reached the API."""
+    from catena_nb.errors import APIConnectionError
+
+    return isinstance(exc, APIConnectionError) and exc.maybe_sent
+
+
 def is_not_found(exc: BaseException) -> bool:
     """Whether ``exc`` is the API's 404."""
     from catena_nb.errors import NotFoundError
@@ -290,6 +304,13 @@ def error_breakdown_html(ops_df: Any, logs_df: Any) -> str:
     if len(table) == 0:
         return info_box("No failures in this selection.")
     return _table_html(table)
+
+
+def delivery_funnel_html(ops_df: Any, messages_df: Any) -> str:
+    """``reliability.delivery_funnel`` of the selection as an escaped table."""
+    from catena_nb.reliability import delivery_funnel
+
+    return _table_html(delivery_funnel(ops_df, messages_df))
 
 
 def _table_html(table: Any) -> str:

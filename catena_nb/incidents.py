@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from catena_nb._rates import By, keys_of, label, names_of, rates_by_period
-from catena_nb._stats import wilson_interval
+from catena_nb._stats import safe_ratio, wilson_interval
 from catena_nb._timebuckets import bucket_end
 
 __all__ = ["INCIDENT_COLUMNS", "find_incidents"]
@@ -38,10 +38,10 @@ def find_incidents(
     - a bucket is **flagged** when the Wilson 95% *lower* bound of its failure rate exceeds both the
       baseline's Wilson 95% *upper* bound and ``min_ratio`` times the baseline rate, and it has at least
       ``min_failures`` failures;
-    - the **baseline** (``baseline="group"``) is the group's own failure rate over the whole window
-      *excluding the flagged buckets*, recomputed until the flagged set no longer changes (so an incident does
-      not raise the bar it is measured against). ``baseline="overall"`` uses all groups together instead,
-      and a number uses that fixed rate;
+    - the **baseline** (``baseline="group"``) is the group's own failure rate over the rest of the window:
+      every other bucket of the group *except the flagged ones*, recomputed until the flagged set no longer
+      changes, so that an incident does not raise the bar it is measured against. ``baseline="overall"``
+      pools the other buckets of all groups instead, and a number is used as a fixed rate;
     - adjacent flagged buckets of the same group merge into one incident.
 
     The ratio condition is what keeps ordinary day-to-day wobble out: with hundreds of operations a day, a
@@ -94,13 +94,6 @@ def find_incidents(
     return _incidents(ops_df, table, names, freq, time_col)
 
 
-def _baseline(f: float, n: float) -> tuple[float, float]:
-    if n <= 0:
-        return np.nan, np.nan
-    _, high = wilson_interval(f, n)
-    return f / n, float(high)
-
-
 def _flag(
     groups: np.ndarray[Any, Any],
     failures: np.ndarray[Any, Any],
@@ -116,16 +109,18 @@ def _flag(
     high = np.full(len(groups), np.nan)
     valid = ~np.isnan(low)
     for _ in range(_MAX_ROUNDS):
-        if isinstance(baseline, str) and baseline == "group":
+        if isinstance(baseline, str):
+            # every calm bucket of the group (or of all groups) except the one being judged
             calm = ~flagged
-            f = np.bincount(groups, weights=np.where(calm, failures, 0.0))
-            n = np.bincount(groups, weights=np.where(calm, settled, 0.0))
-            per_group = [_baseline(fi, ni) for fi, ni in zip(f, n, strict=True)]
-            rate = np.array([p[0] for p in per_group])[groups]
-            high = np.array([p[1] for p in per_group])[groups]
-        elif isinstance(baseline, str):  # "overall"
-            r, h = _baseline(float(failures[~flagged].sum()), float(settled[~flagged].sum()))
-            rate, high = np.full(len(groups), r), np.full(len(groups), h)
+            f_calm, n_calm = np.where(calm, failures, 0.0), np.where(calm, settled, 0.0)
+            if baseline == "group":
+                f_tot = np.bincount(groups, weights=f_calm)[groups]
+                n_tot = np.bincount(groups, weights=n_calm)[groups]
+            else:  # "overall"
+                f_tot, n_tot = np.full(len(groups), f_calm.sum()), np.full(len(groups), n_calm.sum())
+            f_base, n_base = f_tot - f_calm, n_tot - n_calm
+            rate = safe_ratio(f_base, n_base)
+            high = wilson_interval(np.clip(f_base, 0, None), np.clip(n_base, 0, None))[1]
         else:
             rate = high = np.full(len(groups), float(baseline))
         with np.errstate(invalid="ignore"):

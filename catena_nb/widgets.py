@@ -30,6 +30,10 @@ _PRIORITIES = ("none", "low", "medium", "high")
 _STATUSES = ("any", "success", "failed", "pending")
 _RESOURCES = ("any", "message", "group_message")
 _ANY = "any"
+_DATES_HINT = (
+    '<span style="font-size:90%;color:#57606a">Without dates the API lists the last 24 hours; '
+    "a window longer than 45 days is fetched in 45-day parts.</span>"
+)
 
 
 class SendMessageForm(widgets.VBox):  # type: ignore[misc]
@@ -52,7 +56,6 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         self.last_operation: Any = None
         self.last_error: BaseException | None = None
         self._busy = False
-        self._users: list[Any] = []
 
         self.connection = widgets.Dropdown(description="Connection", options=[], layout=parts.WIDE)
         self.sender = widgets.Dropdown(description="Sender", options=[], layout=parts.WIDE)
@@ -114,19 +117,18 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
 
     def _load_users(self) -> None:
         cid = self.connection.value
-        self._users = []
         self.sender.options = []
         self.recipient.options = []
         if not cid:
             return
         try:
-            self._users = list(self._client.users.list(connection_id=cid))
+            users = list(self._client.users.list(connection_id=cid))
         except Exception as exc:
             self.result.value = parts.error_box(exc, context="Could not list this connection's users")
             return
         # dispatchers usually send and drivers receive, so each list starts with the likely role
-        self.sender.options = parts.user_options(self._users, drivers_first=False)
-        self.recipient.options = parts.user_options(self._users, drivers_first=True)
+        self.sender.options = parts.user_options(users, drivers_first=False)
+        self.recipient.options = parts.user_options(users, drivers_first=True)
         self.sender.value = self.sender.options[0][1] if self.sender.options else None
         self.recipient.value = self.recipient.options[0][1] if self.recipient.options else None
 
@@ -191,7 +193,10 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         self.last_error = None
         try:
             op = self._client.messages.create(**kwargs)
+        # any error, not only CatenaError: raised from a click handler it would reach the log console only,
+        # never the form the analyst is looking at
         except Exception as exc:
+            logger.debug("send failed", exc_info=True)
             self.last_error = exc
             self._show_send_error(exc)
             return None
@@ -208,7 +213,13 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
     def _show_send_error(self, exc: BaseException) -> None:
         field_errors = parts.request_field_errors(exc)
         if field_errors is None:
-            self.result.value = parts.error_box(exc, context="The message was not sent")
+            context = (
+                "The connection failed after the request left: the message may have been created; "
+                "look it up before sending again"
+                if parts.maybe_sent(exc)
+                else "The message was not sent"
+            )
+            self.result.value = parts.error_box(exc, context=context)
             return
         unplaced = []
         for field, message in field_errors:
@@ -217,7 +228,11 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
                 unplaced.append(f"{field}: {message}")
             else:
                 box.value = parts.field_error(message)
-        text = "Nothing was sent: the request is invalid (see the fields marked above)."
+        text = (
+            "Nothing was sent: the request is invalid (see the fields marked above)."
+            if parts.refused_before_sending(exc)
+            else "The API refused the request (see the fields marked above)."
+        )
         if unplaced:
             text += " " + "; ".join(unplaced)
         self.result.value = parts.error_box_text(text)
@@ -282,6 +297,7 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
                 widgets.HTML(value="<b>Or search</b>"),
                 widgets.HBox([self.status, self.connection, self.source_name]),
                 widgets.HBox([self.resource, self.since, self.until, self.search_button]),
+                widgets.HTML(value=_DATES_HINT),
                 self.table,
                 widgets.HBox([self.prev_button, self.page_label, self.next_button]),
                 self.picker,
@@ -374,6 +390,9 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
             self.last_error = exc
             self.results, self.truncated = [], False
             self.table.value = parts.error_box(exc, context="The search failed")
+            self.page = 0
+            self.page_label.value = ""
+            self.picker.options = []
             self._set_page_controls(0)
             return []
         finally:
@@ -429,11 +448,14 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
     """
 
     GROUP_BY = ("source_name", "connection_id", "error_type", "priority", "day")
+    _FILTERS = ("tsp", "connection", "since", "until", "group_by")
 
     def __init__(self, ops_df: Any, logs_df: Any, messages_df: Any = None) -> None:
         self._ops = ops_df
         self._logs = logs_df
         self._messages = messages_df
+        self._paused = False
+        self._timeline_for: tuple[Any, ...] | None = None
         tsps = parts.sorted_values(self._ops, "source_name")
         connections = parts.sorted_values(self._ops, "connection_id")
         first_day, last_day = parts.day_range(self._ops)
@@ -452,6 +474,12 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         self.errors = widgets.HTML(value="")
         self.outcomes_chart = widgets.HTML(value="")
         self.timeline_chart = widgets.HTML(value="")
+        self.funnel = widgets.HTML(value="")
+        funnel_pane = (
+            [widgets.HTML(value="<b>From send to driver</b> (delivery funnel)"), self.funnel]
+            if messages_df is not None
+            else []
+        )
 
         super().__init__(
             children=[
@@ -462,6 +490,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
                 self.rates,
                 widgets.HTML(value="<b>Failures by error type</b>"),
                 self.errors,
+                *funnel_pane,
                 self.outcomes_chart,
                 self.timeline_chart,
             ]
@@ -483,8 +512,27 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
             until=self.until.value,
         )
 
-    def _on_filter_change(self, change: dict[str, Any]) -> None:
+    def set_filters(self, **values: Any) -> None:
+        """Set several filters at once (``tsp``, ``connection``, ``since``, ``until``, ``group_by``), then
+        recompute once instead of once per filter.
+
+        Raises:
+            TypeError: a name that is not one of the filters.
+        """
+        unknown = set(values) - set(self._FILTERS)
+        if unknown:
+            raise TypeError(f"unknown filter(s) {sorted(unknown)}; the filters are {list(self._FILTERS)}")
+        self._paused = True
+        try:
+            for name, value in values.items():
+                getattr(self, name).value = value
+        finally:
+            self._paused = False
         self.refresh()
+
+    def _on_filter_change(self, change: dict[str, Any]) -> None:
+        if not self._paused:
+            self.refresh()
 
     def refresh(self) -> None:
         """Recompute the tables and redraw the charts for the current filters."""
@@ -494,13 +542,21 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         if len(ops) == 0:
             empty = parts.info_box("No operations match these filters.")
             self.rates.value = self.errors.value = empty
+            self.funnel.value = empty if self._messages is not None else ""
             self.outcomes_chart.value = self.timeline_chart.value = ""
+            self._timeline_for = None
             return
         logs = parts.logs_of(self._logs, ops)
         self._render(self.rates, lambda: parts.outcome_rates_html(ops, by))
         self._render(self.errors, lambda: parts.error_breakdown_html(ops, logs))
+        if self._messages is not None:
+            self._render(self.funnel, lambda: parts.delivery_funnel_html(ops, self._messages))
         self._render(self.outcomes_chart, lambda: parts.outcomes_chart_html(ops, by))
-        self._render(self.timeline_chart, lambda: parts.timeline_chart_html(ops))
+        # the timeline ignores the grouping: a group-by change need not redraw it (a chart costs ~0.5 s)
+        selection = (tuple(self.tsp.value), self.connection.value, self.since.value, self.until.value)
+        if selection != self._timeline_for:
+            self._render(self.timeline_chart, lambda: parts.timeline_chart_html(ops))
+            self._timeline_for = selection
 
     @staticmethod
     def _render(target: widgets.HTML, build: Callable[[], str]) -> None:

@@ -25,7 +25,9 @@ OP_ID = "019df22e-f255-7a7c-b1d7-59f509071b6d"
 UTC = dt.UTC
 
 
-def log(n: int, status: str, created: str, error_type: str | None = None, code: int | None = None) -> dict[str, Any]:
+def log(
+    n: int, status: str, created: str, error_type: str | None = None, code: int | None = None
+) -> dict[str, Any]:
     return {
         "id": f"log-{n}",
         "created_at": created,
@@ -53,7 +55,11 @@ def operation(**over: Any) -> dict[str, Any]:
         "resource_id": None,
         "source_id": None,
         "operation_type": "create",
-        "payload": {"priority": "low", "message_text": "Delivery confirmed at warehouse B", "sender_id": "s-1"},
+        "payload": {
+            "priority": "low",
+            "message_text": "Delivery confirmed at warehouse B",
+            "sender_id": "s-1",
+        },
         "status": "failed",
         "logs": [log(1, "failed", "2026-05-04T08:51:02.079501Z", "auth", 401)],
     }
@@ -75,7 +81,14 @@ def test_operation_columns_and_dtypes() -> None:
         assert dtypes[col] == "datetime64[us, UTC]"
     for col in ("source_name", "resource", "operation_type", "status", "error_type"):
         assert dtypes[col] == "category"
-    for col in ("operation_id", "connection_id", "fleet_ref", "resource_id", "error_details", "payload_priority"):
+    for col in (
+        "operation_id",
+        "connection_id",
+        "fleet_ref",
+        "resource_id",
+        "error_details",
+        "payload_priority",
+    ):
         assert dtypes[col] == "string"
     assert dtypes["attempts"] == "Int64"
     assert dtypes["http_status"] == "Int64"
@@ -130,7 +143,9 @@ def test_logs_frame_columns_and_parent_fields() -> None:
 def test_logs_null_missing_keys_and_unknown_values() -> None:
     """logs: null, missing keys and unknown enum values become NA, zero attempts or new categories."""
     bare = {"id": "op-3", "status": "exploded", "logs": None}
-    df = operations_frame([operation(), bare, operation(id="op-4", logs=[log(1, "failed", "x", "quantum", 418)])])
+    df = operations_frame(
+        [operation(), bare, operation(id="op-4", logs=[log(1, "failed", "x", "quantum", 418)])]
+    )
     assert df.loc[1, "attempts"] == 0
     assert pd.isna(df.loc[1, "first_attempt_ok"])
     assert pd.isna(df.loc[1, "created_at"])
@@ -198,8 +213,9 @@ def test_pydantic_models_are_dumped_to_wire_form() -> None:
         status: str
         logs: list[dict[str, Any]] | None = None
 
-    model = Op(id="m-1", created_at=dt.datetime(2026, 5, 4, 11, 15, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-               status="success", logs=None, source_name="motive")  # fmt: skip
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    created = dt.datetime(2026, 5, 4, 11, 15, tzinfo=plus_two)
+    model = Op(id="m-1", created_at=created, status="success", logs=None, source_name="motive")
     row = operations_frame([model]).iloc[0]
     assert row["operation_id"] == "m-1"
     assert row["created_at"] == pd.Timestamp("2026-05-04T09:15:00Z")
@@ -226,7 +242,9 @@ def test_operation_frames_equals_the_two_calls_and_reads_generators() -> None:
 
 def test_input_is_not_modified() -> None:
     """Building frames leaves the records as they were."""
-    ops = [operation(logs=[log(2, "failed", "2026-05-04T08:51:05Z"), log(1, "failed", "2026-05-04T08:51:02Z")])]
+    ops = [
+        operation(logs=[log(2, "failed", "2026-05-04T08:51:05Z"), log(1, "failed", "2026-05-04T08:51:02Z")])
+    ]
     before = copy.deepcopy(ops)
     operation_frames(ops)
     assert ops == before

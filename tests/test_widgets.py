@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from catena_nb.client import CatenaClient
-from catena_nb.frames import logs_frame, operations_frame
+from catena_nb.frames import logs_frame, messages_frame, operations_frame
 from catena_nb.sandbox import Sandbox
 from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm
 
@@ -242,3 +242,16 @@ def test_dashboard_says_so_when_nothing_matches(audit_frames: tuple[Any, Any]) -
     assert dash.summary.value.startswith("0 of")
     assert "No operations match" in dash.rates.value
     assert dash.outcomes_chart.value == ""
+
+
+def test_dashboard_shows_the_delivery_funnel_with_messages(
+    client: CatenaClient, audit_frames: tuple[Any, Any]
+) -> None:
+    """Given the messages frame, the dashboard adds the created → accepted → delivered → read table."""
+    ops_df, logs_df = audit_frames
+    messages_df = messages_frame(list(client.messages.list(progress=False)))
+    dash = ReliabilityDashboard(ops_df, logs_df, messages_df)
+    for stage in ("created", "accepted", "delivered", "read"):
+        assert f"<td>{stage}</td>" in dash.funnel.value
+    assert f"<td>{len(ops_df)}</td>" in dash.funnel.value
+    assert ReliabilityDashboard(ops_df, logs_df).funnel.value == ""

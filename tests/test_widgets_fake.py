@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from catena_nb.errors import NotFoundError, ServerError
+from catena_nb.errors import APIConnectionError, NotFoundError, ServerError, ValidationError
 from catena_nb.frames import logs_frame, operations_frame
 from catena_nb.models import Connection, MessageCreate, ResourceOperation, User
 from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm
@@ -312,8 +312,7 @@ def test_dashboard_groups_by_day_and_filters_dates(client: FakeClient) -> None:
     dash.group_by.value = "day"
     for day in ("2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"):
         assert f"<td>{day}</td>" in dash.rates.value
-    dash.since.value = dt.date(2026, 10, 2)
-    dash.until.value = dt.date(2026, 10, 2)
+    dash.set_filters(since=dt.date(2026, 10, 2), until=dt.date(2026, 10, 2))
     assert "<td>2026-10-01</td>" not in dash.rates.value
     assert "<td>2026-10-02</td>" in dash.rates.value
     assert dash.summary.value.startswith(f"12 of {len(ops_df)}")
@@ -327,7 +326,59 @@ def test_dashboard_escapes_values_from_the_api(client: FakeClient) -> None:
     ops_df, logs_df = operations_frame(client.ops), logs_frame(client.ops)
     ops_df["error_type"] = ops_df["error_type"].cat.rename_categories({"tsp": "<img src=x onerror=alert(1)>"})
     dash = ReliabilityDashboard(ops_df, logs_df)
-    dash.group_by.value = "error_type"
+    dash.set_filters(group_by="error_type")
     for pane in (dash.rates, dash.errors):
         assert "<img src=x" not in pane.value
         assert "&lt;img src=x onerror=alert(1)&gt;" in pane.value
+
+
+def test_dashboard_set_filters_refuses_unknown_names(client: FakeClient) -> None:
+    """`set_filters` names the valid filters when given an unknown one."""
+    dash = ReliabilityDashboard(operations_frame(client.ops[:6]), logs_frame(client.ops[:6]))
+    with pytest.raises(TypeError, match="group_by"):
+        dash.set_filters(colour="red")
+
+
+def test_dropped_connection_warns_the_message_may_exist(client: FakeClient) -> None:
+    """A connection dropped after sending says the message may have been created, not that it was not sent."""
+    form = SendMessageForm(client)
+    client.fail_next = APIConnectionError("connection reset by peer", maybe_sent=True)
+    form.send_button.click()
+    assert "may have been created" in form.result.value
+    client.fail_next = APIConnectionError("connection refused", maybe_sent=False)
+    form.send_button.click()
+    assert "The message was not sent" in form.result.value
+
+
+def test_server_422_marks_the_fields_it_names(client: FakeClient) -> None:
+    """The API's own 422 lands beside the field its detail names, and says the API refused it."""
+    form = SendMessageForm(client)
+    body = (
+        '{"code": 422, "message": "Invalid Request Body", "detail": [{"path": "message_text", '
+        '"input": "x", "message": "too long", "error_type": "value_error"}]}'
+    )
+    client.fail_next = ValidationError(status_code=422, body=body)
+    form.send_button.click()
+    assert "too long" in form.field_errors["message_text"].value
+    assert "The API refused the request" in form.result.value
+
+
+def test_browser_search_error_clears_the_old_page(client: FakeClient) -> None:
+    """A failed search shows its error and leaves no stale rows, page label or picker options behind."""
+    browser = OperationBrowser(client)
+    browser.search_button.click()
+    assert browser.picker.options
+
+    def failing(**kwargs: Any) -> Any:
+        raise ServerError(status_code=500, body='{"message": "Internal Server Error"}')
+
+    client.operations.list = failing
+    browser.search_button.click()
+    assert "The search failed" in browser.table.value
+    assert "500 Internal Server Error" in browser.table.value
+    assert browser.page_label.value == ""
+    assert browser.picker.options == ()
+    assert browser.results == []
+    assert browser.prev_button.disabled
+    assert browser.next_button.disabled
+    assert not browser.search_button.disabled

@@ -1,0 +1,202 @@
+"""The audit store's tables, and the conversions between them and the frames of :mod:`catena_nb.frames`.
+
+Each table holds the frame's own columns, typed for SQL (``TIMESTAMPTZ``, ``VARCHAR``, ``BIGINT``,
+``BOOLEAN``, ``DOUBLE``), so that ad-hoc queries need no JSON. What has no fixed column is kept as JSON
+text: the payload (``payload``, in its wire field order, which decides the order of the ``payload_*``
+columns), and fields unknown to the frames (``extra``).
+
+DuckDB hands pandas back other dtypes than it was given (``Etc/UTC`` timestamps, ``str`` with NaN, ...):
+:func:`read_frame` rebuilds every column with the converters the frames use, so a frame read from the store
+equals the frame built from the same records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from catena_nb import _wire as w
+from catena_nb.frames import (
+    _LOG_KEYS,
+    _OP_KEYS,
+    LOG_COLUMNS,
+    MESSAGE_COLUMNS,
+    OPERATION_COLUMNS,
+    _extra_columns,
+)
+
+SCHEMA_VERSION = "1"
+
+# column -> SQL type; the kind of conversion on the way out follows from the SQL type and _CATEGORIES.
+_TS, _TEXT, _INT, _BOOL, _FLOAT = "TIMESTAMPTZ", "VARCHAR", "BIGINT", "BOOLEAN", "DOUBLE"
+_OP_TYPES: dict[str, str] = {
+    "operation_id": _TEXT, "created_at": _TS, "updated_at": _TS, "deleted_at": _TS, "partner_id": _TEXT,
+    "connection_id": _TEXT, "source_name": _TEXT, "fleet_ref": _TEXT, "resource": _TEXT,
+    "operation_type": _TEXT, "status": _TEXT, "resource_id": _TEXT, "source_id": _TEXT, "attempts": _INT,
+    "first_attempt_ok": _BOOL, "error_type": _TEXT, "error_details": _TEXT, "http_status": _INT,
+    "duration_s": _FLOAT,
+}  # fmt: skip
+_LOG_TYPES: dict[str, str] = {
+    "log_id": _TEXT, "operation_id": _TEXT, "attempt": _INT, "created_at": _TS, "updated_at": _TS,
+    "status": _TEXT, "error_type": _TEXT, "error_details": _TEXT, "http_status": _INT, "connection_id": _TEXT,
+    "source_name": _TEXT, "resource": _TEXT, "operation_type": _TEXT,
+}  # fmt: skip
+_MESSAGE_TIMES = {"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"}
+_MESSAGE_TYPES: dict[str, str] = {
+    name: _TS if name in _MESSAGE_TIMES else _BOOL if name == "sent_by_driver" else _TEXT
+    for name in MESSAGE_COLUMNS
+}
+_CATEGORIES = {
+    "operations": {"source_name", "resource", "operation_type", "status", "error_type"},
+    "logs": {"status", "error_type", "source_name", "resource", "operation_type"},
+    "messages": {"source_name", "tsp_slug", "status"},
+}
+assert tuple(_OP_TYPES) == OPERATION_COLUMNS
+assert tuple(_LOG_TYPES) == LOG_COLUMNS
+
+
+class Table:
+    """One stored table: its frame columns with SQL types, its key, and its JSON text columns."""
+
+    def __init__(self, name: str, types: Mapping[str, str], key: str, json_columns: Sequence[str]) -> None:
+        self.name = name
+        self.types = dict(types)
+        self.key = key
+        self.json_columns = tuple(json_columns)
+        self.categories = _CATEGORIES[name]
+        self.columns = (*self.types, *self.json_columns)
+
+    def ddl(self) -> str:
+        """The ``CREATE TABLE IF NOT EXISTS`` statement."""
+        cols = [f"{name} {sql}" for name, sql in self.types.items()]
+        cols[0] += " PRIMARY KEY"
+        cols += [f"{name} VARCHAR" for name in self.json_columns]
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+OPERATIONS = Table("operations", _OP_TYPES, "operation_id", ("payload", "extra"))
+LOGS = Table("logs", _LOG_TYPES, "log_id", ("extra",))
+MESSAGES = Table("messages", _MESSAGE_TYPES, "message_id", ("extra",))
+
+STATE_DDL = "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)"
+INDEX_DDL = (
+    "CREATE INDEX IF NOT EXISTS operations_created ON operations (created_at)",
+    "CREATE INDEX IF NOT EXISTS logs_operation ON logs (operation_id)",
+    "CREATE INDEX IF NOT EXISTS messages_occurred ON messages (occurred_at)",
+)
+
+
+# ----------------------------------------------------------------------------------------- into the store
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _unknown(record: Mapping[str, Any], known: frozenset[str]) -> str | None:
+    extra = {k: v for k, v in record.items() if k not in known}
+    return _json_text(extra) if extra else None
+
+
+def operation_rows(records: Sequence[Mapping[str, Any]], ops_df: pd.DataFrame) -> pd.DataFrame:
+    """The ``operations`` table rows of ``records``, from their frame ``ops_df`` (same order)."""
+    out = ops_df.loc[:, list(OPERATION_COLUMNS)].copy()
+    out["payload"] = pd.array([_json_text(r.get("payload") or None) for r in records], dtype="string")
+    out["extra"] = pd.array([_unknown(r, _OP_KEYS) for r in records], dtype="string")
+    return out
+
+
+def log_rows(records: Sequence[Mapping[str, Any]], logs_df: pd.DataFrame) -> pd.DataFrame:
+    """The ``logs`` table rows of the operations ``records``, from their logs frame ``logs_df``."""
+    out = logs_df.loc[:, list(LOG_COLUMNS)].copy()
+    extras: list[str | None] = []
+    by_id: dict[str, Mapping[str, Any]] = {}
+    for rec in records:
+        logs = rec.get("logs")
+        for log in logs if isinstance(logs, list) else []:
+            if isinstance(log, Mapping) and log.get("id") is not None:
+                by_id[str(log["id"])] = log
+    for log_id in _objects(out["log_id"]):
+        log = by_id.get(log_id) if log_id is not None else None
+        extras.append(_unknown(log, _LOG_KEYS) if log is not None else None)
+    out["extra"] = pd.array(extras, dtype="string")
+    # assumed: a log without an id is keyed by its operation and attempt number, which is stable as long as
+    # the API keeps the attempts it has already reported
+    missing = out["log_id"].isna().to_numpy()
+    if missing.any():
+        synth = out["operation_id"].astype("string") + "#" + out["attempt"].astype("string")
+        out["log_id"] = out["log_id"].where(~missing, synth)
+    return out
+
+
+def message_rows(records: Sequence[Mapping[str, Any]], msgs_df: pd.DataFrame) -> pd.DataFrame:
+    """The ``messages`` table rows of message ``records``, from their frame ``msgs_df``."""
+    out = msgs_df.loc[:, list(MESSAGE_COLUMNS)].copy()
+    known = frozenset({"id", *MESSAGE_COLUMNS[1:]})
+    out["extra"] = pd.array([_unknown(r, known) for r in records], dtype="string")
+    return out
+
+
+# ----------------------------------------------------------------------------------------- out of the store
+
+
+def _objects(series: pd.Series) -> np.ndarray[Any, Any]:
+    """The values as Python objects, every kind of missing value (NaN, NaT, NA) as None."""
+    arr: np.ndarray[Any, Any] = series.to_numpy(dtype=object, copy=True)
+    arr[np.asarray(pd.isna(arr), dtype=bool)] = None
+    return arr
+
+
+def _column(table: Table, name: str, series: pd.Series) -> Any:
+    sql = table.types[name]
+    if sql == _TS:
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            return pd.DatetimeIndex(series).tz_convert("UTC").as_unit("us")
+        return w.datetimes(_objects(series))
+    if name in table.categories:
+        return w.category(_objects(series))
+    if sql == _TEXT:
+        return w.strings(_objects(series))
+    if sql == _INT:
+        return pd.array(_objects(series), dtype="Int64")
+    if sql == _BOOL:
+        return pd.array(_objects(series), dtype="boolean")
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _decoded(series: pd.Series) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for text in _objects(series):
+        value = json.loads(text) if text is not None else None
+        out.append(value if isinstance(value, dict) else {})
+    return out
+
+
+def read_frame(table: Table, raw: pd.DataFrame) -> pd.DataFrame:
+    """The frame of ``table``, as :mod:`catena_nb.frames` builds it, from DuckDB's ``.df()`` of its rows."""
+    n = len(raw)
+    columns: dict[str, Any] = {name: _column(table, name, raw[name]) for name in table.types}
+    taken = set(columns)
+    if "payload" in table.json_columns:
+        payloads = _decoded(raw["payload"])
+        present = w.key_union(payloads)
+        first = next((p for p in payloads if p), {})
+        # the frames' rule: the first payload's field order, then any other field in name order
+        keys = [k for k in first if k in present] + sorted(present - first.keys())
+        columns.update(_extra_columns(payloads, keys, present, "payload_", taken))
+    extras = _decoded(raw["extra"])
+    present = w.key_union(extras)
+    if table is LOGS:
+        for key in sorted(present):  # the logs frame puts unknown log fields under their own names
+            name = key if key not in taken else f"extra_{key}"
+            taken.add(name)
+            columns[name] = w.infer(w.columns(extras, [key], present)[key])
+    else:
+        columns.update(_extra_columns(extras, sorted(present), present, "", taken))
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
