@@ -21,7 +21,6 @@ import pandas as pd
 
 from catena_nb import _wire as w
 from catena_nb.frames import (
-    _LOG_KEYS,
     _OP_KEYS,
     LOG_COLUMNS,
     MESSAGE_COLUMNS,
@@ -83,11 +82,9 @@ LOGS = Table("logs", _LOG_TYPES, "log_id", ("extra",))
 MESSAGES = Table("messages", _MESSAGE_TYPES, "message_id", ("extra",))
 
 STATE_DDL = "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)"
-INDEX_DDL = (
-    "CREATE INDEX IF NOT EXISTS operations_created ON operations (created_at)",
-    "CREATE INDEX IF NOT EXISTS logs_operation ON logs (operation_id)",
-    "CREATE INDEX IF NOT EXISTS messages_occurred ON messages (occurred_at)",
-)
+# No secondary indexes: DuckDB's zone maps serve the time filters, and an ART index per column would cost
+# more on every insert than it saves on the scans of an audit.
+INDEX_DDL: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------- into the store
@@ -96,7 +93,13 @@ INDEX_DDL = (
 def _json_text(value: Any) -> str | None:
     if value is None:
         return None
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return json.dumps(value, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able stand-in for a value json cannot write (numpy scalars from a frame, datetimes)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
 
 
 def _unknown(record: Mapping[str, Any], known: frozenset[str]) -> str | None:
@@ -104,28 +107,37 @@ def _unknown(record: Mapping[str, Any], known: frozenset[str]) -> str | None:
     return _json_text(extra) if extra else None
 
 
+def _unknowns(
+    records: Sequence[Mapping[str, Any]], known: frozenset[str]
+) -> pd.api.extensions.ExtensionArray:
+    """The fields of each record unknown to the frames, as JSON text (NA for a record without any)."""
+    if w.key_union(records) <= known:  # the usual case, checked without a dict per record
+        return pd.array([None] * len(records), dtype="string")
+    return pd.array([_unknown(r, known) for r in records], dtype="string")
+
+
 def operation_rows(records: Sequence[Mapping[str, Any]], ops_df: pd.DataFrame) -> pd.DataFrame:
     """The ``operations`` table rows of ``records``, from their frame ``ops_df`` (same order)."""
     out = ops_df.loc[:, list(OPERATION_COLUMNS)].copy()
     out["payload"] = pd.array([_json_text(r.get("payload") or None) for r in records], dtype="string")
-    out["extra"] = pd.array([_unknown(r, _OP_KEYS) for r in records], dtype="string")
+    out["extra"] = _unknowns(records, _OP_KEYS)
     return out
 
 
-def log_rows(records: Sequence[Mapping[str, Any]], logs_df: pd.DataFrame) -> pd.DataFrame:
-    """The ``logs`` table rows of the operations ``records``, from their logs frame ``logs_df``."""
+def log_rows(logs_df: pd.DataFrame) -> pd.DataFrame:
+    """The ``logs`` table rows of a logs frame: its columns, and its unknown log fields as JSON text."""
     out = logs_df.loc[:, list(LOG_COLUMNS)].copy()
-    extras: list[str | None] = []
-    by_id: dict[str, Mapping[str, Any]] = {}
-    for rec in records:
-        logs = rec.get("logs")
-        for log in logs if isinstance(logs, list) else []:
-            if isinstance(log, Mapping) and log.get("id") is not None:
-                by_id[str(log["id"])] = log
-    for log_id in _objects(out["log_id"]):
-        log = by_id.get(log_id) if log_id is not None else None
-        extras.append(_unknown(log, _LOG_KEYS) if log is not None else None)
-    out["extra"] = pd.array(extras, dtype="string")
+    extra_names = [c for c in logs_df.columns if c not in LOG_COLUMNS]
+    if not extra_names:
+        out["extra"] = pd.array([None] * len(out), dtype="string")
+    else:
+        # the frame named an unknown field after itself, or extra_<field> when that clashed with a column
+        keys = [c[6:] if c.startswith("extra_") and c[6:] in LOG_COLUMNS else c for c in extra_names]
+        values = [_objects(logs_df[c]) for c in extra_names]
+        out["extra"] = pd.array(
+            [_json_text(dict(zip(keys, row, strict=True))) for row in zip(*values, strict=True)],
+            dtype="string",
+        )
     # assumed: a log without an id is keyed by its operation and attempt number, which is stable as long as
     # the API keeps the attempts it has already reported
     missing = out["log_id"].isna().to_numpy()
@@ -139,7 +151,7 @@ def message_rows(records: Sequence[Mapping[str, Any]], msgs_df: pd.DataFrame) ->
     """The ``messages`` table rows of message ``records``, from their frame ``msgs_df``."""
     out = msgs_df.loc[:, list(MESSAGE_COLUMNS)].copy()
     known = frozenset({"id", *MESSAGE_COLUMNS[1:]})
-    out["extra"] = pd.array([_unknown(r, known) for r in records], dtype="string")
+    out["extra"] = _unknowns(records, known)
     return out
 
 

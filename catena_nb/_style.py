@@ -51,6 +51,13 @@ def error_colors(error_types: Iterable[str]) -> dict[str, str]:
     return known
 
 
+def group_colors(labels: Iterable[str]) -> dict[str, str]:
+    """A colour per group, by the groups' names in sorted order: the same TSP gets the same colour in every
+    chart of the same data, whatever each chart sorts by."""
+    names = sorted(set(labels))
+    return {name: GROUP_COLORS[i % len(GROUP_COLORS)] for i, name in enumerate(names)}
+
+
 def new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
     """``ax`` itself, or a fresh Axes on its own Figure (constrained layout, outside pyplot's registry).
 

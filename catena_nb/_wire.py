@@ -83,8 +83,14 @@ def mappings(values: Values) -> list[Row]:
 
 
 def key_union(rows: Sequence[Row]) -> set[str]:
-    """Every key that occurs in ``rows``."""
+    """Every key that occurs in ``rows`` (the rows themselves are the arguments: nothing is allocated per row,
+    which matters because a million new objects would set off the cyclic garbage collector)."""
     return set().union(*rows) if rows else set()
+
+
+def all_dicts(rows: Sequence[Any]) -> bool:
+    """Whether every row is a plain dict."""
+    return set(map(type, rows)) <= {dict}
 
 
 def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict[str, npt.NDArray[Any]]:

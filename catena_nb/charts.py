@@ -297,13 +297,14 @@ def plot_failure_rate_over_time(
             table.groupby(names, dropna=False, observed=True)["failures"].sum().sort_values(ascending=False)
         )
         groups = list(order.index[:max_groups])
-        for i, key in enumerate(groups):
+        colors = st.group_colors(label(k if isinstance(k, tuple) else (k,)) for k in order.index)
+        for key in groups:
             values = key if isinstance(key, tuple) else (key,)
             mask = np.ones(len(table), dtype=bool)
             for name, value in zip(names, values, strict=True):
                 col = table[name]
                 mask &= (col.isna() if pd.isna(value) else (col == value)).to_numpy(dtype=bool)
-            _rate_line(ax, table.loc[mask], st.GROUP_COLORS[i % len(st.GROUP_COLORS)], label(values), freq)
+            _rate_line(ax, table.loc[mask], colors[label(values)], label(values), freq)
         dropped = len(order) - len(groups)
         ax.legend(loc="upper left", fontsize=st.TEXT_SIZE, frameon=False, ncol=min(4, len(groups) + 1))
     else:
@@ -463,14 +464,16 @@ def plot_latency(
     question = kw.get("title") or "How long until an operation settles?"
     ax = st.new_axes(ax, (8.0, 4.5))
     summary = latency_summary(data, by=by)
-    summary = summary.loc[summary["n"] > 0].sort_values("n", ascending=False, kind="stable").head(max_groups)
+    summary = summary.loc[summary["n"] > 0].sort_values("n", ascending=False, kind="stable")
     names = names_of(keys_of(by))
+    colors = st.group_colors(_group_labels(summary, names))
+    summary = summary.head(max_groups)
     if not len(summary):
         return _empty(ax, question)
     settled = data["status"].isin(("success", "failed")).to_numpy(dtype=bool)
     durations = data["duration_s"].astype("float64")
     positive: list[float] = []
-    for i, (_, row) in enumerate(summary.iterrows()):
+    for _, row in summary.iterrows():
         mask = settled & durations.notna().to_numpy(dtype=bool)
         for name in names:
             value = row[name]
@@ -481,8 +484,8 @@ def plot_latency(
         if len(values) > 2000:  # the curve's shape needs no more points than the pixels it spans
             keep = np.unique(np.linspace(0, len(values) - 1, 2000).astype(int))
             values, ys = values[keep], ys[keep]
-        color = st.GROUP_COLORS[i % len(st.GROUP_COLORS)]
         name = label([row[n] for n in names]) if names else "all operations"
+        color = colors[name]
         p50, p95 = st.fmt_seconds(row["p50_s"]), st.fmt_seconds(row["p95_s"])
         text = f"{name} (n={st.fmt_n(row['n'])}; p50 {p50}, p95 {p95})"
         ax.step(values, ys, where="post", color=color, linewidth=1.6, label=text)

@@ -165,7 +165,119 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: list[SubcommandAdder] = [_add_sandbox, _add_report]
+# -- catena-nb sync ------------------------------------------------------------------------------------------
+
+
+def _add_sync(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "sync",
+        help="fetch what changed in the API into an audit store",
+        description=(
+            "Fetch the operations (and messages) created since the last sync into a DuckDB audit store, "
+            "re-checking those still pending. Credentials come from the CATENA_* environment variables. "
+            "Safe to stop at any time: the next run resumes where this one stopped."
+        ),
+    )
+    parser.add_argument("--store", required=True, metavar="PATH", help="the audit store file (DuckDB)")
+    parser.add_argument("--since", metavar="DATE", help="earliest creation time to hold, e.g. 2026-09-01")
+    parser.add_argument("--until", metavar="DATE", help="end of what to fetch (default: now)")
+    parser.add_argument("--no-messages", action="store_true", help="skip the messages listing")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_run_sync)
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    from catena_nb.client import CatenaClient
+    from catena_nb.errors import CatenaError
+    from catena_nb.store import AuditStore
+
+    try:
+        with CatenaClient() as client, AuditStore(args.store) as store:
+            summary = store.sync(
+                client,
+                since=args.since,
+                until=args.until,
+                messages=not args.no_messages,
+                progress=False if args.no_progress else None,
+            )
+    except (CatenaError, ValueError, OSError) as exc:
+        sys.stderr.write(f"catena-nb sync: {type(exc).__name__}: {exc}\n")
+        return 1
+    _out(str(summary))
+    return 0
+
+
+# -- catena-nb listen ----------------------------------------------------------------------------------------
+
+
+def _add_listen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "listen",
+        help="receive Catena webhooks into an audit store",
+        description=(
+            "Serve a webhook receiver on 127.0.0.1 that verifies each Catena delivery (signature and "
+            "timestamp) and writes its operations into the audit store, until Ctrl-C. The webhook secret is "
+            "read from the environment variable named by --secret-env, never from the command line."
+        ),
+    )
+    parser.add_argument("--store", required=True, metavar="PATH", help="the audit store file (DuckDB)")
+    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
+    parser.add_argument(
+        "--secret-env",
+        required=True,
+        metavar="VAR",
+        help="the environment variable holding the webhook secret, e.g. CATENA_WEBHOOK_SECRET",
+    )
+    parser.set_defaults(func=_run_listen)
+
+
+def _run_listen(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from catena_nb.listen import create_app
+    from catena_nb.store import AuditStore
+
+    secret = os.environ.get(args.secret_env, "")
+    if not secret:
+        sys.stderr.write(f"catena-nb listen: the environment variable {args.secret_env} is unset or empty\n")
+        return 2
+    try:
+        store = AuditStore(args.store)
+    except (OSError, RuntimeError) as exc:  # DuckDB's lock: another process holds the store
+        sys.stderr.write(f"catena-nb listen: cannot open {args.store}: {exc}\n")
+        return 1
+    app = create_app(store, secret)
+    # served from a thread, so that Ctrl-C and SIGTERM stop it here and the store is closed cleanly
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="catena-listen", daemon=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        thread.start()
+        _out(f"Receiving webhooks at http://127.0.0.1:{args.port}/ into {args.store}; Ctrl-C to stop.")
+        while not stop.wait(0.5):
+            if not thread.is_alive():  # uvicorn gave up, e.g. the port is taken
+                sys.stderr.write(f"catena-nb listen: cannot serve on 127.0.0.1:{args.port}\n")
+                return 1
+        server.should_exit = True
+        thread.join(30)
+        counts = app.state.receiver.counts
+        _out(f"Stopped: {counts['stored']} deliveries stored, {counts['unauthorized']} refused.")
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        app.state.receiver.close()
+        store.close()
+
+
+SUBCOMMANDS: list[SubcommandAdder] = [_add_sandbox, _add_report, _add_sync, _add_listen]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,11 +2,11 @@
 
 Every function here is pure (no I/O) and accepts the same inputs: pydantic models (anything with
 ``model_dump``), raw dicts in wire form, raw page bodies (``bytes``/``str`` holding a cursor page
-``{"items": [...]}``, or a JSON list), or any iterable or generator mixing these. Columns are built directly,
-one list per column, then converted in bulk: far quicker than ``pandas.json_normalize`` on large pulls, and
-the result has declared dtypes (UTC datetimes, ``category`` for enum-like fields, nullable ``string``,
-``Int64`` and ``boolean``). Missing keys, ``logs: null``, unknown enum values and unknown fields become NA,
-new categories or extra columns, never an error.
+``{"items": [...]}``, or a JSON list), or any iterable or generator mixing these. Columns are built
+directly, one array per field, then converted in bulk (see :mod:`catena_nb._wire`): quicker than
+``pandas.json_normalize`` on large pulls, and with declared dtypes (UTC datetimes, ``category`` for
+enum-like fields, nullable ``string``, ``Int64`` and ``boolean``). Missing keys, ``logs: null``, unknown
+enum values and unknown fields become NA, new categories or extra columns, never an error.
 
 Example:
     >>> ops = client.operations.wait(batch.operations)  # doctest: +SKIP
@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from itertools import chain
 from typing import Any
@@ -36,7 +35,6 @@ __all__ = [
     "operations_frame",
 ]
 
-logger = logging.getLogger("catena_nb.frames")
 
 # One resolution for every datetime column, whatever the input (ISO strings or datetimes) or pandas version.
 DATETIME_DTYPE = "datetime64[us, UTC]"
@@ -135,25 +133,32 @@ class _Flat:
         self.operation_type = w.category(op["operation_type"])
 
         lists: w.Values = op["logs"]
-        if not set(map(type, lists)) <= {list}:  # logs: null, or something odd
+        try:
+            counts = np.fromiter(map(len, lists), dtype=np.int64, count=n)
+        except TypeError:  # logs: null
             lists = [v if isinstance(v, list | tuple) else [] for v in lists]
+            counts = np.fromiter(map(len, lists), dtype=np.int64, count=n)
         log_recs = list(chain.from_iterable(lists))
-        if not set(map(type, log_recs)) <= {dict}:  # drop junk entries, keeping the op index right
-            lists = [[x for x in v if isinstance(x, Mapping)] for v in lists]
+        if not w.all_dicts(log_recs):  # something in a logs list is not a dict: drop it, keeping the op index
+            lists = [
+                [x for x in v if isinstance(x, Mapping)] if isinstance(v, list | tuple) else [] for v in lists
+            ]
+            counts = np.fromiter(map(len, lists), dtype=np.int64, count=n)
             log_recs = list(chain.from_iterable(lists))
-        self.counts = np.fromiter(map(len, lists), dtype=np.int64, count=n)
+        log_keys = w.key_union(log_recs)
+        self.counts = counts
         self.log_recs = log_recs
-        self.log_keys = w.key_union(log_recs)
-        self.log = w.columns(log_recs, _LOG_FIELDS, self.log_keys)
+        self.log_keys = log_keys
+        # the other log fields are read when a frame asks for them (operations_frame needs few of them)
+        self.log = w.columns(log_recs, ("created_at", "status"), self.log_keys)
 
         # The wire order of logs is not guaranteed: order them by created_at within each operation (lexsort
         # is stable, so ties keep the wire order).
         op_idx = np.repeat(np.arange(n, dtype=np.int64), self.counts)
         created = w.datetimes(self.log["created_at"])
         sort_keys = created.asi8.copy()
-        sort_keys[np.asarray(created.isna())] = np.iinfo(
-            np.int64
-        ).max  # assumed: an untimed log is the latest
+        # assumed: a log without a time is the latest attempt
+        sort_keys[np.asarray(created.isna())] = np.iinfo(np.int64).max
         order = np.lexsort((sort_keys, op_idx))
         self.in_order = bool(np.array_equal(order, np.arange(len(order))))
         self.log_order = order
@@ -162,10 +167,11 @@ class _Flat:
         starts = np.cumsum(self.counts) - self.counts
         self.attempt = np.arange(len(order), dtype=np.int64) - starts[self.log_op] + 1
 
-    def log_column(self, key: str, keys: Sequence[str] = ()) -> npt.NDArray[Any]:
-        """The values of one log field, in attempt order."""
-        values = self.log[key] if key in self.log else w.columns(self.log_recs, [key], self.log_keys)[key]
-        arr = w.objects(values)
+    def log_column(self, key: str) -> npt.NDArray[Any]:
+        """The values of one log field, in attempt order (read once, then kept)."""
+        if key not in self.log:
+            self.log.update(w.columns(self.log_recs, [key], self.log_keys))
+        arr = w.objects(self.log[key])
         return arr if self.in_order else arr[self.log_order]
 
     def first_attempt_ok(self) -> pd.api.extensions.ExtensionArray:
@@ -185,10 +191,15 @@ class _Flat:
         # the logs are ordered within each operation, so the last failed one is where the op changes next
         last = np.concatenate((ops[1:] != ops[:-1], [True])) if len(ops) else np.zeros(0, dtype=bool)
         pick, who = failed[last], ops[last]
+        wire = pick if self.in_order else self.log_order[pick]
+        chosen = [self.log_recs[i] for i in wire]  # unless already read, only these logs are looked at
         out = {}
         for key in ("error_type", "error_details", "response_status_code"):
             col = np.full(self.n, None, dtype=object)
-            col[who] = self.log_column(key)[pick]
+            if key in self.log:
+                col[who] = w.objects(self.log[key])[wire]
+            else:
+                col[who] = w.columns(chosen, [key], self.log_keys)[key]
             out[key] = col
         return out
 
@@ -335,7 +346,8 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
         json.JSONDecodeError: if a page body is not JSON.
     """
     flat = _Flat(ops, connections)
-    return _operations(flat), _logs(flat)
+    logs_df = _logs(flat)  # first: it reads every log field, which _operations then reuses
+    return _operations(flat), logs_df
 
 
 # ------------------------------------------------------------------------------------------ messages

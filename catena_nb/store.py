@@ -104,6 +104,11 @@ def _rank(rec: Mapping[str, Any]) -> tuple[dt.datetime, int]:
     return when, int(rec.get("status") != "pending")
 
 
+def _sql_text(text: str) -> str:
+    """``text`` inside a SQL string literal."""
+    return text.replace("'", "''")
+
+
 class AuditStore:
     """A DuckDB file holding operations, their attempt logs and messages, with the frames' columns.
 
@@ -213,7 +218,7 @@ class AuditStore:
             return UpsertResult()
         ops_df, logs_df = operation_frames(records, connections)
         rows = schema.operation_rows(records, ops_df)
-        logs = schema.log_rows(records, logs_df)
+        logs = schema.log_rows(logs_df)
         with self._transaction() as con:
             result, accepted = self._merge(con, schema.OPERATIONS, rows, _OP_FURTHER)
             if accepted:
@@ -359,6 +364,35 @@ class AuditStore:
         with self._lock:
             return self.con.execute(sql, params).df()
 
+    def export_parquet(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write each table as Parquet files partitioned by UTC day, for DuckDB, Spark, Polars or BigQuery.
+
+        Layout: ``<directory>/<table>/day=YYYY-MM-DD/*.parquet`` for ``operations`` (by ``created_at``),
+        ``logs`` (by the attempt's ``created_at``) and ``messages`` (by ``occurred_at``). Each table's
+        folder is replaced as a whole, so an export is never mixed with files of an earlier one.
+
+        Args:
+            directory: where to write (created if missing).
+
+        Returns:
+            The folder of each table.
+        """
+        root = Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        out: dict[str, Path] = {}
+        days = {"operations": "created_at", "logs": "created_at", "messages": "occurred_at"}
+        with self._lock:
+            for table, column in days.items():
+                target = root / table
+                day = f"strftime({column} AT TIME ZONE 'UTC', '%Y-%m-%d')"
+                self.con.execute(
+                    f"COPY (SELECT *, coalesce({day}, 'unknown') AS day FROM {table} ORDER BY {column}) "
+                    f"TO '{_sql_text(str(target))}' "
+                    "(FORMAT PARQUET, PARTITION_BY (day), OVERWRITE, FILENAME_PATTERN 'part-{i}')"
+                )
+                out[table] = target
+        return out
+
     def _select(
         self,
         table: schema.Table,
@@ -368,34 +402,53 @@ class AuditStore:
         until: Any,
     ) -> pd.DataFrame:
         """Rows of ``table`` in the frames' order, filtered, converted to the frames' dtypes."""
+        op_where: list[str] = []  # conditions on the operation (for logs: on the operation they belong to)
+        op_params: list[Any] = []
         where: list[str] = []
         params: list[Any] = []
-        if table is schema.LOGS:
+        logs = table is schema.LOGS
+        if logs:
             # logs are chosen by their operation's creation time, and ordered like the operations frame
             source = "logs t JOIN operations o ON o.operation_id = t.operation_id"
-            time_expr, order = f"o.{time_column}", "o.created_at, o.operation_id, t.attempt"
+            alias, order = "o", "o.created_at, o.operation_id, t.attempt"
         else:
             source = f"{table.name} t"
-            time_expr, order = f"t.{time_column}", f"t.{time_column}, t.{table.key}"
+            alias, order = "t", f"t.{time_column}, t.{table.key}"
         if since is not None:
-            where.append(f"{time_expr} >= ?")
-            params.append(as_utc(since))
+            op_where.append(f"{alias}.{time_column} >= ?")
+            op_params.append(as_utc(since))
         if until is not None:
-            where.append(f"{time_expr} < ?")
-            params.append(as_utc(until))
+            op_where.append(f"{alias}.{time_column} < ?")
+            op_params.append(as_utc(until))
         for column, value in filters.items():
             if value is None:
                 continue
             values = [value] if isinstance(value, str) else [str(v) for v in value]
-            where.append(f"t.{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
+            test = f"{column} IN ({', '.join('?' * len(values))})"
+            if logs and column != "status":
+                op_where.append(f"o.{test}")
+                op_params.extend(values)
+            else:
+                where.append(f"t.{test}")
+                params.extend(values)
         cols = ", ".join(f"t.{c}" for c in table.columns)
         sql = f"SELECT {cols} FROM {source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        if op_where or where:
+            sql += " WHERE " + " AND ".join(op_where + where)
         with self._lock:
-            raw = self.con.execute(f"{sql} ORDER BY {order}", params).df()
-        return schema.read_frame(table, raw)
+            raw = self.con.execute(f"{sql} ORDER BY {order}", op_params + params).df()
+            frame = schema.read_frame(table, raw)
+            if logs:
+                # the logs frame takes these categories from the operations, those without logs included
+                for column in ("source_name", "resource", "operation_type"):
+                    found = self.con.execute(
+                        f"SELECT DISTINCT o.{column} FROM operations o "
+                        f"{'WHERE ' + ' AND '.join(op_where) if op_where else ''}",
+                        op_params,
+                    ).fetchall()
+                    names = sorted(str(v) for (v,) in found if v is not None)
+                    frame[column] = frame[column].cat.set_categories(names)
+        return frame
 
     def operations_frame(
         self,

@@ -156,6 +156,15 @@ def test_logs_null_missing_keys_and_unknown_values() -> None:
     assert logs_frame([bare]).empty
 
 
+def test_junk_in_logs_is_dropped() -> None:
+    """Entries of a logs list that are not objects are skipped; a logs value that is not a list is no logs."""
+    good = log(1, "failed", "2026-05-04T08:51:02Z", "auth", 401)
+    ops = [operation(logs=["junk", good, None]), operation(id="op-2", logs={"status": "failed"})]
+    ops_df, logs_df = operation_frames(ops)
+    assert list(ops_df["attempts"]) == [1, 0]
+    assert list(logs_df["log_id"]) == ["log-1"]
+
+
 def test_unknown_fields_become_extra_columns() -> None:
     """Unknown top-level and log fields are kept as extra columns, typed by their values."""
     entry = log(1, "failed", "2026-05-04T08:51:02Z", "auth", 401) | {"retry_in": 30}
@@ -295,3 +304,13 @@ def test_sandbox_history_frames() -> None:
     assert int(ops_df["attempts"].sum()) == len(logs_df)
     assert logs_df.groupby("operation_id")["attempt"].max().sum() == len(logs_df)
     assert set(ops_df["status"].astype(str)) <= {"success", "failed", "pending"}
+
+
+def test_client_models_read_like_their_wire_dicts() -> None:
+    """The client's ResourceOperation models give the same frame as the wire dicts they were parsed from."""
+    models = pytest.importorskip("catena_nb.models")
+    wire = [operation(), operation(id="op-2", status="success", logs=[])]
+    parsed = [models.ResourceOperation.model_validate(op) for op in wire]
+    from_models = operations_frame(parsed)
+    from_wire = operations_frame(wire)
+    pd.testing.assert_frame_equal(from_models[list(OPERATION_COLUMNS)], from_wire[list(OPERATION_COLUMNS)])

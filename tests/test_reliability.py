@@ -105,12 +105,40 @@ def test_wilson_by_the_formula() -> None:
         assert float(high) == pytest.approx(centre + half, rel=1e-12)
 
 
+# statsmodels 0.15.0 proportion_confint(k, n, alpha=0.05, method="wilson"), recorded; scipy 1.17.1 agrees
+RECORDED_WILSON = [
+    (0, 5, 0.0, 0.43448246478317487),
+    (5, 5, 0.5655175352168252, 1.0),
+    (17, 40, 0.28509392559950375, 0.5780493145800893),
+    (1, 1000, 0.00017654637062607765, 0.005642558597957937),
+    (8, 10, 0.49016247153664183, 0.9433178485456247),
+    (0, 3, 0.0, 0.5614970317550455),
+    (3, 3, 0.43850296824495444, 1.0),
+    (145, 554, 0.22685895066555012, 0.2998883073132495),
+]
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), RECORDED_WILSON)
+def test_wilson_matches_recorded_statsmodels_values(k: int, n: int, low: float, high: float) -> None:
+    """The bounds equal statsmodels' Wilson interval, k=0 and k=n included."""
+    ours = wilson_interval(k, n)
+    assert (float(ours[0]), float(ours[1])) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
+
+
 def test_wilson_matches_statsmodels_when_installed() -> None:
     """Where statsmodels is installed, its method='wilson' gives the same bounds, k=0 and k=n included."""
     proportion = pytest.importorskip("statsmodels.stats.proportion")
     for k, n in [(0, 5), (5, 5), (17, 40), (1, 1000)]:
         ref = proportion.proportion_confint(k, n, alpha=0.05, method="wilson")
         assert [float(b) for b in wilson_interval(k, n)] == pytest.approx(list(ref), abs=1e-9)
+
+
+def test_wilson_matches_scipy_when_installed() -> None:
+    """Where scipy is installed, binomtest(...).proportion_ci(method='wilson') gives the same bounds."""
+    stats = pytest.importorskip("scipy.stats")
+    for k, n in [(0, 5), (5, 5), (17, 40), (1, 1000)]:
+        ref = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert [float(b) for b in wilson_interval(k, n)] == pytest.approx([ref.low, ref.high], abs=1e-9)
 
 
 def test_wilson_nan_without_trials_and_rejects_bad_counts() -> None:

@@ -125,7 +125,9 @@ def _wait_ready(server: LabServer) -> None:
     with httpx.Client(trust_env=False, timeout=5.0) as http:
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {server.process.returncode}:\n{server.log_tail()}")
+                raise RuntimeError(
+                    f"JupyterLab exited with {server.process.returncode}:\n{server.log_tail()}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if http.get(f"{server.url}/api/status").status_code == 200:
                     return
@@ -175,12 +177,26 @@ def lab_server(base: Path, env: Mapping[str, str]) -> Iterator[LabServer]:
 
 def write_notebook(path: Path, cells: list[str]) -> Path:
     """Write a notebook of code cells for the ``python3`` kernel, so that Lab asks for no kernel choice."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": f"cell-{i}",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": source,
+            }
+            for i, source in enumerate(cells)
+        ],
+    }
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return path
 
 

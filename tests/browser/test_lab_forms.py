@@ -1,4 +1,4 @@
-"""The send form and the operation browser in real JupyterLab, clicked through in chromium as an analyst would.
+"""The send form and the operation browser in real JupyterLab, clicked through in chromium like an analyst.
 
 The sandbox runs in this test process and JupyterLab passes its URL and token to the kernel through the
 environment, so each test can read ``sandbox.requests`` to see exactly what reached the server.
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CREATE = ("POST", "/v2/telematics/messages")
-GET_OPERATION = ("GET", "/v2/integrations/connections/{connection_id}/resource-operations/{resource_operation_id}")
+GET_OPERATION = (
+    "GET",
+    "/v2/integrations/connections/{connection_id}/resource-operations/{resource_operation_id}",
+)
 NOTEBOOK = "forms.ipynb"
 FORM_CELL = "SendMessageForm(client)"
 BROWSER_CELL = "OperationBrowser(client)"
@@ -64,16 +67,18 @@ def lab_page(browser: Browser, lab: LabServer, screenshots: Path) -> Iterator[tu
     page = context.new_page()
     log = watch(page)
     try:
-        page.goto(lab.notebook_url(NOTEBOOK))
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-        wait_for_kernel(page)
-        run_all_cells(page)
         try:
+            page.goto(lab.notebook_url(NOTEBOOK))
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+            wait_for_kernel(page)
+            run_all_cells(page)
             page.get_by_role("button", name="Send").wait_for()
             page.get_by_role("button", name="Look up").wait_for()
-        except Exception:
+        except Exception as exc:
             page.screenshot(path=screenshots / "lab-forms-not-shown.png", full_page=True)
-            raise AssertionError(f"the forms did not appear; Lab's log ends with:\n{lab.log_tail()}") from None
+            raise AssertionError(
+                f"the forms did not appear ({exc}); Lab's log ends with:\n{lab.log_tail()}"
+            ) from None
         yield page, log
     finally:
         context.close()
@@ -85,7 +90,9 @@ def _cell(page: Page, source: str) -> Locator:
 
 
 def _shown_operation_id(area: Locator) -> str:
-    row = area.locator(".catena-operation tr").filter(has=area.page.locator("b", has_text=re.compile(r"^id$")))
+    row = area.locator(".catena-operation tr").filter(
+        has=area.page.locator("b", has_text=re.compile(r"^id$"))
+    )
     text = row.locator("code").inner_text().strip()
     assert UUID_RE.fullmatch(text), text
     return text
@@ -163,7 +170,10 @@ def test_operation_browser_looks_one_operation_up(
     before = sandbox.requests[GET_OPERATION]
 
     browser_cell.get_by_role("button", name="Look up").click()
-    browser_cell.get_by_text("Gate code changed to 4711").wait_for()
+    shown = browser_cell.get_by_text("Gate code changed to 4711")
+    shown.wait_for()
+    # the answer lands under the search controls, below the fold: scroll to it as a reader must
+    shown.scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "lab-operation-browser.png", full_page=True)
 
     assert sandbox.requests[GET_OPERATION] == before + 1
