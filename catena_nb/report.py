@@ -9,8 +9,10 @@ as embedded PNG, API-supplied HTML sanitised, and a banner that says whether the
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +28,62 @@ DEFAULT_OUTPUT = Path("catena-reliability-report.html")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # Cells tagged with one of these are left out of the report (the interactive dashboard, set-up code).
 REMOVE_CELL_TAGS = ("remove-cell", "report-skip")
+
+# What an HTML output may keep: tables, text formatting, and images embedded as data. Everything else (script,
+# iframe, event handlers, javascript: links) is removed. nbconvert's own sanitiser is not used: its allow-list
+# escapes headings, paragraphs and table headers (jupyter/nbconvert#2016), so a report would show raw markup.
+ALLOWED_TAGS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+    ]
+)
+ALLOWED_ATTRIBUTES = {
+    "*": ["class", "title", "colspan", "rowspan", "align", "role", "aria-label"],
+    "a": ["href"],
+    "img": ["src", "alt", "width", "height"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
+_DROP_WITH_CONTENT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
 def credentials_configured(environ: Mapping[str, str] | None = None) -> bool:
@@ -68,6 +126,38 @@ def inject_parameters(nb: Any, parameters: Mapping[str, Any]) -> Any:
     cells[:] = [c for c in cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     cells.insert(position, cell)
     return nb
+
+
+def sanitize_html(fragment: str) -> str:
+    """An HTML output reduced to the allowed tags and attributes; scripts and styles go with their content."""
+    import bleach
+
+    cleaned = bleach.clean(
+        _DROP_WITH_CONTENT.sub("", fragment),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
+    return str(cleaned)
+
+
+def _sanitize_outputs(nb: Any) -> None:
+    """Make every output safe to open: HTML outputs sanitised, Markdown outputs shown as text where they
+    hold markup (they are built from API data, which could carry HTML)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.outputs:
+            data = output.get("data", {})
+            if "text/html" in data:
+                value = data["text/html"]
+                data["text/html"] = sanitize_html("".join(value) if isinstance(value, list) else value)
+            if "text/markdown" in data:
+                value = data["text/markdown"]
+                text = "".join(value) if isinstance(value, list) else value
+                data["text/markdown"] = html.escape(text, quote=False)
 
 
 def _strip_widgets(nb: Any) -> None:
@@ -124,7 +214,7 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
 
 
 def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
-    """Export an executed notebook as one offline HTML page: code hidden, HTML outputs sanitised."""
+    """Export an executed notebook as one offline HTML page with code hidden (sanitise its outputs first)."""
     from nbconvert import HTMLExporter
 
     templates = Path(__file__).resolve().parent / "templates"
@@ -134,7 +224,6 @@ def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        sanitize_html=True,
     )
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"catena": dict(banner)})
@@ -184,6 +273,7 @@ def render_report(
     with tempfile.TemporaryDirectory(prefix="catena-report-") as work:
         execute_notebook(nb, cwd=Path(work), progress=progress)
     _strip_widgets(nb)
+    _sanitize_outputs(nb)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     shown = ", ".join(f"{k}={v}" for k, v in values.items()) or "notebook defaults"
     if sandbox:

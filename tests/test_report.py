@@ -28,6 +28,7 @@ def _notebook(path: Path) -> Path:
             "print('seed', seed, 'since', since)"
         ),
         nbformat.v4.new_code_cell(f"from IPython.display import HTML\nHTML({EVIL!r})"),
+        nbformat.v4.new_code_cell(f"from IPython.display import Markdown\nMarkdown('**found** ' + {EVIL!r})"),
         nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider()"),
         nbformat.v4.new_code_cell("print('left out')", metadata={"tags": ["remove-cell"]}),
     ]
@@ -62,6 +63,25 @@ def test_inject_parameters_refuses_code() -> None:
         report.inject_parameters(nb, {"x": object()})
 
 
+def test_sanitize_html_keeps_tables_and_drops_scripts() -> None:
+    """Tables, headings and data images stay; scripts, styles, handlers and javascript links go."""
+    dirty = (
+        "<style>td {color: red}</style><h2>Rates</h2><table><thead><tr><th>n</th></tr></thead>"
+        "<tbody><tr><td onclick='x()'>3</td></tr></tbody></table><script>alert(1)</script>"
+        '<a href="javascript:alert(1)">link</a><img src="data:image/png;base64,AAAA" onerror="alert(1)">'
+    )
+    clean = report.sanitize_html(dirty)
+    assert "<h2>Rates</h2>" in clean
+    assert "<th>n</th>" in clean
+    assert "<td>3</td>" in clean
+    assert "script" not in clean
+    assert "color: red" not in clean
+    assert "onclick" not in clean
+    assert "onerror" not in clean
+    assert "javascript:" not in clean
+    assert 'src="data:image/png;base64,AAAA"' in clean
+
+
 def test_credentials_configured() -> None:
     """A token, or a client id with its secret, means live data; anything less means the sandbox."""
     assert not report.credentials_configured({})
@@ -89,5 +109,8 @@ def test_report_is_offline_sanitised_and_bannered(tmp_path: Path) -> None:
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "left out" not in html
+    assert re.search(r"<h1[^>]*>A small audit", html), "markdown headings render as headings"
+    assert re.search(r"<th[^>]*>n</th>", html), "tables keep their headers"
+    assert "<strong>found</strong>" in html
     assert "catena-banner sandbox" in html
     assert "<title>Catena reliability report (sandbox data)</title>" in html

@@ -78,11 +78,6 @@ def test_the_report_says_it_shows_sandbox_data(report_page: tuple[Page, PageLog]
     assert page.get_by_text("Sandbox data: simulated TSPs, not your fleet.").first.is_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nbconvert's sanitize_html escapes <h1>, <p>, <br>, <th>, <thead> and <style> (bleach's short "
-    "allow-list, jupyter/nbconvert#2016): headings, paragraphs and table headers show as raw markup",
-)
 def test_the_reader_sees_headings_and_no_raw_markup(report_page: tuple[Page, PageLog]) -> None:
     """The notebook's headings render as headings, and no HTML tag shows up as text on the page."""
     page, _ = report_page
