@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "delivery_funnel": "catena_nb.reliability",
     "error_breakdown": "catena_nb.reliability",
     "find_incidents": "catena_nb.reliability",
+    "format_table": "catena_nb.tables",
     "latency_summary": "catena_nb.reliability",
     "logs_frame": "catena_nb.frames",
     "messages_frame": "catena_nb.frames",
@@ -117,4 +118,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         retry_effect,
     )
     from catena_nb.sandbox import Sandbox
+    from catena_nb.tables import format_table
     from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm

@@ -1,8 +1,9 @@
 """From wire records to typed columns: the bulk machinery behind :mod:`catena_nb.frames`.
 
 Inputs are gathered into one list of mappings (models are dumped to their wire form, page bodies decoded),
-then read into one object array per field straight from ``itemgetter`` (no list or tuple per value), then
-converted in bulk: timestamps by pandas' ISO 8601 parser, enums through integer codes, text through
+then read into one object array per field straight from ``itemgetter`` (no list or tuple per value), a
+block of rows at a time so that the rows are still in the CPU cache for the next field, then converted in
+bulk: timestamps by pandas' ISO 8601 parser, enums through integer codes, text through
 ``StringArray``'s C validation. On large pulls the cost is dominated by memory traffic (every value is a
 separate Python object), so each step makes as few passes over the values as it can.
 """
@@ -19,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 Row = Mapping[str, Any]
+_BLOCK = 1024  # rows read together: their dicts and values stay in the CPU cache across fields
 Values = Sequence[Any] | npt.NDArray[Any]  # one column's values
 
 # ---------------------------------------------------------------------------------------------- input
@@ -98,7 +100,8 @@ def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict
 
     Args:
         rows: the records.
-        keys: the keys wanted.
+        keys: the keys wanted; ask for all of them in one call, so that each block of rows is read while it
+            is still in the CPU cache.
         present: the keys that occur in at least one row (see :func:`key_union`); the others are all-None.
     """
     n = len(rows)
@@ -106,12 +109,20 @@ def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict
     for k in keys:
         if k not in present:
             out[k] = np.full(n, None, dtype=object)
-            continue
-        try:
-            # straight from the rows into the array: no intermediate list or tuple per value
-            out[k] = np.fromiter(map(itemgetter(k), rows), dtype=object, count=n)
-        except KeyError:  # some row lacks a key others have
-            out[k] = np.fromiter((row.get(k) for row in rows), dtype=object, count=n)
+    found = [k for k in keys if k in present]
+    arrays = [np.empty(n, dtype=object) for _ in found]
+    getters = [itemgetter(k) for k in found]
+    # Cache blocking: every field of a block of rows is read before moving on, instead of one pass over all
+    # the rows per field (each of which would fetch every record from memory again).
+    for start in range(0, n, _BLOCK):
+        block = rows[start : start + _BLOCK]
+        stop = start + len(block)
+        for arr, get, key in zip(arrays, getters, found, strict=True):
+            try:
+                arr[start:stop] = np.fromiter(map(get, block), dtype=object, count=len(block))
+            except KeyError:  # some row lacks a key others have
+                arr[start:stop] = np.fromiter((row.get(key) for row in block), dtype=object, count=len(block))
+    out.update(zip(found, arrays, strict=True))
     return out
 
 

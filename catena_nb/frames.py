@@ -167,10 +167,15 @@ class _Flat:
         starts = np.cumsum(self.counts) - self.counts
         self.attempt = np.arange(len(order), dtype=np.int64) - starts[self.log_op] + 1
 
+    def read_logs(self, keys: Sequence[str]) -> None:
+        """Read these log fields now, together (quicker than one by one)."""
+        missing = [k for k in keys if k not in self.log]
+        if missing:
+            self.log.update(w.columns(self.log_recs, missing, self.log_keys))
+
     def log_column(self, key: str) -> npt.NDArray[Any]:
         """The values of one log field, in attempt order (read once, then kept)."""
-        if key not in self.log:
-            self.log.update(w.columns(self.log_recs, [key], self.log_keys))
+        self.read_logs([key])
         arr = w.objects(self.log[key])
         return arr if self.in_order else arr[self.log_order]
 
@@ -245,6 +250,8 @@ def _operations(flat: _Flat) -> pd.DataFrame:
 
 
 def _logs(flat: _Flat) -> pd.DataFrame:
+    extra = sorted(flat.log_keys - _LOG_KEYS)
+    flat.read_logs([*_LOG_FIELDS, *extra])
     op = flat.log_op
     parent = w.objects(flat.op["id"])[op]
     missing = np.asarray(pd.isna(parent), dtype=bool)
@@ -266,7 +273,7 @@ def _logs(flat: _Flat) -> pd.DataFrame:
         "operation_type": flat.operation_type.take(op),
     }
     taken = set(columns)
-    for key in sorted(flat.log_keys - _LOG_KEYS):
+    for key in extra:
         name = key if key not in taken else f"extra_{key}"
         taken.add(name)
         columns[name] = w.infer(flat.log_column(key))

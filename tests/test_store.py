@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 from typing import Any
 
@@ -120,7 +121,7 @@ def test_models_and_page_bodies_are_accepted(history):
 
     ops, _ = history
     models = [ResourceOperation.model_validate(op) for op in ops[:50]]
-    page = pd.io.json.ujson_dumps({"items": ops[50:100], "next_page": None}).encode()
+    page = json.dumps({"items": ops[50:100], "next_page": None}).encode()
     with AuditStore(":memory:") as store:
         assert store.upsert(models).inserted == 50
         assert store.upsert(page).inserted == 50
@@ -202,7 +203,7 @@ def test_query_and_parquet_export_by_day(history, tmp_path):
         ("messages", len(msgs)),
     ):
         glob = str(folders[table] / "*" / "*.parquet")
-        assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall() == [(n,)]
+        assert duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall() == [(n,)]
 
 
 def test_closed_store_says_so(tmp_path):

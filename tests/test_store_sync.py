@@ -187,20 +187,21 @@ def test_pending_operations_are_rechecked_by_lookup_or_relisting(slow_tsp, tmp_p
             assert all(stored[op.id] == sb.state.get_operation(op.id)["status"] != "pending" for op in ops)
 
 
+@pytest.mark.slow
 def test_sync_backfills_earlier_days_and_keeps_messages(tmp_path):
     """A later sync with an earlier `since` fills the days before; messages are kept with their status."""
     with (
-        Sandbox(seed=4, history=6, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb,
+        Sandbox(seed=4, history=4, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb,
         CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client,
         AuditStore(tmp_path / "audit.duckdb") as store,
     ):
-        store.sync(client, since="2026-10-30", until="2026-11-02", progress=False)
-        assert store.state()["operations.covered_from"].startswith("2026-10-30")
-        summary = store.sync(client, since="2026-10-27", until="2026-11-02", progress=False)
+        store.sync(client, since="2026-10-31", until="2026-11-02", progress=False)
+        assert store.state()["operations.covered_from"].startswith("2026-10-31")
+        summary = store.sync(client, since="2026-10-29", until="2026-11-02", progress=False)
         assert summary.inserted > 0
-        assert store.state()["operations.covered_from"].startswith("2026-10-27")
+        assert store.state()["operations.covered_from"].startswith("2026-10-29")
         assert _stored(store) == _truth(sb)
-        listed = [m for page in client.messages.list(since="2026-10-27", until="2026-11-02").pages()
+        listed = [m for page in client.messages.list(since="2026-10-29", until="2026-11-02").pages()
                   for m in page.raw_items]  # fmt: skip
         msgs = store.messages_frame()
         assert len(msgs) == len(listed) > 0

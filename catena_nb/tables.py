@@ -1,0 +1,71 @@
+"""Reliability tables made readable: rates as percentages with their interval, seconds rounded, small samples
+marked. For reports and notebooks; the analysis functions keep returning plain numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+SMALL_SAMPLE_MARK = " (small sample)"
+
+
+def _interval_columns(column: str, columns: Iterable[str]) -> tuple[str, str] | None:
+    """The ``(low, high)`` columns that bound ``column``: ``rate`` -> ``ci_low``/``ci_high``,
+    ``failure_rate`` -> ``failure_ci_low``/..., ``first_attempt_rate`` -> ``first_ci_low``/..."""
+    present = set(columns)
+    stem = column.removesuffix("rate").removesuffix("share").rstrip("_")
+    candidates = [stem, stem.split("_")[0]] if stem else [""]
+    for prefix in candidates:
+        low, high = f"{prefix}_ci_low".lstrip("_"), f"{prefix}_ci_high".lstrip("_")
+        if low in present and high in present:
+            return low, high
+    return None
+
+
+def _percent(value: Any) -> str:
+    return "" if pd.isna(value) else f"{float(value):.1%}"
+
+
+def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """A copy of a reliability table for reading: each rate or share as ``"5.6% (5.3–5.9%)"`` with its 95%
+    interval folded in, durations (``*_s``) in seconds with ``digits`` decimals, and ``n`` marked where the
+    table flags a small sample.
+
+    Args:
+        df: the result of ``outcome_rates``, ``error_breakdown``, ``retry_effect``, ``latency_summary``,
+            ``delivery_funnel``, ``find_incidents`` or ``rates_over_time`` (or any frame with such columns).
+        digits: decimals for durations.
+
+    Returns:
+        A DataFrame of strings and counts; the interval columns are gone into the rate they bound.
+
+    Example:
+        >>> format_table(outcome_rates(ops_df, by="source_name"))  # doctest: +SKIP
+    """
+    out = df.copy()
+    folded: set[str] = set()
+    for column in list(out.columns):
+        if not isinstance(column, str) or not column.endswith(("rate", "share")):
+            continue
+        bounds = _interval_columns(column, out.columns)
+        values = out[column].map(_percent)
+        if bounds is not None:
+            low, high = (out[b].map(_percent) for b in bounds)
+            values = values.where(values == "", values + " (" + low.str.rstrip("%") + "–" + high + ")")
+            folded.update(bounds)
+        out[column] = values
+    out = out.drop(columns=sorted(folded))
+    for column in out.columns:
+        if isinstance(column, str) and column.endswith("_s") and pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f} s")
+    if "small_sample" in out.columns:
+        small = out.pop("small_sample").fillna(False).astype(bool)
+        if "n" in out.columns and small.any():
+            out["n"] = out["n"].astype("string").where(~small, out["n"].astype("string") + SMALL_SAMPLE_MARK)
+    return out.rename(columns=lambda c: f"{c} (95% CI)" if isinstance(c, str) and c in _rated(df) else c)
+
+
+def _rated(df: pd.DataFrame) -> set[str]:
+    return {c for c in df.columns if isinstance(c, str) and _interval_columns(c, df.columns) is not None}
