@@ -17,6 +17,7 @@ _EXPORTS: dict[str, str] = {
     "APIStatusError": "catena_nb.errors",
     "APITimeoutError": "catena_nb.errors",
     "AsyncCatenaClient": "catena_nb.client",
+    "AuditStore": "catena_nb.store",
     "AuthenticationError": "catena_nb.errors",
     "BatchResult": "catena_nb.client",
     "CatenaClient": "catena_nb.client",
@@ -118,5 +119,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         retry_effect,
     )
     from catena_nb.sandbox import Sandbox
+    from catena_nb.store import AuditStore
     from catena_nb.tables import format_table
     from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm

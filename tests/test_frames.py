@@ -314,3 +314,14 @@ def test_client_models_read_like_their_wire_dicts() -> None:
     from_models = operations_frame(parsed)
     from_wire = operations_frame(wire)
     pd.testing.assert_frame_equal(from_models[list(OPERATION_COLUMNS)], from_wire[list(OPERATION_COLUMNS)])
+
+
+def test_many_records_with_a_key_missing_in_one_of_them() -> None:
+    """Across many blocks of rows, a key missing from one record is NA there and intact everywhere else."""
+    ops = [operation(id=f"op-{i}", fleet_ref=f"F{i}") for i in range(1300)]
+    del ops[1100]["fleet_ref"]
+    df = operations_frame(ops)
+    assert pd.isna(df.loc[1100, "fleet_ref"])
+    assert df["fleet_ref"].notna().sum() == 1299
+    assert df.loc[1299, "fleet_ref"] == "F1299"
+    assert list(df["operation_id"][:3]) == ["op-0", "op-1", "op-2"]

@@ -238,13 +238,14 @@ def test_webhooks_of_1000_async_sends_end_as_exactly_those_operations(tmp_path):
         finally:
             server.stop()
 
-        ids = {op.id for op in batch.operations}
-        finals = {op_id: sb.state.get_operation(op_id) for op_id in ids}
+        finals = {}
+        for op in batch.operations:
+            final = sb.state.get_operation(str(op.id))
+            assert final is not None
+            finals[str(op.id)] = final["status"]
         assert store.count() == 1000
         stored = store.query("SELECT operation_id, status FROM operations")
-        assert dict(zip(stored["operation_id"], stored["status"], strict=True)) == {
-            op_id: op["status"] for op_id, op in finals.items()
-        }
+        assert dict(zip(stored["operation_id"], stored["status"], strict=True)) == finals
         assert "pending" not in set(stored["status"])
         assert app.state.receiver.counts["unauthorized"] == 100
         listed = [

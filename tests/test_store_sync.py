@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -166,7 +167,7 @@ def test_pending_operations_are_rechecked_by_lookup_or_relisting(slow_tsp, tmp_p
     """Operations stored while pending are refreshed: one by lookup, many by listing their span again."""
     sb, client = slow_tsp
     # with no overlap the next sync lists only after the mark, so the re-check alone must find the outcomes
-    monkeypatch.setattr(_store_sync, "OPERATIONS_OVERLAP", _store_sync.dt.timedelta(0))
+    monkeypatch.setattr(_store_sync, "OPERATIONS_OVERLAP", dt.timedelta(0))
     with AuditStore(tmp_path / "audit.duckdb") as store:
         for n, by_lookup in ((1, True), (16, False)):
             ops = _send(sb, client, n)
