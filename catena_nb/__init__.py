@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "ValidationError": "catena_nb.errors",
     "WaitTimeoutError": "catena_nb.errors",
     "WebhookVerificationError": "catena_nb.errors",
+    "attempts_distribution": "catena_nb.reliability",
     "delivery_funnel": "catena_nb.reliability",
     "error_breakdown": "catena_nb.reliability",
     "find_incidents": "catena_nb.reliability",
@@ -48,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "latency_summary": "catena_nb.reliability",
     "logs_frame": "catena_nb.frames",
     "messages_frame": "catena_nb.frames",
+    "operation_frames": "catena_nb.frames",
     "operations_frame": "catena_nb.frames",
     "outcome_rates": "catena_nb.reliability",
     "plot_attempts": "catena_nb.charts",
@@ -107,9 +109,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         WaitTimeoutError,
         WebhookVerificationError,
     )
-    from catena_nb.frames import logs_frame, messages_frame, operations_frame
+    from catena_nb.frames import logs_frame, messages_frame, operation_frames, operations_frame
     from catena_nb.models import Message, OperationLog, ResourceOperation
     from catena_nb.reliability import (
+        attempts_distribution,
         delivery_funnel,
         error_breakdown,
         find_incidents,

@@ -100,30 +100,51 @@ def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict
 
     Args:
         rows: the records.
-        keys: the keys wanted; ask for all of them in one call, so that each block of rows is read while it
-            is still in the CPU cache.
+        keys: the keys wanted (all in one call: see :func:`read_columns`).
         present: the keys that occur in at least one row (see :func:`key_union`); the others are all-None.
     """
+    return read_columns(rows, keys, present)[0]
+
+
+def read_columns(
+    rows: Sequence[Row], keys: Sequence[str], present: set[str] | None = None
+) -> tuple[dict[str, npt.NDArray[Any]], set[str]]:
+    """The values of each key across ``rows`` (None where a row lacks it), and every key of the rows.
+
+    Args:
+        rows: the records.
+        keys: the keys wanted; ask for all of them in one call, so that each block of rows is read while it
+            is still in the CPU cache.
+        present: the keys known to occur in the rows, if already known.
+
+    Returns:
+        The arrays by key, and every key that occurs in the rows (``present`` when it was given).
+    """
     n = len(rows)
-    out: dict[str, npt.NDArray[Any]] = {}
-    for k in keys:
-        if k not in present:
-            out[k] = np.full(n, None, dtype=object)
-    found = [k for k in keys if k in present]
-    arrays = [np.empty(n, dtype=object) for _ in found]
-    getters = [itemgetter(k) for k in found]
-    # Cache blocking: every field of a block of rows is read before moving on, instead of one pass over all
-    # the rows per field (each of which would fetch every record from memory again).
+    arrays = {k: np.full(n, None, dtype=object) for k in keys}
+    getters = {k: itemgetter(k) for k in keys}
+    seen: set[str] = set() if present is None else present
+    # Cache blocking: every field of a block of rows is read (and the block's keys gathered) before moving
+    # on, instead of one pass over all the rows per field, each of which would fetch every record again.
     for start in range(0, n, _BLOCK):
         block = rows[start : start + _BLOCK]
         stop = start + len(block)
-        for arr, get, key in zip(arrays, getters, found, strict=True):
+        if present is None:
+            block_keys = set().union(*block)
+            seen |= block_keys
+        else:
+            block_keys = present
+        for key in keys:
+            if key not in block_keys:
+                continue
             try:
-                arr[start:stop] = np.fromiter(map(get, block), dtype=object, count=len(block))
+                arrays[key][start:stop] = np.fromiter(
+                    map(getters[key], block), dtype=object, count=len(block)
+                )
             except KeyError:  # some row lacks a key others have
-                arr[start:stop] = np.fromiter((row.get(key) for row in block), dtype=object, count=len(block))
-    out.update(zip(found, arrays, strict=True))
-    return out
+                values = (row.get(key) for row in block)
+                arrays[key][start:stop] = np.fromiter(values, dtype=object, count=len(block))
+    return arrays, seen
 
 
 def objects(values: Values) -> npt.NDArray[Any]:

@@ -325,3 +325,12 @@ def test_many_records_with_a_key_missing_in_one_of_them() -> None:
     assert df["fleet_ref"].notna().sum() == 1299
     assert df.loc[1299, "fleet_ref"] == "F1299"
     assert list(df["operation_id"][:3]) == ["op-0", "op-1", "op-2"]
+
+
+def test_logs_of_an_operation_without_id_keep_their_own_operation_id() -> None:
+    """When the operation has no id, its logs are named by their resource_operation_id."""
+    op = operation()
+    del op["id"]
+    logs = logs_frame([op, operation(id="op-2")])
+    assert list(logs["operation_id"]) == [OP_ID, "op-2"]
+    assert logs["operation_id"].dtype == "string"
