@@ -42,7 +42,7 @@ def main(days: int = 53) -> None:
                 bare_runs.append(time.perf_counter() - t0)
 
                 t0 = time.perf_counter()
-                ops_df, logs_df = operation_frames([p.content for p in listing.pages()])
+                ops_df, logs_df = operation_frames(listing)
                 client_runs.append(time.perf_counter() - t0)
                 rows = len(ops_df)
         client.close()

@@ -27,7 +27,8 @@ Values = Sequence[Any] | npt.NDArray[Any]  # one column's values
 
 
 def records(data: Any) -> list[Row]:
-    """Every record in ``data``: models, wire dicts, page bodies (bytes/str), or iterables of these.
+    """Every record in ``data``: models, wire dicts, page bodies (bytes/str), a client listing or page, or
+    iterables of these.
 
     A mapping with ``items`` and no ``id`` is a cursor page; a JSON list holds records or pages.
 
@@ -51,6 +52,16 @@ def _collect(data: Any, out: list[Row]) -> None:
             _collect(data.get("items"), out)
         else:
             out.append(data)
+        return
+    pages = getattr(data, "pages", None)
+    if callable(pages):
+        # A client listing: read its pages' JSON records rather than the models its items would build.
+        for page in pages():
+            _collect(page, out)
+        return
+    if hasattr(data, "raw_items") and hasattr(data, "content"):
+        # A client page: the raw records, unless a client-side filter (status=...) must choose among them.
+        _collect(data.items if getattr(data, "keep", None) is not None else data.raw_items, out)
         return
     dump = getattr(data, "model_dump", None)
     if callable(dump):

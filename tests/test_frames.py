@@ -334,3 +334,21 @@ def test_logs_of_an_operation_without_id_keep_their_own_operation_id() -> None:
     logs = logs_frame([op, operation(id="op-2")])
     assert list(logs["operation_id"]) == [OP_ID, "op-2"]
     assert logs["operation_id"].dtype == "string"
+
+
+def test_a_client_listing_is_read_from_its_raw_pages() -> None:
+    """A listing and its pages give the same frame as their models, and a status filter still applies."""
+    import catena_nb as cn
+
+    with cn.Sandbox(seed=3, history=2, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb:
+        client = cn.CatenaClient(base_url=sb.url, token=sb.token, progress=False)
+        window = {"since": "2026-10-31", "until": "2026-11-02", "size": 500}
+        from_models = operations_frame(client.operations.list(**window).to_list())
+        from_listing = operations_frame(client.operations.list(**window))
+        from_pages = operations_frame(list(client.operations.list(**window).pages()))
+        failed = operations_frame(client.operations.list(status="failed", **window))
+        client.close()
+    pd.testing.assert_frame_equal(from_listing, from_models)
+    pd.testing.assert_frame_equal(from_pages, from_models)
+    assert len(failed) == (from_models["status"] == "failed").sum() > 0
+    assert set(failed["status"]) == {"failed"}
