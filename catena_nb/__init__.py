@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "find_incidents": "catena_nb.reliability",
     "format_table": "catena_nb.tables",
     "latency_summary": "catena_nb.reliability",
+    "locate_incidents": "catena_nb.incidents",
     "logs_frame": "catena_nb.frames",
     "messages_frame": "catena_nb.frames",
     "operation_frames": "catena_nb.frames",
@@ -110,6 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         WebhookVerificationError,
     )
     from catena_nb.frames import logs_frame, messages_frame, operation_frames, operations_frame
+    from catena_nb.incidents import locate_incidents
     from catena_nb.models import Message, OperationLog, ResourceOperation
     from catena_nb.reliability import (
         attempts_distribution,

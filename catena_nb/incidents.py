@@ -11,7 +11,7 @@ from catena_nb._rates import By, keys_of, label, names_of, rates_by_period
 from catena_nb._stats import safe_ratio, wilson_interval
 from catena_nb._timebuckets import bucket_end
 
-__all__ = ["INCIDENT_COLUMNS", "find_incidents"]
+__all__ = ["INCIDENT_COLUMNS", "find_incidents", "locate_incidents"]
 
 INCIDENT_COLUMNS = (
     "group", "start", "end", "buckets", "n", "failures", "failure_rate", "ci_low", "ci_high", "baseline_rate",
@@ -192,3 +192,74 @@ def _empty(names: list[str]) -> pd.DataFrame:
     frame["start"] = pd.Series(dtype="datetime64[us, UTC]")
     frame["end"] = pd.Series(dtype="datetime64[us, UTC]")
     return frame
+
+
+def locate_incidents(
+    ops_df: pd.DataFrame,
+    freq: str = "D",
+    *,
+    tsp: str = "source_name",
+    connection: str = "connection_id",
+    **options: Any,
+) -> pd.DataFrame:
+    """Incidents placed where they happened: at a whole TSP, or at some of its connections.
+
+    :func:`find_incidents` runs twice, per TSP and per connection. A TSP incident during which every
+    connection of that TSP (with traffic in the window) was flagged too is reported once, as the TSP's
+    (``scope="tsp"``); one during which only some were flagged is reported as those connections' incidents
+    (``scope="connection"``), since the TSP's rate only rose through them; a TSP incident that no single
+    connection shows (spread thin over many) stays the TSP's. Connection incidents outside any TSP incident
+    are kept as they are.
+
+    Args:
+        ops_df: an operations frame.
+        freq: the bucket size, as for :func:`find_incidents`.
+        tsp, connection: the columns naming the TSP and the connection (a label column works too).
+        **options: passed to :func:`find_incidents` (``baseline``, ``min_ratio``, ``min_failures``...).
+
+    Returns:
+        One row per incident by start time: ``scope``, ``source_name``, ``connection`` (None for a TSP-wide
+        one), ``connections`` (how many were affected), then the columns of :func:`find_incidents` from
+        ``start`` on.
+    """
+    at_tsp = find_incidents(ops_df, freq, by=tsp, **options)
+    at_conn = find_incidents(ops_df, freq, by=[tsp, connection], **options)
+    fleet = ops_df.groupby(tsp, observed=True)[connection].nunique()
+    measures = list(INCIDENT_COLUMNS[1:])
+    rows: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for _, t in at_tsp.iterrows():
+        name = t[tsp]
+        overlap = at_conn[
+            (at_conn[tsp] == name) & (at_conn["start"] < t["end"]) & (at_conn["end"] > t["start"])
+        ]
+        used.update(overlap.index)
+        flagged = overlap[connection].nunique()
+        if len(overlap) and flagged < int(fleet.get(name, 0)):
+            rows += [_located("connection", r, tsp, connection, 1, measures) for _, r in overlap.iterrows()]
+        else:
+            rows.append(_located("tsp", t, tsp, None, int(fleet.get(name, 0)), measures))
+    rows += [
+        _located("connection", r, tsp, connection, 1, measures)
+        for i, r in at_conn.iterrows()
+        if i not in used
+    ]
+    columns = ["scope", "source_name", "connection", "connections", *measures]
+    if not rows:
+        empty = _empty([])
+        return pd.DataFrame({c: empty[c] if c in empty.columns else pd.Series(dtype=object) for c in columns})
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["start", "source_name"], kind="stable").reset_index(drop=True)
+
+
+def _located(
+    scope: str, row: pd.Series, tsp: str, connection: str | None, affected: int, measures: list[str]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "scope": scope,
+        "source_name": row[tsp],
+        "connection": row[connection] if connection is not None else None,
+        "connections": affected,
+    }
+    out.update({m: row[m] for m in measures})
+    return out

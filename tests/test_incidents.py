@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from catena_nb.frames import operations_frame
-from catena_nb.incidents import INCIDENT_COLUMNS
+from catena_nb.incidents import INCIDENT_COLUMNS, locate_incidents
 from catena_nb.reliability import find_incidents
 
 
@@ -178,3 +178,31 @@ def test_sandbox_history_incidents_are_found(history: Any, history_ops: pd.DataF
         matched.update(hits)
     false_alarms = len(found) - len(matched)
     assert false_alarms <= 1, found.drop(index=list(matched))
+
+
+@pytest.mark.slow
+def test_located_incidents_name_the_tsp_or_the_connection(history: Any, history_ops: pd.DataFrame) -> None:
+    """A TSP-wide incident is reported once for the TSP, a one-connection incident for that connection."""
+    located = locate_incidents(history_ops, "D")
+    assert len(located) == len(history.incidents)
+    for incident, row in zip(
+        sorted(history.incidents, key=lambda i: i.start), located.itertuples(), strict=True
+    ):
+        assert row.source_name == incident.source_name
+        assert row.dominant_error_type == incident.error_type
+        assert _days(row.start.to_pydatetime(), row.end.to_pydatetime()) <= _days(
+            incident.start, incident.end
+        )
+        if incident.connection_id is None:
+            assert row.scope == "tsp"
+            assert pd.isna(row.connection)
+        else:
+            assert row.scope == "connection"
+            assert row.connection == incident.connection_id
+
+
+def test_locate_incidents_on_empty_input() -> None:
+    """No operations, no incident, and still the documented columns."""
+    located = locate_incidents(operations_frame([]))
+    assert len(located) == 0
+    assert list(located.columns[:4]) == ["scope", "source_name", "connection", "connections"]
