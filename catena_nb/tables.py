@@ -30,8 +30,8 @@ def _percent(value: Any) -> str:
 
 def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     """A copy of a reliability table for reading: each rate or share as ``"5.6% (5.3–5.9%)"`` with its 95%
-    interval folded in, durations (``*_s``) in seconds with ``digits`` decimals, and ``n`` marked where the
-    table flags a small sample.
+    interval folded in, durations (``*_s``) in seconds and other decimals with ``digits`` decimals (whole
+    numbers as integers), and ``n`` marked where the table flags a small sample.
 
     Args:
         df: the result of ``outcome_rates``, ``error_breakdown``, ``retry_effect``, ``latency_summary``,
@@ -60,6 +60,11 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     for column in out.columns:
         if isinstance(column, str) and column.endswith("_s") and pd.api.types.is_numeric_dtype(out[column]):
             out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f} s")
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            values = out[column]
+            whole = values.dropna().mod(1).eq(0).all()
+            out[column] = values.astype("Int64") if whole else values.round(digits)
     if "small_sample" in out.columns:
         small = out.pop("small_sample").fillna(False).astype(bool)
         if "n" in out.columns and small.any():
@@ -68,4 +73,10 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
 
 
 def _rated(df: pd.DataFrame) -> set[str]:
-    return {c for c in df.columns if isinstance(c, str) and _interval_columns(c, df.columns) is not None}
+    return {
+        c
+        for c in df.columns
+        if isinstance(c, str)
+        and c.endswith(("rate", "share"))
+        and _interval_columns(c, df.columns) is not None
+    }

@@ -52,3 +52,26 @@ def test_missing_values_stay_blank() -> None:
     """A rate that cannot be computed (no settled operation) is blank, not 'nan%'."""
     df = pd.DataFrame({"rate": [float("nan")], "ci_low": [float("nan")], "ci_high": [float("nan")]})
     assert format_table(df)["rate (95% CI)"].tolist() == [""]
+
+
+def test_only_rates_get_an_interval_label_and_floats_are_rounded() -> None:
+    """A count next to an interval keeps its name; whole floats become integers, others are rounded."""
+    df = pd.DataFrame(
+        {
+            "first_attempt_successes": [7958],
+            "first_attempt_rate": [0.917],
+            "first_ci_low": [0.911],
+            "first_ci_high": [0.923],
+            "mean_attempts": [1.039774],
+            "max_attempts": [4.0],
+        }
+    )
+    out = format_table(df)
+    assert list(out.columns) == [
+        "first_attempt_successes",
+        "first_attempt_rate (95% CI)",
+        "mean_attempts",
+        "max_attempts",
+    ]
+    assert out["mean_attempts"].tolist() == [1.04]
+    assert str(out["max_attempts"].dtype) == "Int64"
