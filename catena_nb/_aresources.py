@@ -24,6 +24,7 @@ from catena_nb._resources import (
     messages_spec,
     operation_path,
     operations_spec,
+    recipient_list,
     users_spec,
     wait_inputs,
 )
@@ -179,7 +180,7 @@ class AsyncGroupMessages:
         body = GroupMessageCreate.build(
             connection_id=connection_id,
             sender_id=sender_id,
-            recipient_ids=list(recipient_ids) if not isinstance(recipient_ids, str) else recipient_ids,
+            recipient_ids=recipient_list(recipient_ids),
             message_text=message_text,
             priority=priority,
         )

@@ -174,7 +174,24 @@ def normalize_rows(rows: Iterable[Mapping[str, Any]] | Any) -> list[dict[str, An
     if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
         records = rows.to_dict(orient="records")
     else:
-        records = [dict(r) for r in rows]
+        # A mistaken argument (a number, a string, a list of lists) is named as such rather than failing in
+        # dict() with a TypeError, or being read as pairs.
+        if not isinstance(rows, Iterable) or isinstance(rows, str | bytes | Mapping):
+            raise InvalidRequestError(
+                [{"field": "rows", "message": "must be a DataFrame or a list of dicts", "input": type(rows)}],
+                what="batch",
+            )
+        records = list(rows)
+        bad = [i for i, r in enumerate(records) if not isinstance(r, Mapping)]
+        if bad:
+            raise InvalidRequestError(
+                [
+                    {"field": f"rows[{i}]", "message": "is not a dict of fields", "input": type(records[i])}
+                    for i in bad[:10]
+                ],
+                what="batch",
+            )
+        records = [dict(r) for r in records]
     return [{str(k): (None if _missing(v) else v) for k, v in rec.items()} for rec in records]
 
 

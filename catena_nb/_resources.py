@@ -65,7 +65,13 @@ class _Checker:
     def many(self, field: str, values: Any, *, uuids: bool = False) -> list[str] | None:
         if values is None:
             return None
-        items = [values] if isinstance(values, str | uuid.UUID) else list(values)
+        if isinstance(values, str | uuid.UUID):
+            items = [values]
+        elif isinstance(values, Iterable) and not isinstance(values, bytes | Mapping):
+            items = list(values)
+        else:
+            self.add(field, "must be a value or a list of values", values)
+            return None
         if len(items) > _config.MAX_LIST_PARAM_VALUES:
             self.add(
                 field, f"takes at most {_config.MAX_LIST_PARAM_VALUES} values, got {len(items)}", len(items)
@@ -123,6 +129,14 @@ def _status_filter(status: str | Iterable[str] | None) -> Callable[[Any], bool] 
         return None
     wanted = {status} if isinstance(status, str) else {str(s) for s in status}
     return lambda item: str(item.status) in wanted
+
+
+def recipient_list(value: Any) -> Any:
+    """A group message's recipients as a list when they are an iterable of ids; anything else is passed on
+    as it is, so that the request model names the bad field instead of ``list()`` raising a TypeError."""
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping):
+        return list(value)
+    return value
 
 
 def operation_path(
@@ -420,7 +434,7 @@ class GroupMessages:
         body = GroupMessageCreate.build(
             connection_id=connection_id,
             sender_id=sender_id,
-            recipient_ids=list(recipient_ids) if not isinstance(recipient_ids, str) else recipient_ids,
+            recipient_ids=recipient_list(recipient_ids),
             message_text=message_text,
             priority=priority,
         )

@@ -175,6 +175,8 @@ def _inflate(body: bytes, headers: Any) -> bytes:
     payload = inflater.decompress(body, MAX_PAYLOAD_BYTES)
     if inflater.unconsumed_tail:
         raise ValueError(f"the body inflates past {MAX_PAYLOAD_BYTES} bytes")
+    if not inflater.eof:  # zlib returns what it could inflate of a cut stream without complaint
+        raise ValueError("the gzip stream is truncated")
     return payload
 
 

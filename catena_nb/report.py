@@ -83,6 +83,17 @@ ALLOWED_ATTRIBUTES = {
     "img": ["src", "alt", "width", "height"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    """Whether an attribute stays: the allow-list above, and an image's source only when embedded."""
+    if tag == "img" and name == "src":
+        # a remote or relative source would be fetched when the report is opened (a tracker, or a request
+        # from a file that promises to load nothing): only images embedded as data stay
+        return value.strip().lower().startswith("data:image/")
+    return name in ALLOWED_ATTRIBUTES["*"] or name in ALLOWED_ATTRIBUTES.get(tag, [])
+
+
 _DROP_WITH_CONTENT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
@@ -135,7 +146,7 @@ def sanitize_html(fragment: str) -> str:
     cleaned = bleach.clean(
         _DROP_WITH_CONTENT.sub("", fragment),
         tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        attributes=_allowed_attribute,
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
         strip_comments=True,

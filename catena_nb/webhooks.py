@@ -61,6 +61,8 @@ def _gunzip(body: bytes) -> bytes:
         payload = inflater.decompress(body, MAX_PAYLOAD_BYTES)
         if inflater.unconsumed_tail:
             raise WebhookVerificationError(f"the gzipped body inflates past {MAX_PAYLOAD_BYTES} bytes")
+        if not inflater.eof:  # zlib returns what it could inflate of a cut stream without complaint
+            raise WebhookVerificationError("the gzipped body is truncated")
     except zlib.error as exc:
         raise WebhookVerificationError(f"the body is not valid gzip ({exc})") from None
     return payload

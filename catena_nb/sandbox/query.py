@@ -36,8 +36,15 @@ def window(from_datetime: dt.datetime | None, to_datetime: dt.datetime | None) -
     Raises:
         APIError: 422 when ``from >= to`` or the window spans more than 45 days.
     """
-    end = dt.datetime.now(dt.UTC) if to_datetime is None else _utc(to_datetime)
-    start = end - DEFAULT_WINDOW if from_datetime is None else _utc(from_datetime)
+    try:
+        end = dt.datetime.now(dt.UTC) if to_datetime is None else _utc(to_datetime)
+        start = end - DEFAULT_WINDOW if from_datetime is None else _utc(from_datetime)
+    except OverflowError:
+        # a bound at the edge of the calendar (year 1, or an offset past it): a bad value, not a server fault
+        field = "query.to_datetime" if from_datetime is None else "query.from_datetime"
+        raise validation_error(
+            [field_error(field, None, "the datetime is out of the supported range", "value_error")]
+        ) from None
     if start >= end:
         raise validation_error(
             [

@@ -55,7 +55,8 @@ class TokenStore:
         """Whether the credentials are this sandbox's client."""
         if client_id is None or client_secret is None:
             return False
-        return hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(
+        # bytes, not str: compare_digest refuses non-ASCII strings, and a client may send any text
+        return hmac.compare_digest(client_id.encode(), self.client_id.encode()) and hmac.compare_digest(
             client_secret.encode(), self._client_secret.encode()
         )
 
