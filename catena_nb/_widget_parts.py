@@ -18,7 +18,9 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-WIDE = widgets.Layout(width="32em")
+WIDE = widgets.Layout(width="36em")
+# Labels wide enough for "Operation id" or "Until (incl.)" in full, the same on every input.
+LABEL = {"description_width": "7.5em"}
 
 _BOX = "padding:6px 10px;margin:4px 0;border-radius:4px;border:1px solid {border};background:{bg}"
 _ERROR_STYLE = _BOX.format(border="#d62728", bg="#fdecea")

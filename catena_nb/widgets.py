@@ -57,17 +57,26 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         self.last_error: BaseException | None = None
         self._busy = False
 
-        self.connection = widgets.Dropdown(description="Connection", options=[], layout=parts.WIDE)
-        self.sender = widgets.Dropdown(description="Sender", options=[], layout=parts.WIDE)
-        self.sender_id = widgets.Text(description="", placeholder="or paste a sender user id")
-        self.recipient = widgets.Dropdown(description="Recipient", options=[], layout=parts.WIDE)
-        self.recipient_id = widgets.Text(description="", placeholder="or paste a recipient user id")
-        self.message_text = widgets.Textarea(description="Message", placeholder="Text for the driver")
-        self.priority = widgets.Dropdown(description="Priority", options=list(_PRIORITIES), value="none")
+        wide, label = parts.WIDE, parts.LABEL
+        id_box = widgets.Layout(width="24em")  # room for a whole UUID
+        self.connection = widgets.Dropdown(description="Connection", options=[], layout=wide, style=label)
+        self.sender = widgets.Dropdown(description="Sender", options=[], layout=wide, style=label)
+        self.sender_id = widgets.Text(description="", placeholder="or paste a sender user id", layout=id_box)
+        self.recipient = widgets.Dropdown(description="Recipient", options=[], layout=wide, style=label)
+        self.recipient_id = widgets.Text(
+            description="", placeholder="or paste a recipient user id", layout=id_box
+        )
+        self.message_text = widgets.Textarea(
+            description="Message", placeholder="Text for the driver", rows=4, layout=wide, style=label
+        )
+        self.priority = widgets.Dropdown(
+            description="Priority", options=list(_PRIORITIES), value="none", style=label
+        )
         self.sync = widgets.ToggleButtons(
             description="Mode",
             options=[("sync: see the TSP's answer now", True), ("async", False)],
             value=True,
+            style={**label, "button_width": "auto"},
         )
         self.send_button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
         # one small HTML under each input for the validation message of that field
@@ -97,6 +106,16 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         self._load_connections()
         self.connection.observe(self._on_connection_change, names="value")
         self.send_button.on_click(self._on_send)
+        # a field's complaint goes away as soon as that field is changed
+        for field, inputs in {
+            "connection_id": (self.connection,),
+            "sender_id": (self.sender, self.sender_id),
+            "recipient_id": (self.recipient, self.recipient_id),
+            "message_text": (self.message_text,),
+            "priority": (self.priority,),
+        }.items():
+            for control in inputs:
+                control.observe(self._clear_error_of(field), names="value")
         self._load_users()
 
     def __repr__(self) -> str:
@@ -133,6 +152,12 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         self.recipient.value = self.recipient.options[0][1] if self.recipient.options else None
 
     # -- sending ----------------------------------------------------------------------------------
+    def _clear_error_of(self, field: str) -> Any:
+        def clear(change: dict[str, Any]) -> None:
+            self.field_errors[field].value = ""
+
+        return clear
+
     def _clear_errors(self) -> None:
         for box in self.field_errors.values():
             box.value = ""
@@ -265,9 +290,20 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         self._n_connections = len(conn_options)
         tsps = parts.tsp_names(connections)
 
-        self.op_id = widgets.Text(description="Operation id", placeholder="resource operation UUID")
+        label = parts.LABEL
+        self.op_id = widgets.Text(
+            description="Operation id",
+            placeholder="resource operation UUID",
+            layout=widgets.Layout(width="32em"),
+            style=label,
+        )
+        # with one connection there is nothing to choose; otherwise the listed results may know it
+        lookup_options = [("(from the listed results)", None), *conn_options]
         self.lookup_connection = widgets.Dropdown(
-            description="Connection", options=[("(from the listed results)", None), *conn_options]
+            description="Connection",
+            options=lookup_options,
+            value=conn_options[0][1] if len(conn_options) == 1 else None,
+            style=label,
         )
         self.lookup_button = widgets.Button(description="Look up", icon="search")
         self.op_id_error = widgets.HTML(value="")
@@ -278,8 +314,8 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
             description="TSP", options=[("any", None), *[(t, t) for t in tsps]]
         )
         self.resource = widgets.Dropdown(description="Resource", options=list(_RESOURCES), value="message")
-        self.since = widgets.DatePicker(description="From")
-        self.until = widgets.DatePicker(description="Until (incl.)")
+        self.since = widgets.DatePicker(description="From", style=label)
+        self.until = widgets.DatePicker(description="Until (incl.)", style=label)
         self.search_button = widgets.Button(description="Search", icon="list")
 
         self.table = widgets.HTML(value="")

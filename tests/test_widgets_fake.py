@@ -178,6 +178,16 @@ def test_pasted_bad_uuid_sends_nothing(client: FakeClient) -> None:
     assert form.last_operation is None
 
 
+def test_a_field_error_goes_when_the_field_changes(client: FakeClient) -> None:
+    """Fixing the pasted id clears its complaint at once; the other fields keep theirs."""
+    form = SendMessageForm(client)
+    form.recipient_id.value = "not-a-uuid"
+    form.send_button.click()
+    assert form.field_errors["recipient_id"].value
+    form.recipient_id.value = ""
+    assert form.field_errors["recipient_id"].value == ""
+
+
 def test_pasted_id_overrides_the_dropdown(client: FakeClient) -> None:
     """A well-formed pasted id is sent instead of the dropdown's choice."""
     form = SendMessageForm(client)
