@@ -114,3 +114,45 @@ def test_report_is_offline_sanitised_and_bannered(tmp_path: Path) -> None:
     assert "<strong>found</strong>" in html
     assert "catena-banner sandbox" in html
     assert "<title>Catena reliability report (sandbox data)</title>" in html
+
+
+@pytest.fixture(scope="module")
+def audit_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The real reliability report, rendered once from the seeded sandbox."""
+    out = report.render_report(tmp_path_factory.mktemp("report") / "audit.html", progress=False)
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_audit_report_names_every_seeded_incident(audit_html: str) -> None:
+    """Each incident seeded in the sandbox's history is a finding: its TSP or connection, day, error_type."""
+    import datetime as dt
+
+    from catena_nb.sandbox.history import generate_history
+    from catena_nb.sandbox.world import build_world
+
+    world = build_world(7)
+    seeded = generate_history(world, 7, 30, dt.date(2026, 11, 1)).incidents
+    assert len(seeded) == 3
+    findings = re.findall(r"<li>(.*?)</li>", audit_html, flags=re.DOTALL)
+    for incident in seeded:
+        where = incident.source_name
+        if incident.connection_id is not None:
+            connection = world.connection(incident.connection_id)
+            assert connection is not None
+            where = f"{incident.source_name} · {connection.fleet_ref}"
+        day = f"{incident.start:%Y-%m-%d}"
+        error_type = f"<code>{incident.error_type}</code>"
+        named = [f for f in findings if where in f and day in f and error_type in f]
+        assert named, f"the report does not name {incident.name}"
+
+
+@pytest.mark.slow
+def test_audit_report_has_charts_findings_and_no_remote_script(audit_html: str) -> None:
+    """The charts are embedded PNGs, the findings come first, and no script or stylesheet is fetched."""
+    charts = list(re.finditer(r'<img[^>]+src="data:image/png;base64,', audit_html))
+    assert len(charts) >= 6
+    assert audit_html.index(">Findings<") < charts[0].start()
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?://""", audit_html)
+    assert "<script" not in audit_html
+    assert "Sandbox data" in audit_html
