@@ -280,7 +280,7 @@ def render_report(
     nb = nbformat.read(source, as_version=4)
     if values:
         inject_parameters(nb, values)
-    sandbox = not credentials_configured()
+    sandbox = store is None and not credentials_configured()
     with tempfile.TemporaryDirectory(prefix="catena-report-") as work:
         execute_notebook(nb, cwd=Path(work), progress=progress)
     _strip_widgets(nb)
@@ -290,6 +290,9 @@ def render_report(
     if sandbox:
         title = "Catena reliability report (sandbox data)"
         headline = "Sandbox data: simulated TSPs, not your fleet. No Catena credentials were configured."
+    elif store is not None:
+        title = "Catena reliability report"
+        headline = f"Data from the audit store {Path(store).name}, as last synced."
     else:
         title = "Catena reliability report"
         headline = "Live data from the Catena API."

@@ -156,3 +156,21 @@ def test_audit_report_has_charts_findings_and_no_remote_script(audit_html: str) 
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?://""", audit_html)
     assert "<script" not in audit_html
     assert "Sandbox data" in audit_html
+
+
+@pytest.mark.slow
+def test_report_reads_an_audit_store(tmp_path: Path) -> None:
+    """`--store` audits what a sync kept, and the banner says so instead of claiming sandbox data."""
+    import catena_nb as cn
+
+    with cn.Sandbox(seed=5, history=10, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb:
+        client = cn.CatenaClient(base_url=sb.url, token=sb.token, progress=False)
+        with cn.AuditStore(tmp_path / "audit.duckdb") as store:
+            summary = store.sync(client, since="2026-10-20", until="2026-11-02", progress=False)
+        client.close()
+    out = report.render_report(tmp_path / "r.html", store=tmp_path / "audit.duckdb", progress=False)
+    html = out.read_text(encoding="utf-8")
+    assert "from the audit store" in html
+    assert "Data from the audit store audit.duckdb" in html
+    assert "catena-banner sandbox" not in html
+    assert f"<strong>{summary.fetched:,} sends</strong>" in html
