@@ -114,6 +114,17 @@ class _BaseClient:
     def _show_progress(self, progress: bool | None) -> bool:
         return self.progress if progress is None else progress
 
+    def _http_options(self, transport: Any) -> dict[str, Any]:
+        """The settings both clients give their httpx client (the pool fits `create_many`'s concurrency)."""
+        return {
+            "base_url": self.base_url,
+            "auth": self._auth,
+            "timeout": self.timeout,
+            "transport": transport,
+            "headers": {"Accept": "application/json"},
+            "limits": httpx.Limits(max_connections=100, max_keepalive_connections=64),
+        }
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth.kind!r})"
 
@@ -244,14 +255,7 @@ class CatenaClient(_BaseClient):
             policy=self.policy,
             sleep=self.sleep,
         )
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            auth=self._auth,
-            timeout=self.timeout,
-            transport=transport,
-            headers={"Accept": "application/json"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=64),
-        )
+        self._http = httpx.Client(**self._http_options(transport))
         self.messages = Messages(self)
         self.group_messages = GroupMessages(self)
         self.operations = Operations(self)
@@ -365,14 +369,7 @@ class AsyncCatenaClient(_BaseClient):
             policy=self.policy,
             async_sleep=self.sleep,
         )
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=self._auth,
-            timeout=self.timeout,
-            transport=transport,
-            headers={"Accept": "application/json"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=64),
-        )
+        self._http = httpx.AsyncClient(**self._http_options(transport))
         self.messages = AsyncMessages(self)
         self.group_messages = AsyncGroupMessages(self)
         self.operations = AsyncOperations(self)
