@@ -113,10 +113,33 @@ def _extra_columns(
     return out
 
 
+def _payload_columns(values: w.Values, taken: set[str]) -> dict[str, Any]:
+    """One ``payload_<name>`` column per payload field: the first payload's fields in their order, then any
+    field seen later in name order (stable across pulls)."""
+    payloads: Sequence[w.Row] = values  # type: ignore[assignment]
+    first: w.Row = next((p for p in payloads if p and isinstance(p, Mapping)), {})
+    try:
+        wire, present = w.read_columns(payloads, list(first))
+    except TypeError:  # a payload that is not a mapping (None, a stray string) counts as empty
+        payloads = w.mappings(values)
+        wire, present = w.read_columns(payloads, list(first))
+    later = sorted(present - first.keys())
+    if later:
+        wire.update(w.columns(payloads, later, present))
+    out: dict[str, Any] = {}
+    for key, column in wire.items():
+        name = f"payload_{key}"
+        if name in taken:
+            name = f"extra_{name}"
+        taken.add(name)
+        out[name] = w.infer(column)
+    return out
+
+
 class _Flat:
     """The wire records read once into columns, with their logs put in attempt order."""
 
-    def __init__(self, ops: Any, connections: Any) -> None:
+    def __init__(self, ops: Any, connections: Any, log_fields: Sequence[str] = _LOG_FIELDS) -> None:
         recs = self.recs = w.records(ops)
         n = self.n = len(recs)
         self.op, self.keys = w.read_columns(recs, _OP_FIELDS)
@@ -140,17 +163,19 @@ class _Flat:
             lists = [v if isinstance(v, list | tuple) else [] for v in lists]
             counts = np.fromiter(map(len, lists), dtype=np.int64, count=n)
         log_recs = list(chain.from_iterable(lists))
-        if not w.all_dicts(log_recs):  # something in a logs list is not a dict: drop it, keeping the op index
+        try:
+            self.log, log_keys = w.read_columns(log_recs, log_fields)
+        except TypeError:  # something in a logs list is not a mapping: drop it, keeping the op index
             lists = [
                 [x for x in v if isinstance(x, Mapping)] if isinstance(v, list | tuple) else [] for v in lists
             ]
             counts = np.fromiter(map(len, lists), dtype=np.int64, count=n)
             log_recs = list(chain.from_iterable(lists))
-        self.log, log_keys = w.read_columns(log_recs, ("created_at", "status"))
+            self.log, log_keys = w.read_columns(log_recs, log_fields)
         self.counts = counts
         self.log_recs = log_recs
         self.log_keys = log_keys
-        # the other log fields are read when a frame asks for them (operations_frame needs few of them)
+        # operations_frame asks for few log fields; the others are read if a frame asks for them
 
         # The wire order of logs is not guaranteed: order them by created_at within each operation (lexsort
         # is stable, so ties keep the wire order).
@@ -187,13 +212,14 @@ class _Flat:
 
     def first_attempt_ok(self) -> pd.api.extensions.ExtensionArray:
         """True/False from the first log's status; NA without logs or with a status other than the two."""
-        out = np.full(self.n, None, dtype=object)
+        values = np.zeros(self.n, dtype=bool)
+        missing = np.ones(self.n, dtype=bool)
         first = self.attempt == 1
         ops = self.log_op[first]
         status = self.log_column("status")[first]
-        out[ops[status == "success"]] = True
-        out[ops[status == "failed"]] = False
-        return pd.array(out, dtype="boolean")
+        values[ops[status == "success"]] = True
+        missing[ops[(status == "success") | (status == "failed")]] = False
+        return pd.arrays.BooleanArray(values, missing)
 
     def last_failed(self) -> dict[str, npt.NDArray[Any]]:
         """error_type, error_details and response_status_code of each operation's last failed log."""
@@ -203,15 +229,15 @@ class _Flat:
         last = np.concatenate((ops[1:] != ops[:-1], [True])) if len(ops) else np.zeros(0, dtype=bool)
         pick, who = failed[last], ops[last]
         wire = pick if self.in_order else self.log_order[pick]
-        chosen = [self.log_recs[i] for i in wire]  # unless already read, only these logs are looked at
+        keys = ("error_type", "error_details", "response_status_code")
+        if all(key in self.log for key in keys):
+            values = {key: w.objects(self.log[key])[wire] for key in keys}
+        else:  # only the chosen logs are looked at
+            values = w.columns([self.log_recs[i] for i in wire], keys, self.log_keys)
         out = {}
-        for key in ("error_type", "error_details", "response_status_code"):
-            col = np.full(self.n, None, dtype=object)
-            if key in self.log:
-                col[who] = w.objects(self.log[key])[wire]
-            else:
-                col[who] = w.columns(chosen, [key], self.log_keys)[key]
-            out[key] = col
+        for key in keys:
+            out[key] = col = np.full(self.n, None, dtype=object)
+            col[who] = values[key]
         return out
 
 
@@ -245,14 +271,10 @@ def _operations(flat: _Flat) -> pd.DataFrame:
     }
     taken = set(columns)
     if "payload" in flat.keys:
-        payloads = w.mappings(op["payload"])
-        present = w.key_union(payloads)
-        first = next((p for p in payloads if p), {})
-        # the first payload's field order, then any field seen later in name order: stable across pulls
-        keys = [k for k in first if k in present] + sorted(present - first.keys())
-        columns.update(_extra_columns(payloads, keys, present, "payload_", taken))
+        columns.update(_payload_columns(op["payload"], taken))
     columns.update(_extra_columns(flat.recs, sorted(flat.keys - _OP_KEYS), flat.keys, "", taken))
-    return pd.DataFrame(columns, index=pd.RangeIndex(flat.n))
+    # every column is new and belongs to this frame alone: no need for pandas' defensive copy
+    return pd.DataFrame(columns, index=pd.RangeIndex(flat.n), copy=False)
 
 
 def _logs(flat: _Flat) -> pd.DataFrame:
@@ -261,8 +283,8 @@ def _logs(flat: _Flat) -> pd.DataFrame:
     op = flat.log_op
     # taking from the operations' typed columns spares a second check of 600,000 strings
     parent: Any = flat.strings("id").take(op)
-    missing = np.asarray(parent.isna(), dtype=bool)
-    if missing.any():  # an operation without an id still names its logs
+    if flat.strings("id").isna().any():  # an operation without an id still names its logs
+        missing = np.asarray(parent.isna(), dtype=bool)
         parent = w.strings(
             np.where(missing, flat.log_column("resource_operation_id"), w.objects(flat.op["id"])[op])
         )
@@ -271,7 +293,9 @@ def _logs(flat: _Flat) -> pd.DataFrame:
         "operation_id": parent,
         "attempt": pd.array(flat.attempt, dtype="Int64"),
         "created_at": flat.log_created,
-        "updated_at": w.datetimes(flat.log_column("updated_at")),
+        "updated_at": w.datetimes_like(
+            flat.log_column("updated_at"), flat.log_column("created_at"), flat.log_created
+        ),
         "status": w.category(flat.log_column("status")),
         "error_type": w.category(flat.log_column("error_type")),
         "error_details": w.strings(flat.log_column("error_details")),
@@ -286,7 +310,7 @@ def _logs(flat: _Flat) -> pd.DataFrame:
         name = key if key not in taken else f"extra_{key}"
         taken.add(name)
         columns[name] = w.infer(flat.log_column(key))
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(op)))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(op)), copy=False)
 
 
 # ------------------------------------------------------------------------------------------ public
@@ -319,7 +343,7 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
     Example:
         >>> ops_df = operations_frame(client.operations.list(source_name="samsara"))  # doctest: +SKIP
     """
-    return _operations(_Flat(ops, connections))
+    return _operations(_Flat(ops, connections, log_fields=("created_at", "status")))
 
 
 def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:

@@ -352,3 +352,90 @@ def test_a_client_listing_is_read_from_its_raw_pages() -> None:
     pd.testing.assert_frame_equal(from_pages, from_models)
     assert len(failed) == (from_models["status"] == "failed").sum() > 0
     assert set(failed["status"]) == {"failed"}
+
+
+def test_a_record_with_as_many_keys_but_another_one_is_read_by_name() -> None:
+    """A record that swaps a known key for an unknown one (same key count): NA there, and an extra column."""
+    ops = [operation(id=f"op-{i}") for i in range(1300)]
+    del ops[700]["fleet_ref"]
+    ops[700]["region"] = "eu"
+    ops[1200]["shard"] = 3  # one key more than the others, in a later block
+    df = operations_frame(ops)
+    assert pd.isna(df.loc[700, "fleet_ref"])
+    assert df.loc[700, "region"] == "eu"
+    assert df["region"].notna().sum() == 1
+    assert df.loc[1200, "shard"] == 3
+    assert df["shard"].dtype == "Int64"
+
+
+def test_payloads_that_are_not_objects_or_grow_fields_later() -> None:
+    """A payload that is null or text counts as empty; a field first seen later comes after the others."""
+    ops = [
+        operation(id="a"),
+        operation(id="b", payload=None),
+        operation(id="c", payload="junk"),
+        operation(id="d", payload={"priority": "high", "template": "t-1"}),
+    ]
+    df = operations_frame(ops)
+    payload_cols = [c for c in df.columns if c.startswith("payload_")]
+    assert payload_cols == [
+        "payload_priority",
+        "payload_message_text",
+        "payload_sender_id",
+        "payload_template",
+    ]
+    assert list(df["payload_priority"].fillna("-")) == ["low", "-", "-", "high"]
+    assert list(df["payload_template"].fillna("-")) == ["-", "-", "-", "t-1"]
+
+
+def test_status_codes_beyond_int64_or_as_text() -> None:
+    """Status codes that are text of a whole number are read; fractions, words and huge numbers become NA."""
+    codes = [401, "503", 2**70, 4.5, "teapot", None]
+    ops = [
+        operation(id=f"op-{i}", logs=[log(1, "failed", "2026-05-04T08:51:02Z", "tsp", c)])
+        for i, c in enumerate(codes)
+    ]
+    df = operations_frame(ops)
+    assert df["http_status"].dtype == "Int64"
+    assert df["http_status"].tolist() == [401, 503, pd.NA, pd.NA, pd.NA, pd.NA]
+    assert (
+        operations_frame([operation(id="x", logs=[log(1, "failed", "2026-05-04T08:51:02Z", "tsp", 2**70)])])[
+            "http_status"
+        ]
+        .isna()
+        .all()
+    )
+
+
+def test_log_updated_at_is_read_where_it_differs_from_created_at() -> None:
+    """A log's updated_at is its own, whether equal to its created_at, later, missing or unreadable."""
+    logs = [log(i, "failed", f"2026-05-04T08:51:0{i}Z", "tsp", 503) for i in range(1, 5)]
+    logs[1]["updated_at"] = "2026-05-04T10:51:02+02:00"  # the same instant, written another way
+    logs[2]["updated_at"] = "2026-05-04T09:00:00Z"
+    logs[3]["updated_at"] = None
+    df = logs_frame([operation(logs=logs)])
+    assert df["updated_at"].tolist()[:3] == [
+        pd.Timestamp("2026-05-04T08:51:01Z"),
+        pd.Timestamp("2026-05-04T08:51:02Z"),
+        pd.Timestamp("2026-05-04T09:00:00Z"),
+    ]
+    assert pd.isna(df.loc[3, "updated_at"])
+    assert df["created_at"].tolist()[3] == pd.Timestamp("2026-05-04T08:51:04Z")
+    df.loc[0, "updated_at"] = pd.Timestamp("2030-01-01T00:00:00Z")  # the two columns share no buffer
+    assert df.loc[0, "created_at"] == pd.Timestamp("2026-05-04T08:51:01Z")
+
+
+def test_first_attempt_ok_is_na_for_a_first_status_other_than_the_two() -> None:
+    """first_attempt_ok: True, False, or NA for no logs or a first log that is neither success nor failed."""
+    ops = [
+        operation(id="a", logs=[log(1, "success", "2026-05-04T08:51:02Z")]),
+        operation(id="b"),
+        operation(
+            id="c",
+            logs=[log(1, "pending", "2026-05-04T08:51:02Z"), log(2, "success", "2026-05-04T08:52:02Z")],
+        ),
+        operation(id="d", logs=[]),
+    ]
+    df = operations_frame(ops)
+    assert df["first_attempt_ok"].dtype == "boolean"
+    assert df["first_attempt_ok"].tolist() == [True, False, pd.NA, pd.NA]
