@@ -1,4 +1,4 @@
-"""The async client's namespaces: the same requests as `_resources`, awaited."""
+"""The async client's namespaces: the same requests as the sync ones, awaited."""
 
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from catena_nb import _config
-from catena_nb._batch import BatchResult, OnInvalid, normalize_rows, run_async, validate_rows
+from catena_nb._batch import BatchResult, OnInvalid, normalize_rows, progress_bar, run_async, validate_rows
 from catena_nb._pagination import AsyncPaginator, ListSpec
-from catena_nb._resources import (
+from catena_nb._requests import (
     CONNECTIONS_PATH,
     GROUP_MESSAGES_PATH,
     MESSAGES_PATH,
+    Checker,
     Ids,
     When,
-    _Checker,
-    _progress,
     connections_spec,
     messages_spec,
     operation_path,
@@ -273,7 +272,7 @@ class AsyncOperations:
         client = self._client
         start, waited, interval = time.monotonic(), 0.0, poll_interval
         semaphore = asyncio.Semaphore(8)
-        bar = _progress(client._show_progress(progress), len(current), "waiting for operations")
+        bar = progress_bar(client._show_progress(progress), len(current), "waiting for operations")
         bar.update(sum(1 for op in current if not op.pending))
 
         async def poll(op: ResourceOperation) -> ResourceOperation:
@@ -323,7 +322,7 @@ class AsyncConnections:
 
     async def get(self, connection_id: str | uuid.UUID) -> Connection:
         """One connection by id."""
-        check = _Checker()
+        check = Checker()
         cid = check.uuid("connection_id", connection_id)
         check.done("connection lookup")
         return await self._client._get_model(f"{CONNECTIONS_PATH}/{cid}", Connection)

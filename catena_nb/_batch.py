@@ -234,11 +234,12 @@ def _resend_hint(exc: Exception) -> tuple[bool, float | None]:
     return False, None
 
 
-def _progress(enabled: bool, total: int, label: str) -> Any:
-    from tqdm.auto import tqdm
+def progress_bar(enabled: bool, total: int, desc: str, unit: str = " rows") -> Any:
+    """A tqdm bar (notebook or terminal), or a disabled one that callers update all the same."""
+    from tqdm.auto import tqdm  # imported late: it probes for ipywidgets
 
     kwargs: dict[str, Any] = {} if enabled else {"disable": True}
-    return tqdm(total=total, desc=label, unit=" rows", **kwargs)
+    return tqdm(total=total, desc=desc, unit=unit, **kwargs)
 
 
 def run_sync(
@@ -274,7 +275,7 @@ def run_sync(
 
     queue = iter(requests.items())
     interrupted = False
-    bar = _progress(progress, len(requests), label)
+    bar = progress_bar(progress, len(requests), label)
     in_flight: dict[cf.Future[RowOutcome], int] = {}
 
     def collect(done: Iterable[cf.Future[RowOutcome]]) -> bool:
@@ -347,7 +348,7 @@ async def run_async(
     outcomes: dict[int, RowOutcome] = dict(invalid)
     semaphore = asyncio.Semaphore(max(1, concurrency))
     stop = asyncio.Event()
-    bar = _progress(progress, len(requests), label)
+    bar = progress_bar(progress, len(requests), label)
 
     async def send_row(i: int, req: R) -> None:
         async with semaphore:

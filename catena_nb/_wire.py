@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pandas._libs import lib
 
 Row = Mapping[str, Any]
 _BLOCK = 512  # rows read together: their dicts and values stay in the CPU cache across fields
@@ -207,8 +206,8 @@ def category(values: Values) -> pd.Categorical:
 def integers(values: Values) -> pd.api.extensions.ExtensionArray:
     """A nullable ``Int64`` column; text that is not a whole number becomes NA."""
     arr = objects(values)
-    if lib.infer_dtype(arr, skipna=True) in ("integer", "empty"):  # the usual case: ints and None only
-        missing = np.equal(arr, None)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("integer", "empty"):  # the usual case: ints and None
+        missing = pd.isna(arr)
         filled = arr.copy()
         filled[missing] = 0
         try:
