@@ -16,8 +16,9 @@ import time
 
 import httpx
 
-import catena_nb as cn
+from catena_nb.client import CatenaClient
 from catena_nb.frames import operation_frames
+from catena_nb.sandbox import Sandbox
 
 ANCHOR = dt.date(2026, 11, 1)
 PATH = "/v2/integrations/connections/resource-operations"
@@ -26,8 +27,8 @@ PATH = "/v2/integrations/connections/resource-operations"
 def main(days: int = 53) -> None:
     since = dt.datetime.combine(ANCHOR - dt.timedelta(days=days - 1), dt.time(), dt.UTC)
     until = dt.datetime.combine(ANCHOR + dt.timedelta(days=1), dt.time(), dt.UTC)
-    with cn.Sandbox(seed=7, history=days, anchor=ANCHOR, time_scale=0.001, tsp_latency=0) as sb:
-        client = cn.CatenaClient(base_url=sb.url, token=sb.token, progress=False)
+    with Sandbox(seed=7, history=days, anchor=ANCHOR, time_scale=0.001, tsp_latency=0) as sb:
+        client = CatenaClient(base_url=sb.url, token=sb.token, progress=False)
         listing = client.operations.list(since=since, until=until, size=1000)
         requests: list[dict[str, str]] = []
         for page in listing.pages():  # warm the server's JSON cache and record the page requests

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import FillBetweenPolyCollection, PolyCollection
 from matplotlib.colors import to_hex
@@ -84,6 +85,18 @@ def texts(ax: Axes) -> list[str]:
     return [t.get_text() for t in ax.texts]
 
 
+def label(artist: Artist) -> str:
+    text = artist.get_label()
+    assert isinstance(text, str), text
+    return text
+
+
+def legend_texts(ax: Axes) -> set[str]:
+    legend = ax.get_legend()
+    assert legend is not None, "no legend"
+    return {t.get_text() for t in legend.get_texts()}
+
+
 def test_plot_outcomes_bars_labels_and_colours(ops_df: pd.DataFrame) -> None:
     """Failed/succeeded bars per group sum to 100%, with n, intervals, a question and fixed colours."""
     ax = plot_outcomes(ops_df, by="source_name")
@@ -148,7 +161,7 @@ def test_plot_error_types_by_group_is_stacked_to_100(ops_df: pd.DataFrame) -> No
     for r in bars(ax):
         per_row[r.get_y()] = per_row.get(r.get_y(), 0.0) + r.get_width()
     assert all(total == pytest.approx(1.0) for total in per_row.values())
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"network", "auth"}
+    assert legend_texts(ax) == {"network", "auth"}
 
 
 def test_plot_failure_rate_over_time_band_line_and_incidents(ops_df: pd.DataFrame) -> None:
@@ -157,7 +170,7 @@ def test_plot_failure_rate_over_time_band_line_and_incidents(ops_df: pd.DataFram
     assert list(incidents["group"]) == ["motive"]
     ax = plot_failure_rate_over_time(ops_df, freq="D", incidents=incidents)
     line = next(ln for ln in ax.get_lines() if ln.get_label() == "failure rate")
-    rates = line.get_ydata()
+    rates = np.asarray(line.get_ydata())
     assert list(rates) == pytest.approx([14 / 80, 14 / 83, 34 / 80, 14 / 80])
     bands = [c for c in ax.collections if isinstance(c, FillBetweenPolyCollection | PolyCollection)]
     assert bands, "no interval band"
@@ -173,9 +186,9 @@ def test_plot_failure_rate_over_time_band_line_and_incidents(ops_df: pd.DataFram
 def test_plot_failure_rate_over_time_by_group(ops_df: pd.DataFrame) -> None:
     """With by, one line and one band per group, in group colours, labelled in the legend."""
     ax = plot_failure_rate_over_time(ops_df, by="source_name", incidents=[])
-    names = {line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")}
+    names = {label(line) for line in ax.get_lines() if not label(line).startswith("_")}
     assert names == {"motive", "samsara", "rare"}
-    legend = {t.get_text() for t in ax.get_legend().get_texts()}
+    legend = legend_texts(ax)
     assert legend == names
 
 
@@ -199,12 +212,12 @@ def test_plot_attempts_bars_and_retry_subtitle(ops_df: pd.DataFrame, ops: list[d
 def test_plot_latency_ecdf(ops_df: pd.DataFrame) -> None:
     """One ECDF per group ending at 100%, with n and percentiles in the legend."""
     ax = plot_latency(ops_df, by="source_name")
-    curves = [line for line in ax.get_lines() if line.get_label().startswith(("motive", "samsara", "rare"))]
+    curves = [line for line in ax.get_lines() if label(line).startswith(("motive", "samsara", "rare"))]
     assert len(curves) == 3
     for curve in curves:
-        assert curve.get_ydata()[-1] == pytest.approx(1.0)
+        assert np.asarray(curve.get_ydata())[-1] == pytest.approx(1.0)
         assert np.all(np.diff(curve.get_ydata()) >= 0)
-    assert any("n=160" in c.get_label() and "p95" in c.get_label() for c in curves)
+    assert any("n=160" in label(c) and "p95" in label(c) for c in curves)
 
 
 def test_plot_delivery_funnel(ops_df: pd.DataFrame) -> None:
@@ -238,6 +251,7 @@ def test_charts_leave_no_pyplot_figure_and_no_rcparams_change(ops_df: pd.DataFra
     plot_failure_rate_over_time(ops_df)
     assert plt.get_fignums() == []
     fig = ax.figure
+    assert isinstance(fig, matplotlib.figure.Figure)
     assert tuple(fig.get_size_inches()) == pytest.approx((8.0, 3.0))
     assert fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
     assert dict(matplotlib.rcParams) == before

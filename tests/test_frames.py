@@ -19,6 +19,7 @@ from catena_nb.frames import (
     operation_frames,
     operations_frame,
 )
+from tests._cells import is_missing
 
 CONN = "019ddd87-eedd-710f-967c-1c6cc72ac985"
 OP_ID = "019df22e-f255-7a7c-b1d7-59f509071b6d"
@@ -26,7 +27,7 @@ UTC = dt.UTC
 
 
 def log(
-    n: int, status: str, created: str, error_type: str | None = None, code: int | None = None
+    n: int, status: str, created: str, error_type: str | None = None, code: int | str | float | None = None
 ) -> dict[str, Any]:
     return {
         "id": f"log-{n}",
@@ -147,9 +148,9 @@ def test_logs_null_missing_keys_and_unknown_values() -> None:
         [operation(), bare, operation(id="op-4", logs=[log(1, "failed", "x", "quantum", 418)])]
     )
     assert df.loc[1, "attempts"] == 0
-    assert pd.isna(df.loc[1, "first_attempt_ok"])
-    assert pd.isna(df.loc[1, "created_at"])
-    assert pd.isna(df.loc[1, "source_name"])
+    assert is_missing(df.loc[1, "first_attempt_ok"])
+    assert is_missing(df.loc[1, "created_at"])
+    assert is_missing(df.loc[1, "source_name"])
     assert df.loc[1, "status"] == "exploded"
     assert df.loc[2, "error_type"] == "quantum"
     assert set(df["error_type"].cat.categories) == {"auth", "quantum"}
@@ -194,7 +195,7 @@ def test_write_shape_takes_source_name_from_connections() -> None:
     """The write shape has no source_name: it comes from a mapping or from connection objects/dicts."""
     op = operation()
     del op["source_name"]
-    assert pd.isna(operations_frame([op]).loc[0, "source_name"])
+    assert is_missing(operations_frame([op]).loc[0, "source_name"])
     assert operations_frame([op], connections={CONN: "samsara"}).loc[0, "source_name"] == "samsara"
     conns = [{"id": CONN, "source_name": "geotab"}]
     assert operations_frame([op], connections=conns).loc[0, "source_name"] == "geotab"
@@ -213,7 +214,7 @@ def test_page_bytes_lists_generators_and_models_give_the_same_frame() -> None:
 
 def test_pydantic_models_are_dumped_to_wire_form() -> None:
     """Any pydantic model is read through model_dump(mode='json'), enums and datetimes included."""
-    pydantic = pytest.importorskip("pydantic")
+    import pydantic
 
     class Op(pydantic.BaseModel):
         model_config = pydantic.ConfigDict(extra="allow")
@@ -290,7 +291,7 @@ def test_messages_frame_columns_and_dtypes() -> None:
     assert df.loc[1, "status"] == "teleported"
     assert df["sent_by_driver"].dtype == "boolean"
     assert df.loc[0, "recipient_ids"] == ["a", "b"]
-    assert pd.isna(df.loc[1, "delivered_at"])
+    assert is_missing(df.loc[1, "delivered_at"])
 
 
 def test_sandbox_history_frames() -> None:
@@ -321,7 +322,7 @@ def test_many_records_with_a_key_missing_in_one_of_them() -> None:
     ops = [operation(id=f"op-{i}", fleet_ref=f"F{i}") for i in range(1300)]
     del ops[1100]["fleet_ref"]
     df = operations_frame(ops)
-    assert pd.isna(df.loc[1100, "fleet_ref"])
+    assert is_missing(df.loc[1100, "fleet_ref"])
     assert df["fleet_ref"].notna().sum() == 1299
     assert df.loc[1299, "fleet_ref"] == "F1299"
     assert list(df["operation_id"][:3]) == ["op-0", "op-1", "op-2"]
@@ -338,11 +339,12 @@ def test_logs_of_an_operation_without_id_keep_their_own_operation_id() -> None:
 
 def test_a_client_listing_is_read_from_its_raw_pages() -> None:
     """A listing and its pages give the same frame as their models, and a status filter still applies."""
-    import catena_nb as cn
+    from catena_nb.client import CatenaClient
+    from catena_nb.sandbox import Sandbox
 
-    with cn.Sandbox(seed=3, history=2, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb:
-        client = cn.CatenaClient(base_url=sb.url, token=sb.token, progress=False)
-        window = {"since": "2026-10-31", "until": "2026-11-02", "size": 500}
+    with Sandbox(seed=3, history=2, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb:
+        client = CatenaClient(base_url=sb.url, token=sb.token, progress=False)
+        window: dict[str, Any] = {"since": "2026-10-31", "until": "2026-11-02", "size": 500}
         from_models = operations_frame(client.operations.list(**window).to_list())
         from_listing = operations_frame(client.operations.list(**window))
         from_pages = operations_frame(list(client.operations.list(**window).pages()))
@@ -361,7 +363,7 @@ def test_a_record_with_as_many_keys_but_another_one_is_read_by_name() -> None:
     ops[700]["region"] = "eu"
     ops[1200]["shard"] = 3  # one key more than the others, in a later block
     df = operations_frame(ops)
-    assert pd.isna(df.loc[700, "fleet_ref"])
+    assert is_missing(df.loc[700, "fleet_ref"])
     assert df.loc[700, "region"] == "eu"
     assert df["region"].notna().sum() == 1
     assert df.loc[1200, "shard"] == 3
@@ -390,7 +392,7 @@ def test_payloads_that_are_not_objects_or_grow_fields_later() -> None:
 
 def test_status_codes_beyond_int64_or_as_text() -> None:
     """Status codes that are text of a whole number are read; fractions, words and huge numbers become NA."""
-    codes = [401, "503", 2**70, 4.5, "teapot", None]
+    codes: list[int | str | float | None] = [401, "503", 2**70, 4.5, "teapot", None]
     ops = [
         operation(id=f"op-{i}", logs=[log(1, "failed", "2026-05-04T08:51:02Z", "tsp", c)])
         for i, c in enumerate(codes)
@@ -419,7 +421,7 @@ def test_log_updated_at_is_read_where_it_differs_from_created_at() -> None:
         pd.Timestamp("2026-05-04T08:51:02Z"),
         pd.Timestamp("2026-05-04T09:00:00Z"),
     ]
-    assert pd.isna(df.loc[3, "updated_at"])
+    assert is_missing(df.loc[3, "updated_at"])
     assert df["created_at"].tolist()[3] == pd.Timestamp("2026-05-04T08:51:04Z")
     df.loc[0, "updated_at"] = pd.Timestamp("2030-01-01T00:00:00Z")  # the two columns share no buffer
     assert df.loc[0, "created_at"] == pd.Timestamp("2026-05-04T08:51:01Z")

@@ -11,6 +11,7 @@ import pytest
 from catena_nb.frames import operations_frame
 from catena_nb.incidents import INCIDENT_COLUMNS, locate_incidents
 from catena_nb.reliability import find_incidents
+from tests._cells import is_missing
 
 
 def day_of_ops(day: int, source: str, ok: int, failed: int, error: str = "tsp") -> list[dict[str, Any]]:
@@ -50,6 +51,12 @@ def timeline(spikes: dict[tuple[str, int], tuple[int, str]]) -> pd.DataFrame:
     return operations_frame(ops)
 
 
+def _stamp(value: object) -> pd.Timestamp:
+    """A frame cell that holds a timestamp."""
+    assert isinstance(value, pd.Timestamp), value
+    return value
+
+
 def test_a_spike_is_one_incident_with_its_dominant_error() -> None:
     """A day at 30% failures against a 2% baseline is one incident, with its error type and numbers."""
     table = find_incidents(timeline({("motive", 5): (60, "network")}), "D", "source_name")
@@ -77,7 +84,7 @@ def test_adjacent_days_merge_and_others_stay_apart() -> None:
     table = find_incidents(timeline(spikes), "D", "source_name")
     assert list(table["group"]) == ["samsara", "motive"]
     assert list(table["buckets"]) == [2, 1]
-    assert table.loc[0, "end"] - table.loc[0, "start"] == pd.Timedelta(days=2)
+    assert _stamp(table.loc[0, "end"]) - _stamp(table.loc[0, "start"]) == pd.Timedelta(days=2)
     assert table.loc[0, "failures"] == 90
     assert list(table["dominant_error_type"]) == ["validation", "auth"]
 
@@ -190,12 +197,12 @@ def test_located_incidents_name_the_tsp_or_the_connection(history: Any, history_
     ):
         assert row.source_name == incident.source_name
         assert row.dominant_error_type == incident.error_type
-        assert _days(row.start.to_pydatetime(), row.end.to_pydatetime()) <= _days(
+        assert _days(_stamp(row.start).to_pydatetime(), _stamp(row.end).to_pydatetime()) <= _days(
             incident.start, incident.end
         )
         if incident.connection_id is None:
             assert row.scope == "tsp"
-            assert pd.isna(row.connection)
+            assert is_missing(row.connection)
         else:
             assert row.scope == "connection"
             assert row.connection == incident.connection_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 TOKEN_LIKE = re.compile(r"(Bearer\s+[A-Za-z0-9._~+/-]{16,}|access_token|client_secret\s*=\s*['\"])")
 
 
-def _code_cells(path: Path) -> list[dict]:
+def _code_cells(path: Path) -> list[dict[str, Any]]:
     nb = json.loads(path.read_text(encoding="utf-8"))
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
 

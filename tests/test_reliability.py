@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ _counter = 0
 def op(
     status: str,
     source: str | None = "samsara",
-    attempts: list[tuple[str, str | None]] | None = None,
+    attempts: Sequence[tuple[str, str | None]] | None = None,
     created: str = "2026-10-01T10:00:00Z",
     duration_s: float = 1.0,
     **extra: Any,
@@ -60,6 +61,12 @@ def op(
         "logs": logs,
         **extra,
     }
+
+
+def _float(value: object) -> float:
+    """A numeric frame cell as a float."""
+    assert isinstance(value, (int, float, np.integer, np.floating)), value
+    return float(value)
 
 
 OK = [("success", None)]
@@ -122,7 +129,7 @@ RECORDED_WILSON = [
 def test_wilson_matches_recorded_statsmodels_values(k: int, n: int, low: float, high: float) -> None:
     """The bounds equal statsmodels' Wilson interval, k=0 and k=n included."""
     ours = wilson_interval(k, n)
-    assert (float(ours[0]), float(ours[1])) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
+    assert (float(ours[0]), float(ours[1])) == pytest.approx((low, high), abs=1e-12)
 
 
 def test_wilson_matches_statsmodels_when_installed() -> None:
@@ -190,11 +197,11 @@ def test_outcome_rates_empty_and_no_settled() -> None:
     """An empty frame gives one row of zeros with NaN rates; only pending operations give NaN too."""
     empty = outcome_rates(operations_frame([]))
     assert empty.loc[0, "n"] == 0
-    assert np.isnan(empty.loc[0, "rate"])
-    assert np.isnan(empty.loc[0, "ci_low"])
+    assert np.isnan(_float(empty.loc[0, "rate"]))
+    assert np.isnan(_float(empty.loc[0, "ci_low"]))
     pending = outcome_rates(operations_frame([op("pending")]))
     assert pending.loc[0, "pending"] == 1
-    assert np.isnan(pending.loc[0, "rate"])
+    assert np.isnan(_float(pending.loc[0, "rate"]))
     assert outcome_rates(operations_frame([]), by="source_name").empty
 
 
@@ -266,7 +273,7 @@ def test_rates_over_time_fills_empty_buckets() -> None:
     assert list(table["period"].dt.day) == [1, 2, 3]
     assert list(table["n"]) == [2, 0, 1]
     assert table.loc[0, "failure_rate"] == 0.5
-    assert np.isnan(table.loc[1, "rate"])
+    assert np.isnan(_float(table.loc[1, "rate"]))
     by_tsp = rates_over_time(operations_frame([*ops, op("success", "motive", OK)]), "D", by="source_name")
     assert len(by_tsp) == 6  # two TSPs x three days
 

@@ -161,11 +161,13 @@ def test_audit_report_has_charts_findings_and_no_remote_script(audit_html: str) 
 @pytest.mark.slow
 def test_report_reads_an_audit_store(tmp_path: Path) -> None:
     """`--store` audits what a sync kept, and the banner says so instead of claiming sandbox data."""
-    import catena_nb as cn
+    from catena_nb.client import CatenaClient
+    from catena_nb.sandbox import Sandbox
+    from catena_nb.store import AuditStore
 
-    with cn.Sandbox(seed=5, history=10, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb:
-        client = cn.CatenaClient(base_url=sb.url, token=sb.token, progress=False)
-        with cn.AuditStore(tmp_path / "audit.duckdb") as store:
+    with Sandbox(seed=5, history=10, anchor="2026-11-01", time_scale=0.001, tsp_latency=0) as sb:
+        client = CatenaClient(base_url=sb.url, token=sb.token, progress=False)
+        with AuditStore(tmp_path / "audit.duckdb") as store:
             summary = store.sync(client, since="2026-10-20", until="2026-11-02", progress=False)
         client.close()
     out = report.render_report(tmp_path / "r.html", store=tmp_path / "audit.duckdb", progress=False)

@@ -132,10 +132,10 @@ def message_body(sb: Sandbox, index: int = 0, **overrides: Any) -> dict[str, Any
 
 def synthetic_operation(
     conn_id: str, created_at: str, *, source_name: str = "samsara", **fields: Any
-) -> dict:
+) -> dict[str, Any]:
     """An operation record for loading straight into the store."""
     op_id = new_id()
-    op = {
+    op: dict[str, Any] = {
         "id": op_id,
         "created_at": created_at,
         "updated_at": created_at,

@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -146,11 +147,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _readme_shell_steps() -> str:
     text = README.read_text()
     section = text[text.index("## The sandbox from a shell") :]
-    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    blocks: list[str] = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     return blocks[1]
 
 
-def _json_values(text: str) -> list[dict]:
+def _json_values(text: str) -> list[dict[str, Any]]:
     """The JSON documents printed one after another (curl adds no newline after a body)."""
     decoder, values, i = json.JSONDecoder(), [], 0
     while (i := text.find("{", i)) != -1:

@@ -142,6 +142,14 @@ def test_requests_counts_rejected_creates(sb: Sandbox, client: httpx.Client) -> 
     assert sb.requests["POST", CREATE] == before + 2
 
 
+def _stored_status(sb: Sandbox, op_id: str) -> str:
+    """The status of an operation the sandbox stored."""
+    op = sb.state.get_operation(op_id)
+    assert op is not None, op_id
+    status: str = op["status"]
+    return status
+
+
 class _SlowEngine(FakeEngine):
     """A TSP that takes 1 s to answer a sync call."""
 
@@ -168,6 +176,6 @@ def test_504_when_the_tsp_outlasts_the_gateway() -> None:
         (op,) = list(sandbox.state.iter_operations())
         assert op["id"] in r.json()["detail"]
         deadline = time.monotonic() + 30
-        while sandbox.state.get_operation(op["id"])["status"] == "pending" and time.monotonic() < deadline:
+        while _stored_status(sandbox, op["id"]) == "pending" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert sandbox.state.get_operation(op["id"])["status"] in {"success", "failed"}
+        assert _stored_status(sandbox, op["id"]) in {"success", "failed"}

@@ -254,7 +254,11 @@ def test_messages_pages_in_both_orders(client: httpx.Client, sb: Sandbox) -> Non
         for i in range(23)
     ]  # fmt: skip
     sb.state.add_messages(records)
-    window = {"from_datetime": "2026-02-03T00:00:00Z", "to_datetime": "2026-02-04T00:00:00Z", "size": 5}
+    window: dict[str, str | int] = {
+        "from_datetime": "2026-02-03T00:00:00Z",
+        "to_datetime": "2026-02-04T00:00:00Z",
+        "size": 5,
+    }
     for order in ("asc", "desc"):
         seen, cursor, totals = [], None, set()
         while True:

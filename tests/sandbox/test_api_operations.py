@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from .conftest import make_sandbox, message_body, synthetic_operation
 
 LIST = "/v2/integrations/connections/resource-operations"
 BASE = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+# query parameters as the tests send them
+Params = dict[str, str | int | list[str]]
 WINDOW = {"from_datetime": "2026-03-01T00:00:00Z", "to_datetime": "2026-03-10T00:00:00Z"}
 
 
@@ -53,9 +56,9 @@ def lc(loaded: Sandbox) -> Iterator[httpx.Client]:
         yield c
 
 
-def _all_pages(client: httpx.Client, params: dict[str, object]) -> list[dict]:
-    items: list[dict] = []
-    cursor = None
+def _all_pages(client: httpx.Client, params: Params) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
     for _ in range(1000):
         page = client.get(LIST, params={**params, **({"cursor": cursor} if cursor else {})})
         assert page.status_code == 200, page.text
@@ -117,10 +120,15 @@ def test_pages_are_stable_while_operations_arrive(lc: httpx.Client, loaded: Sand
         synthetic_operation(conn.id, iso(start + dt.timedelta(seconds=i))) for i in range(30)
     )
     seen: list[str] = []
-    cursor = None
+    cursor: str | None = None
     added = 0
     while True:
-        params = {**window, "size": 7, "connection_id": conn.id, **({"cursor": cursor} if cursor else {})}
+        params: Params = {
+            **window,
+            "size": 7,
+            "connection_id": conn.id,
+            **({"cursor": cursor} if cursor else {}),
+        }
         body = lc.get(LIST, params=params).json()
         seen += [op["id"] for op in body["items"]]
         if added < 3:  # one before the cursor (never shown) and one after it (shown later)
@@ -159,7 +167,7 @@ def test_previous_page_walks_back(lc: httpx.Client) -> None:
         ({"fleet_refs": ["no-such-fleet"]}, 0),
     ],
 )
-def test_list_filters(lc: httpx.Client, loaded: Sandbox, params: dict[str, object], count: int) -> None:
+def test_list_filters(lc: httpx.Client, loaded: Sandbox, params: Params, count: int) -> None:
     """Each documented filter keeps exactly the matching operations."""
     assert len(_all_pages(lc, {**WINDOW, "size": 1000, **params})) == count
 

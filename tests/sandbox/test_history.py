@@ -10,7 +10,7 @@ import statistics
 
 import pytest
 
-from catena_nb.sandbox.history import _place_incidents, generate_history
+from catena_nb.sandbox.history import History, _place_incidents, generate_history
 from catena_nb.sandbox.shapes import LOOKUP_KEYS, WRITE_KEYS, WRITE_LOG_KEYS
 from catena_nb.sandbox.world import build_world
 
@@ -115,7 +115,7 @@ def test_incidents_are_named_distinct_and_inside_the_window(month):
     assert expiry.error_type == "auth"
 
 
-def _assert_incidents_show(hist):
+def _assert_incidents_show(hist: History) -> None:
     for inc in hist.incidents:
         days: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
         errors: collections.Counter[str] = collections.Counter()

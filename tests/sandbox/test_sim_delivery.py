@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from catena_nb.sandbox.delivery import live_message, message_view, plan_delivery
 from catena_nb.sandbox.tsp import PROFILES, draw, operation_key
@@ -13,7 +14,7 @@ from ._sim import new_group_op, new_op
 T0 = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
 
 
-def _read_message():
+def _read_message() -> dict[str, Any]:
     world = build_world(7)
     conn = world.connections[0]
     profile = PROFILES[conn.source_name]
@@ -109,7 +110,7 @@ def test_time_scale_shrinks_delivery_delays():
     conn = world.connections[2]
     profile = PROFILES[conn.source_name]
     op = new_group_op(world, 2, text="Yard closed at 18:00")
-    args = {
+    args: dict[str, Any] = {
         "seed": 7,
         "key": operation_key(op, 1),
         "op": op,

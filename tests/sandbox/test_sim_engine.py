@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
 
+from catena_nb.sandbox._types import World
 from catena_nb.sandbox.engine import Engine
+from catena_nb.sandbox.state import SandboxState
 from catena_nb.sandbox.worker import RetryPolicy
 from catena_nb.sandbox.world import build_world
 
@@ -16,17 +20,24 @@ from ._sim import fresh_state, new_group_op, new_op, rows
 SEED = 7
 
 
-def _engine(world, **kw):
+def _engine(world: World, **kw: Any) -> tuple[SandboxState, Engine]:
     state = fresh_state(world)
     kw = {"seed": SEED, "tsp_latency": 0.0, "time_scale": 0.001, **kw}
     return state, Engine(state, **kw)
 
 
-def _outcome(op):
+def _outcome(op: dict[str, Any]) -> tuple[str, tuple[str | None, ...]]:
     return op["status"], tuple(log["error_type"] for log in op["logs"])
 
 
-def _ops(world, n):
+def _stored(state: SandboxState, op_id: str) -> dict[str, Any]:
+    """The stored record of an operation that was added or enqueued."""
+    op = state.get_operation(op_id)
+    assert op is not None, op_id
+    return op
+
+
+def _ops(world: World, n: int) -> list[dict[str, Any]]:
     return [new_op(world, ci, text=text, sender=s, recipient=r) for ci, s, r, text in rows(world, n)]
 
 
@@ -84,7 +95,7 @@ def test_group_message_success_stores_a_group_message():
     pytest.fail("no group message succeeded in 50 sends")
 
 
-def _run_sync(world, concurrency):
+def _run_sync(world: World, concurrency: int) -> list[tuple[str, tuple[str | None, ...]]]:
     _, engine = _engine(world)
     ops = _ops(world, 400)
     with ThreadPoolExecutor(concurrency) as pool:
@@ -101,7 +112,7 @@ def test_sync_outcomes_do_not_depend_on_concurrency():
     assert {s for s, _ in one} == {"success", "failed"}
 
 
-def _run_async(world, concurrency, n):
+def _run_async(world: World, concurrency: int, n: int) -> list[tuple[str, tuple[str | None, ...]]]:
     state, engine = _engine(world, workers=concurrency)
     ops = _ops(world, n)
     engine.start()
@@ -111,7 +122,7 @@ def _run_async(world, concurrency, n):
         assert engine.wait_idle(120)
     finally:
         engine.stop()
-    return [_outcome(state.get_operation(op["id"])) for op in ops]
+    return [_outcome(_stored(state, op["id"])) for op in ops]
 
 
 def test_async_outcomes_do_not_depend_on_concurrency():
@@ -123,7 +134,7 @@ def test_async_outcomes_do_not_depend_on_concurrency():
     assert "pending" not in {s for s, _ in one}
 
 
-def _assert_bucket(times, rate, burst):
+def _assert_bucket(times: Sequence[float], rate: float, burst: float) -> None:
     """Token-bucket invariant, checked independently: no [t_i, t_j] holds more than B + r(t_j - t_i) calls."""
     t = np.asarray(times)
     j = np.arange(len(t))
@@ -148,7 +159,7 @@ def test_ten_thousand_async_sends_settle_within_rate_limits():
         assert engine.wait_idle(240)
     finally:
         engine.stop()
-    final = [state.get_operation(op["id"]) for op in ops]
+    final = [_stored(state, op["id"]) for op in ops]
     assert all(op["status"] in ("success", "failed") for op in final)
     retried = [op for op in final if len(op["logs"]) > 1]
     assert retried

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -25,7 +26,9 @@ def test_backoff_is_exponential_with_bounded_jitter():
     assert not policy.should_retry(OK, 1)
 
 
-def _worker(outcome_for, gate=lambda _c: 0.0):
+def _worker(
+    outcome_for: Callable[[Job], AttemptOutcome], gate: Callable[[str], float] = lambda _c: 0.0
+) -> tuple[AsyncWorker, list[tuple[str, int, bool]]]:
     reports: list[tuple[str, int, bool]] = []
     lock = threading.Lock()
 

@@ -12,11 +12,13 @@ import nbformat
 import pandas as pd
 import pytest
 
-import catena_nb as cn
 from catena_nb.client import CatenaClient
 from catena_nb.display import batch_html, logs_table_html, operation_html
+from catena_nb.frames import logs_frame, messages_frame, operations_frame
+from catena_nb.models import ResourceOperation
 from catena_nb.report import render_report
 from catena_nb.sandbox import Sandbox
+from catena_nb.widgets import ReliabilityDashboard, SendMessageForm
 
 from ._util import XSS, client_for, rows_for
 
@@ -59,10 +61,10 @@ def test_text_round_trips_unchanged(sb: Sandbox, client: CatenaClient, sent: tup
     assert op.payload["message_text"] == XSS
     again = client.operations.get(op)
     assert again.payload["message_text"] == XSS
-    frame = cn.operations_frame([again])
+    frame = operations_frame([again])
     assert frame["payload_message_text"].iloc[0] == XSS
     listed = client.messages.list(connection_id=op.connection_id).to_list()
-    messages = cn.messages_frame(listed)
+    messages = messages_frame(listed)
     assert XSS in set(messages["message_text"].dropna())
 
 
@@ -79,15 +81,16 @@ def test_every_repr_html_shows_the_text_as_text(client: CatenaClient, sent: tupl
     raw["logs"] = [{**log, "error_details": XSS, "error_type": XSS} for log in raw["logs"]] or [
         {"id": XSS, "created_at": raw["created_at"], "status": "failed", "error_details": XSS}
     ]
-    hostile = cn.ResourceOperation.model_validate(raw)
+    hostile = ResourceOperation.model_validate(raw)
     _shown_as_text(hostile._repr_html_(), "ResourceOperation._repr_html_")
     _shown_as_text(operation_html(hostile), "operation_html")
     _shown_as_text(logs_table_html(hostile.logs), "logs_table_html")
     rows = [o.summary() | {"error": XSS, "operation_id": XSS} for o in batch.outcomes]
     _shown_as_text(batch_html(batch.counts, rows, total=len(rows)), "batch_html")
-    _shown_as_text(cn.operations_frame([again])._repr_html_(), "operations_frame table")
+    # pandas-stubs do not declare DataFrame._repr_html_ (the attribute reads as a column)
+    _shown_as_text(operations_frame([again])._repr_html_(), "operations_frame table")  # type: ignore[operator]
     listed = client.messages.list(connection_id=op.connection_id).to_list()
-    _shown_as_text(cn.messages_frame(listed)._repr_html_(), "messages_frame table")
+    _shown_as_text(messages_frame(listed)._repr_html_(), "messages_frame table")  # type: ignore[operator]
 
 
 def test_hostile_values_from_the_api_are_escaped_in_the_widgets(
@@ -95,19 +98,20 @@ def test_hostile_values_from_the_api_are_escaped_in_the_widgets(
 ) -> None:
     """Hostile text in a TSP name, an error type and error details shows as text in the dashboard."""
     op, _ = sent
-    ops_df = cn.operations_frame([client.operations.get(op)] * 3)
+    ops_df = operations_frame([client.operations.get(op)] * 3)
+    # pandas-stubs' Series.astype takes only literal dtype names, not a dtype's name read at run time
     for column in ("source_name", "error_type", "error_details"):
-        ops_df[column] = pd.Series([XSS] * len(ops_df), dtype="string").astype(ops_df[column].dtype.name)
-    ops_df["status"] = pd.Series(["failed"] * len(ops_df)).astype(ops_df["status"].dtype.name)
+        ops_df[column] = pd.Series([XSS] * len(ops_df), dtype="string").astype(ops_df[column].dtype.name)  # type: ignore[call-overload]
+    ops_df["status"] = pd.Series(["failed"] * len(ops_df)).astype(ops_df["status"].dtype.name)  # type: ignore[call-overload]
     ops_df["first_attempt_ok"] = False
-    logs_df = cn.logs_frame([op])
-    dashboard = cn.ReliabilityDashboard(ops_df, logs_df)
+    logs_df = logs_frame([op])
+    dashboard = ReliabilityDashboard(ops_df, logs_df)
     shown = "\n".join(
         str(w.value) for w in (dashboard.summary, dashboard.rates, dashboard.errors, dashboard.funnel)
     )
     assert not LIVE.search(shown)
     assert "&lt;script&gt;" in shown
-    form = cn.SendMessageForm(client)
+    form = SendMessageForm(client)
     form.message_text.value = XSS
     result = form.send()
     assert result is not None

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-import catena_nb as cn
 from catena_nb.client import CatenaClient
-from catena_nb.errors import APIStatusError, ResponseValidationError
+from catena_nb.errors import APIStatusError, ResponseValidationError, ServerError
+from catena_nb.frames import logs_frame, operations_frame
+from catena_nb.models import ResourceOperation
 from tests._client_mock import BASE_URL, CONN, FAILED_OP, RECIPIENT, SENDER, SUCCESS_OP
 
 GOOD_OP = json.dumps(SUCCESS_OP)
@@ -41,7 +42,12 @@ MALFORMED: list[tuple[str, int, str, str]] = [
 
 
 def _calls() -> dict[str, Callable[[CatenaClient], Any]]:
-    msg = {"connection_id": CONN, "sender_id": SENDER, "recipient_id": RECIPIENT, "message_text": "hi"}
+    msg: dict[str, Any] = {
+        "connection_id": CONN,
+        "sender_id": SENDER,
+        "recipient_id": RECIPIENT,
+        "message_text": "hi",
+    }
     op_id = SUCCESS_OP["id"]
     return {
         "messages.create sync": lambda c: c.messages.create(**msg, sync=True),
@@ -53,7 +59,7 @@ def _calls() -> dict[str, Callable[[CatenaClient], Any]]:
         "operations.list": lambda c: c.operations.list(connection_id=CONN).to_list(),
         "operations.list pages": lambda c: [p.items for p in c.operations.list(connection_id=CONN).pages()],
         "operations.wait": lambda c: c.operations.wait(
-            [cn.ResourceOperation.model_validate({**SUCCESS_OP, "status": "pending"})],
+            [ResourceOperation.model_validate({**SUCCESS_OP, "status": "pending"})],
             timeout=5,
             poll_interval=0,
         ),
@@ -101,6 +107,7 @@ def test_malformed_answer_gives_a_typed_error_with_the_raw_body(
     with client, pytest.raises((ResponseValidationError, APIStatusError)) as info:
         CALLS[call](client)
     error = info.value
+    assert isinstance(error, ResponseValidationError | APIStatusError)
     assert seen, "the call never reached the transport"
     assert error.body == body.encode("utf-8").decode("utf-8", "replace")
     text = str(error)
@@ -115,7 +122,7 @@ def test_malformed_answer_gives_a_typed_error_with_the_raw_body(
 def test_a_502_that_is_not_an_operation_is_a_server_error_not_a_result() -> None:
     """A sync send answered 502 with an HTML page raises ServerError (a 502 body must be an operation)."""
     client, _ = _client(502, HTML_PAGE, "text/html")
-    with client, pytest.raises(cn.ServerError) as info:
+    with client, pytest.raises(ServerError) as info:
         client.messages.create(connection_id=CONN, sender_id=SENDER, recipient_id=RECIPIENT, sync=True)
     assert info.value.body == HTML_PAGE
 
@@ -143,7 +150,7 @@ def test_odd_but_valid_pages_give_a_frame_not_a_crash(page: str) -> None:
     client, _ = _client(200, page, "application/json")
     with client:
         ops = client.operations.list(connection_id=CONN).to_list()
-    frame = cn.operations_frame(ops)
+    frame = operations_frame(ops)
     assert len(frame) == 1
     assert frame["operation_id"].iloc[0] == SUCCESS_OP["id"]
 
@@ -153,6 +160,6 @@ def test_odd_but_valid_pages_give_a_frame_not_a_crash(page: str) -> None:
 )
 def test_frames_refuse_garbage_pages_with_a_value_or_type_error(raw: bytes) -> None:
     """Raw bytes that are not a page raise ValueError or TypeError from the frames, not AttributeError."""
-    for frame in (cn.operations_frame, cn.logs_frame):
+    for frame in (operations_frame, logs_frame):
         with pytest.raises((ValueError, TypeError)):
             frame([raw])

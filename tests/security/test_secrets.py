@@ -20,8 +20,9 @@ import httpx
 import nbformat
 import pytest
 
-import catena_nb as cn
+from catena_nb.client import CatenaClient
 from catena_nb.errors import APIConnectionError, AuthenticationError, InvalidRequestError, NotFoundError
+from catena_nb.frames import operations_frame
 from catena_nb.report import render_report
 from catena_nb.sandbox import Sandbox
 
@@ -154,7 +155,7 @@ def test_client_reprs_errors_and_debug_logs_hold_no_secret(
     texts: list[str] = [repr(sb)]
     wrong = sb.token[:-6] + "AAAAAA"  # a token the sandbox refuses: it must not be echoed either
     secrets.add(wrong)
-    with cn.CatenaClient(
+    with CatenaClient(
         base_url=sb.url,
         client_id=sb.client_id,
         client_secret=sb.client_secret,
@@ -167,7 +168,7 @@ def test_client_reprs_errors_and_debug_logs_hold_no_secret(
         batch = client.messages.create_many([*rows_for(sb, 3, "secret"), {"connection_id": "x"}], sync=True)
         texts += [repr(batch), batch._repr_html_(), batch.to_frame().to_string()]
         op = batch.operations[0]
-        texts += [repr(op), op._repr_html_(), cn.operations_frame([op]).to_string()]
+        texts += [repr(op), op._repr_html_(), operations_frame([op]).to_string()]
         errors: list[BaseException] = []
         missing = "00000000-0000-4000-8000-000000000000"
         with pytest.raises(NotFoundError) as not_found:
@@ -178,7 +179,7 @@ def test_client_reprs_errors_and_debug_logs_hold_no_secret(
         errors.append(invalid.value)
         # the token endpoint refusing a wrong secret
         with (
-            cn.CatenaClient(
+            CatenaClient(
                 base_url=sb.url,
                 client_id=sb.client_id,
                 client_secret=wrong,
@@ -191,16 +192,14 @@ def test_client_reprs_errors_and_debug_logs_hold_no_secret(
         errors.append(refused.value)
         texts.append(refused.value.body)
     # the API refusing a wrong static token
-    with cn.CatenaClient(base_url=sb.url, token=wrong, progress=False) as bad_token:
+    with CatenaClient(base_url=sb.url, token=wrong, progress=False) as bad_token:
         texts += [repr(bad_token), repr(vars(bad_token._auth))]
         with pytest.raises(AuthenticationError) as info:
             bad_token.operations.list(size=5).to_list()
         errors.append(info.value)
         texts.append(info.value.body)
     # a connection that cannot be made
-    with cn.CatenaClient(
-        base_url="http://127.0.0.1:9", token=sb.token, progress=False, max_retries=0
-    ) as down:
+    with CatenaClient(base_url="http://127.0.0.1:9", token=sb.token, progress=False, max_retries=0) as down:
         with pytest.raises(APIConnectionError) as unreachable:
             down.connections.list().to_list()
         errors.append(unreachable.value)
@@ -224,7 +223,7 @@ def test_httpx_request_headers_are_the_only_place_the_token_goes(sb: Sandbox) ->
             seen.append(request)
             return super().handle_request(request)
 
-    with cn.CatenaClient(base_url=sb.url, token=sb.token, transport=Spy(), progress=False) as client:
+    with CatenaClient(base_url=sb.url, token=sb.token, transport=Spy(), progress=False) as client:
         client.messages.create_many(rows_for(sb, 2, "header"), sync=True)
         client.operations.list(size=5).to_list()
     assert seen
