@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import pydantic
 
-from catena_nb import _config
+from catena_nb import _config, _jsonio
 from catena_nb.errors import ResponseValidationError
 
 __all__ = ["AsyncPaginator", "ListSpec", "Page", "Paginator", "as_utc", "format_dt", "split_windows"]
@@ -92,7 +91,7 @@ class Page(Generic[M]):
     def data(self) -> dict[str, Any]:
         """The page as decoded JSON."""
         try:
-            data = json.loads(self.content)
+            data = _jsonio.loads(self.content)
         except ValueError:
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):

@@ -10,14 +10,15 @@ separate Python object), so each step makes as few passes over the values as it 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from catena_nb import _jsonio
 
 Row = Mapping[str, Any]
 _BLOCK = 512  # rows read together: their dicts and values stay in the CPU cache across fields
@@ -45,7 +46,7 @@ def _collect(data: Any, out: list[Row]) -> None:
     if data is None:
         return
     if isinstance(data, bytes | bytearray | memoryview | str):
-        _collect(json.loads(bytes(data) if isinstance(data, memoryview) else data), out)
+        _collect(_jsonio.loads(bytes(data) if isinstance(data, memoryview) else data), out)
         return
     if isinstance(data, Mapping):
         if is_page(data):
@@ -136,26 +137,28 @@ def read_columns(
     """
     n = len(rows)
     arrays = {k: np.full(n, None, dtype=object) for k in keys}
-    getters = [(k, itemgetter(k), arrays[k]) for k in keys]
+    getters = [(k, itemgetter(k), methodcaller("get", k), arrays[k]) for k in keys]
     seen: set[str] = set() if present is None else present
+    sparse: set[str] = set()  # keys some row lacked: read with .get from then on, not by catching KeyError
     # Cache blocking: every field of a block of rows is read (and the block's keys gathered) before moving
     # on, instead of one pass over all the rows per field, each of which would fetch every record again.
     for start in range(0, n, _BLOCK):
         block = rows[start : start + _BLOCK]
         stop = start + len(block)
         block_keys = present  # None until a row is found to lack a key
-        for key, get, array in getters:
+        for key, get, get_or_none, array in getters:
             if block_keys is not None and key not in block_keys:
                 continue
-            try:
-                array[start:stop] = np.fromiter(map(get, block), dtype=object, count=len(block))
-            except KeyError:  # some row lacks a key others have
-                if block_keys is None:
-                    block_keys = _block_keys(block)
-                if key in block_keys:
-                    array[start:stop] = np.fromiter(
-                        (row.get(key) for row in block), dtype=object, count=len(block)
-                    )
+            if key not in sparse:
+                try:
+                    array[start:stop] = np.fromiter(map(get, block), dtype=object, count=len(block))
+                    continue
+                except KeyError:  # some row lacks a key others have (a group message's payload, say)
+                    sparse.add(key)
+            if block_keys is None:
+                block_keys = _block_keys(block)  # which also checks that every row is a mapping
+            if key in block_keys:
+                array[start:stop] = np.fromiter(map(get_or_none, block), dtype=object, count=len(block))
         if present is None:
             if block_keys is None:
                 # Every row holds every key asked for, so a row of that many keys holds no other: counting

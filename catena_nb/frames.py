@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from catena_nb import _wire as w
+from catena_nb._jsonio import collector_paused
 
 __all__ = [
     "LOG_COLUMNS",
@@ -343,7 +344,8 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
     Example:
         >>> ops_df = operations_frame(client.operations.list(source_name="samsara"))  # doctest: +SKIP
     """
-    return _operations(_Flat(ops, connections, log_fields=("created_at", "status")))
+    with collector_paused():  # see _jsonio: the records read here are many and acyclic
+        return _operations(_Flat(ops, connections, log_fields=("created_at", "status")))
 
 
 def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
@@ -365,7 +367,8 @@ def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
         TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
         json.JSONDecodeError: if a page body is not JSON.
     """
-    return _logs(_Flat(ops, connections))
+    with collector_paused():
+        return _logs(_Flat(ops, connections))
 
 
 def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -385,6 +388,12 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
         TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
         json.JSONDecodeError: if a page body is not JSON.
     """
+    with collector_paused():
+        return _both_frames(ops, connections)
+
+
+def _both_frames(ops: Any, connections: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # A function of its own so that the records are freed on return, before the collector resumes.
     flat = _Flat(ops, connections)
     logs_df = _logs(flat)  # first: it reads every log field, which _operations then reuses
     return _operations(flat), logs_df

@@ -441,3 +441,32 @@ def test_first_attempt_ok_is_na_for_a_first_status_other_than_the_two() -> None:
     df = operations_frame(ops)
     assert df["first_attempt_ok"].dtype == "boolean"
     assert df["first_attempt_ok"].tolist() == [True, False, pd.NA, pd.NA]
+
+
+def test_the_garbage_collector_is_paused_while_reading_and_resumed_after() -> None:
+    """The cyclic collector is paused during a read and enabled again after it, even when the read fails."""
+    import gc
+
+    seen: list[bool] = []
+
+    class Spy(dict[str, Any]):
+        """A record that notes whether the collector runs while it is read."""
+
+        def __getitem__(self, key: str) -> Any:
+            seen.append(gc.isenabled())
+            return super().__getitem__(key)
+
+    assert gc.isenabled()
+    operation_frames([Spy(operation())])
+    assert seen
+    assert not any(seen)
+    assert gc.isenabled()
+    with pytest.raises(TypeError):
+        operations_frame([operation(), 42])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        logs_frame([operation()])
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()
