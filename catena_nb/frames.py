@@ -284,7 +284,7 @@ def _logs(flat: _Flat) -> pd.DataFrame:
     op = flat.log_op
     # taking from the operations' typed columns spares a second check of 600,000 strings
     parent: Any = flat.strings("id").take(op)
-    if flat.strings("id").isna().any():  # an operation without an id still names its logs
+    if pd.isna(w.objects(flat.op["id"])).any():  # an operation without an id still names its logs
         missing = np.asarray(parent.isna(), dtype=bool)
         parent = w.strings(
             np.where(missing, flat.log_column("resource_operation_id"), w.objects(flat.op["id"])[op])
