@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from itertools import chain
 from typing import Any
@@ -104,8 +105,12 @@ def _extra_columns(
     rows: Sequence[w.Row], keys: Sequence[str], present: set[str], prefix: str, taken: set[str]
 ) -> dict[str, Any]:
     """Typed columns for free-form keys, named ``prefix + key`` (``extra_`` in front on a name clash)."""
+    return _typed_columns(w.columns(rows, keys, present), prefix, taken)
+
+
+def _typed_columns(wire: dict[str, Any], prefix: str, taken: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, values in w.columns(rows, keys, present).items():
+    for key, values in wire.items():
         name = f"{prefix}{key}"
         if name in taken:
             name = f"extra_{name}"
@@ -127,14 +132,7 @@ def _payload_columns(values: w.Values, taken: set[str]) -> dict[str, Any]:
     later = sorted(present - first.keys())
     if later:
         wire.update(w.columns(payloads, later, present))
-    out: dict[str, Any] = {}
-    for key, column in wire.items():
-        name = f"payload_{key}"
-        if name in taken:
-            name = f"extra_{name}"
-        taken.add(name)
-        out[name] = w.infer(column)
-    return out
+    return _typed_columns(wire, "payload_", taken)
 
 
 class _Flat:
@@ -211,20 +209,33 @@ class _Flat:
         arr = w.objects(self.log[key])
         return arr if self.in_order else arr[self.log_order]
 
+    @functools.cached_property
+    def log_status(self) -> pd.Categorical:
+        """The logs' status in attempt order, as a categorical: compared through its codes, since comparing
+        decoded JSON text would read every string again."""
+        return w.category(self.log_column("status"))
+
+    def log_status_is(self, value: str) -> npt.NDArray[np.bool_]:
+        """Which logs (in attempt order) have this status."""
+        status = self.log_status
+        if value not in status.categories:
+            return np.zeros(len(status), dtype=bool)
+        return np.asarray(status.codes == status.categories.get_loc(value))
+
     def first_attempt_ok(self) -> pd.api.extensions.ExtensionArray:
         """True/False from the first log's status; NA without logs or with a status other than the two."""
         values = np.zeros(self.n, dtype=bool)
         missing = np.ones(self.n, dtype=bool)
         first = self.attempt == 1
         ops = self.log_op[first]
-        status = self.log_column("status")[first]
-        values[ops[status == "success"]] = True
-        missing[ops[(status == "success") | (status == "failed")]] = False
+        success, failed = self.log_status_is("success")[first], self.log_status_is("failed")[first]
+        values[ops[success]] = True
+        missing[ops[success | failed]] = False
         return pd.arrays.BooleanArray(values, missing)
 
     def last_failed(self) -> dict[str, npt.NDArray[Any]]:
         """error_type, error_details and response_status_code of each operation's last failed log."""
-        failed = np.flatnonzero(self.log_column("status") == "failed")
+        failed = np.flatnonzero(self.log_status_is("failed"))
         ops = self.log_op[failed]
         # the logs are ordered within each operation, so the last failed one is where the op changes next
         last = np.concatenate((ops[1:] != ops[:-1], [True])) if len(ops) else np.zeros(0, dtype=bool)
@@ -297,7 +308,7 @@ def _logs(flat: _Flat) -> pd.DataFrame:
         "updated_at": w.datetimes_like(
             flat.log_column("updated_at"), flat.log_column("created_at"), flat.log_created
         ),
-        "status": w.category(flat.log_column("status")),
+        "status": flat.log_status,
         "error_type": w.category(flat.log_column("error_type")),
         "error_details": w.strings(flat.log_column("error_details")),
         "http_status": w.integers(flat.log_column("response_status_code")),
