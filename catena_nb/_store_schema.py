@@ -26,6 +26,7 @@ from catena_nb.frames import (
     MESSAGE_COLUMNS,
     OPERATION_COLUMNS,
     _extra_columns,
+    _payload_columns,
 )
 
 SCHEMA_VERSION = "1"
@@ -196,19 +197,9 @@ def read_frame(table: Table, raw: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, Any] = {name: _column(table, name, raw[name]) for name in table.types}
     taken = set(columns)
     if "payload" in table.json_columns:
-        payloads = _decoded(raw["payload"])
-        present = w.key_union(payloads)
-        first = next((p for p in payloads if p), {})
-        # the frames' rule: the first payload's field order, then any other field in name order
-        keys = [k for k in first if k in present] + sorted(present - first.keys())
-        columns.update(_extra_columns(payloads, keys, present, "payload_", taken))
+        columns.update(_payload_columns(_decoded(raw["payload"]), taken))  # the frames' own rule
     extras = _decoded(raw["extra"])
     present = w.key_union(extras)
-    if table is LOGS:
-        for key in sorted(present):  # the logs frame puts unknown log fields under their own names
-            name = key if key not in taken else f"extra_{key}"
-            taken.add(name)
-            columns[name] = w.infer(w.columns(extras, [key], present)[key])
-    else:
-        columns.update(_extra_columns(extras, sorted(present), present, "", taken))
+    # unknown fields under their own names, as both frames put them
+    columns.update(_extra_columns(extras, sorted(present), present, "", taken))
     return pd.DataFrame(columns, index=pd.RangeIndex(n))

@@ -102,11 +102,6 @@ def key_union(rows: Sequence[Row]) -> set[str]:
     return set().union(*rows) if rows else set()
 
 
-def all_dicts(rows: Sequence[Any]) -> bool:
-    """Whether every row is a plain dict."""
-    return set(map(type, rows)) <= {dict}
-
-
 def columns(rows: Sequence[Row], keys: Sequence[str], present: set[str]) -> dict[str, npt.NDArray[Any]]:
     """The values of each key across ``rows`` (None where a row lacks it), one object array per key.
 
@@ -169,12 +164,12 @@ def read_columns(
 
 
 def _block_keys(block: Sequence[Row]) -> set[str]:
-    if not all_mappings(block):
+    if not _all_mappings(block):
         raise TypeError("every row must be a mapping")
     return set().union(*block)
 
 
-def all_mappings(rows: Sequence[Any]) -> bool:
+def _all_mappings(rows: Sequence[Any]) -> bool:
     """Whether every row is a mapping (checked by type, quickly, when all are plain dicts)."""
     kinds = set(map(type, rows))
     return kinds <= {dict} or all(isinstance(row, Mapping) for row in rows)
@@ -217,7 +212,7 @@ def integers(values: Values) -> pd.api.extensions.ExtensionArray:
             return pd.arrays.IntegerArray(filled.astype(np.int64), missing)
         except OverflowError:  # beyond 64 bits: read below, where it becomes NA
             pass
-    numbers = pd.to_numeric(pd.Series(objects(values), dtype=object), errors="coerce")
+    numbers = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce")
     whole = numbers.where((numbers % 1 == 0) & (numbers.abs() < 2**63))  # NA for fractions and beyond int64
     return pd.array(whole.to_numpy(dtype=np.float64), dtype="Int64")
 

@@ -318,10 +318,7 @@ def _logs(flat: _Flat) -> pd.DataFrame:
         "operation_type": flat.operation_type.take(op),
     }
     taken = set(columns)
-    for key in extra:
-        name = key if key not in taken else f"extra_{key}"
-        taken.add(name)
-        columns[name] = w.infer(flat.log_column(key))
+    columns.update(_typed_columns({key: flat.log_column(key) for key in extra}, "", taken))
     return pd.DataFrame(columns, index=pd.RangeIndex(len(op)), copy=False)
 
 
