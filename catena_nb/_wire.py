@@ -18,7 +18,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from catena_nb import _jsonio
+from catena_nb import _iso8601, _jsonio
+
+try:  # the C loop behind DataFrame(list_of_dicts), in every pandas this package supports
+    from pandas._libs.lib import dicts_to_array as _dicts_to_array  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a pandas without it: itemgetter from Python
+    _dicts_to_array = None
 
 Row = Mapping[str, Any]
 _BLOCK = 512  # rows read together: their dicts and values stay in the CPU cache across fields
@@ -163,6 +168,33 @@ def read_columns(
     return arrays, seen
 
 
+def table(
+    rows: Sequence[Row], keys: Sequence[str], *, find_keys: bool = True
+) -> tuple[dict[str, npt.NDArray[Any]], set[str]]:
+    """:func:`read_columns`, quicker on plain dicts, but with a key a row lacks as NaN instead of None.
+
+    pandas' own loop reads every dict in C (the loop behind ``DataFrame(list_of_dicts)``), about twice as
+    quick as ``itemgetter`` from Python; each array is a column of one matrix. The consumers of this function
+    count NaN as missing, like None.
+
+    Args:
+        rows: the records.
+        keys: the keys wanted.
+        find_keys: whether to gather every key of the rows (or return ``set(keys)``, unchecked).
+
+    Raises:
+        TypeError: if a row is not a mapping.
+    """
+    if _dicts_to_array is None or type(rows) is not list or not rows:
+        return read_columns(rows, keys, None if find_keys else set(keys))
+    try:
+        matrix = _dicts_to_array(rows, list(keys))
+    except TypeError:  # a row that is not a plain dict: a mapping of another kind is read the slow way
+        return read_columns(rows, keys, None if find_keys else set(keys))
+    present = set().union(*rows) if find_keys else set(keys)
+    return {key: matrix[:, j] for j, key in enumerate(keys)}, present
+
+
 def _block_keys(block: Sequence[Row]) -> set[str]:
     if not _all_mappings(block):
         raise TypeError("every row must be a mapping")
@@ -240,8 +272,24 @@ def infer(values: Values) -> Any:
 
 def datetimes(values: Values) -> pd.DatetimeIndex:
     """UTC datetimes (microseconds) from ISO strings with any offset, or datetimes; bad values become NaT."""
-    idx = pd.to_datetime(objects(values), utc=True, format="ISO8601", errors="coerce")
-    return pd.DatetimeIndex(idx).as_unit("us")
+    return pd.DatetimeIndex(microseconds(values).view("M8[us]")).tz_localize("UTC")
+
+
+def microseconds(values: Values) -> npt.NDArray[np.int64]:
+    """:func:`datetimes` as microseconds since the epoch (NaT as the smallest int64)."""
+    arr = objects(values)
+    fast = _iso8601.parse(arr)  # the API's own fixed form, read as a whole
+    if fast is None:
+        return _pandas_microseconds(arr)
+    us, unread = fast
+    if unread.any():
+        us[unread] = _pandas_microseconds(arr[unread])
+    return us
+
+
+def _pandas_microseconds(arr: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    idx = pd.to_datetime(arr, utc=True, format="ISO8601", errors="coerce")
+    return np.asarray(pd.DatetimeIndex(idx).as_unit("us").asi8)
 
 
 def datetimes_like(values: Values, like_values: Values, like: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -256,5 +304,5 @@ def datetimes_like(values: Values, like_values: Values, like: pd.DatetimeIndex) 
     i8 = like.as_unit("us").asi8.copy()  # a copy: the two columns must not share one buffer
     other = ~same
     if other.any():
-        i8[other] = datetimes(arr[other]).asi8
+        i8[other] = microseconds(arr[other])
     return pd.DatetimeIndex(i8.view("M8[us]")).tz_localize("UTC")
