@@ -1,16 +1,16 @@
 """From wire records to typed columns: the bulk machinery behind :mod:`catena_nb.frames`.
 
 Inputs are gathered into one list of mappings (models are dumped to their wire form, page bodies decoded),
-then read into one object array per field straight from ``itemgetter`` (no list or tuple per value), a
-block of rows at a time so that the rows are still in the CPU cache for the next field, then converted in
-bulk: timestamps by pandas' ISO 8601 parser, enums through integer codes, text through
-``StringArray``'s C validation. On large pulls the cost is dominated by memory traffic (every value is a
-separate Python object), so each step makes as few passes over the values as it can.
+then read into one object array per field: :func:`table` for a chunk of plain dicts (one ``itemgetter`` of
+all the fields per row, or pandas' C loop), :func:`read_columns` for anything else. The converters turn such
+arrays into typed columns in bulk: timestamps through :mod:`catena_nb._iso8601` (pandas' parser for other
+forms), enums through integer codes, text through ``StringArray``'s C validation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -171,21 +171,39 @@ def read_columns(
 def table(
     rows: Sequence[Row], keys: Sequence[str], *, find_keys: bool = True
 ) -> tuple[dict[str, npt.NDArray[Any]], set[str]]:
-    """:func:`read_columns`, quicker on plain dicts, but with a key a row lacks as NaN instead of None.
+    """:func:`read_columns`, quicker on a list of dicts, but with a key a row lacks as NaN instead of None.
 
-    pandas' own loop reads every dict in C (the loop behind ``DataFrame(list_of_dicts)``), about twice as
-    quick as ``itemgetter`` from Python; each array is a column of one matrix. The consumers of this function
-    count NaN as missing, like None.
+    Rows that all hold every key are read a row at a time by one ``itemgetter`` of all the keys, and only
+    counted to find other keys; others are read by pandas' own C loop (the one behind
+    ``DataFrame(list_of_dicts)``) and their keys gathered. Either way each array is a column of one matrix.
+    The consumers of this function count NaN as missing, like None.
 
     Args:
         rows: the records.
-        keys: the keys wanted.
+        keys: the keys wanted, at least one.
         find_keys: whether to gather every key of the rows (or return ``set(keys)``, unchecked).
 
     Raises:
         TypeError: if a row is not a mapping.
     """
-    if _dicts_to_array is None or type(rows) is not list or not rows:
+    n, k = len(rows), len(keys)
+    if type(rows) is not list or not n:
+        return read_columns(rows, keys, None if find_keys else set(keys))
+    try:
+        if k == 1:  # an itemgetter of one key gives the value itself, not a 1-tuple
+            matrix = np.fromiter(map(itemgetter(keys[0]), rows), dtype=object, count=n).reshape(n, 1)
+        else:
+            values = chain.from_iterable(map(itemgetter(*keys), rows))
+            matrix = np.fromiter(values, dtype=object, count=n * k).reshape(n, k)
+    except (KeyError, TypeError):  # a row lacks a key, or is not a mapping
+        matrix = None
+    if matrix is not None:
+        # Every row holds every key asked for, so a row of that many keys holds no other.
+        present = set(keys)
+        if find_keys and max(map(len, rows)) > k:
+            present = set().union(*rows)
+        return {key: matrix[:, j] for j, key in enumerate(keys)}, present
+    if _dicts_to_array is None:  # pragma: no cover - see the import
         return read_columns(rows, keys, None if find_keys else set(keys))
     try:
         matrix = _dicts_to_array(rows, list(keys))
@@ -290,19 +308,3 @@ def microseconds(values: Values) -> npt.NDArray[np.int64]:
 def _pandas_microseconds(arr: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
     idx = pd.to_datetime(arr, utc=True, format="ISO8601", errors="coerce")
     return np.asarray(pd.DatetimeIndex(idx).as_unit("us").asi8)
-
-
-def datetimes_like(values: Values, like_values: Values, like: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """:func:`datetimes` of ``values``, taken from ``like`` (the datetimes of ``like_values``) wherever the
-    text is the same: an attempt log's ``updated_at`` is usually its ``created_at``, and comparing text is
-    several times quicker than parsing it again."""
-    arr = objects(values)
-    try:
-        same = np.asarray(arr == objects(like_values), dtype=bool)
-    except (TypeError, ValueError):  # values that do not compare one to one: parse them all
-        return datetimes(arr)
-    i8 = like.as_unit("us").asi8.copy()  # a copy: the two columns must not share one buffer
-    other = ~same
-    if other.any():
-        i8[other] = microseconds(arr[other])
-    return pd.DatetimeIndex(i8.view("M8[us]")).tz_localize("UTC")
