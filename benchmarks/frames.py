@@ -5,13 +5,15 @@
 traced while building the frames against the frames' own size (``memory_usage(deep=True)``).
 The bar: at least 5x faster, peak memory at most 2x the frames' size.
 
-Run: ``.venv/bin/python benchmarks/frames.py [n_operations]``
+Run: ``.venv/bin/python benchmarks/frames.py [n_operations] [--decoded]``; with ``--decoded`` the records are
+first passed through ``json.dumps``/``json.loads``, as a listing's pages are (every string its own object).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import random
 import sys
 import time
@@ -122,10 +124,12 @@ def _best_of(fn: Any, ops: list[dict[str, Any]], repeat: int) -> float:
     return best
 
 
-def main(n: int = 200_000) -> int:
+def main(n: int = 200_000, decoded: bool = False) -> int:
     ops = make_operations(n)
+    if decoded:
+        ops = json.loads(json.dumps(ops))
     n_logs = sum(len(op["logs"]) for op in ops)
-    print(f"{n:,} operations, {n_logs:,} logs")
+    print(f"{n:,} operations, {n_logs:,} logs{' (JSON-decoded)' if decoded else ''}")
 
     # The two are timed in turns, round after round, and each keeps its best round: a machine that slows down
     # or speeds up during the run then weighs on both alike instead of on whichever ran at the time.
@@ -158,4 +162,5 @@ def main(n: int = 200_000) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000))
+    args = [a for a in sys.argv[1:] if a != "--decoded"]
+    sys.exit(main(int(args[0]) if args else 200_000, decoded="--decoded" in sys.argv[1:]))

@@ -19,7 +19,10 @@ import pandas as pd
 
 from catena_nb import _wire as w
 
-__all__ = ["NAT", "Categories", "Datetimes", "Flags", "Integers", "Strings", "parse_datetimes"]
+__all__ = [
+    "NAT", "Categories", "Datetimes", "Factorized", "Flags", "Integers", "Strings", "factorize",
+    "parse_datetimes", "where_equal",
+]  # fmt: skip
 
 ObjectArray = npt.NDArray[np.object_]
 NAT = np.iinfo(np.int64).min  # how numpy stores NaT
@@ -122,6 +125,29 @@ class Datetimes:
         return pd.DatetimeIndex(i8.view("M8[us]")).tz_localize("UTC")
 
 
+Factorized = tuple[npt.NDArray[np.intp], ObjectArray]  # codes (-1: missing), and the distinct values
+
+
+def factorize(values: ObjectArray) -> Factorized | None:
+    """The codes and distinct values of ``values`` (None and NaN missing), or None if one is unhashable."""
+    try:
+        codes, uniques = pd.factorize(values)
+    except (TypeError, ValueError):
+        return None
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def where_equal(values: ObjectArray, factorized: Factorized | None, text: str) -> npt.NDArray[np.bool_]:
+    """Which ``values`` are ``text``, read from their codes when they were factorised (no text compared)."""
+    if factorized is None:
+        return np.asarray(values == text, dtype=bool)
+    codes, uniques = factorized
+    for code, value in enumerate(uniques):
+        if isinstance(value, str) and value == text:
+            return np.asarray(codes == code, dtype=bool)
+    return np.zeros(len(codes), dtype=bool)
+
+
 class Categories:
     """A ``category`` column, categories sorted by name; unknown values simply become new categories.
 
@@ -130,18 +156,20 @@ class Categories:
     """
 
     def __init__(self) -> None:
-        self.pieces: list[tuple[npt.NDArray[np.intp], ObjectArray]] = []
+        self.pieces: list[Factorized] = []
         self.raw: list[ObjectArray] | None = None  # the values themselves, once one chunk could not be hashed
 
-    def add(self, values: ObjectArray) -> None:
+    def add(self, values: ObjectArray) -> Factorized | None:
+        """Add a chunk; returns its codes and distinct values (None once a value could not be hashed)."""
         if self.raw is None:
-            try:
-                codes, uniques = pd.factorize(values)  # None and NaN become missing (-1)
-                self.pieces.append((codes, np.asarray(uniques, dtype=object)))
-                return
-            except (TypeError, ValueError):  # an unhashable value: from now on, keep the values for finish
-                self.raw = [_values_of(codes, uniques) for codes, uniques in self.pieces]
+            factorized = factorize(values)
+            if factorized is not None:
+                self.pieces.append(factorized)
+                return factorized
+            # an unhashable value: from now on, keep the values themselves for finish
+            self.raw = [_values_of(codes, uniques) for codes, uniques in self.pieces]
         self.raw.append(values)
+        return None
 
     def finish(self) -> pd.Categorical:
         if self.raw is None:

@@ -191,8 +191,10 @@ class Flattened:
         order = _attempt_order(op, created)
         attempt = np.arange(len(op), dtype=np.int64) - (np.cumsum(counts) - counts)[op] + 1
         status = _ordered(log["status"], order)
-        success = np.asarray(status == "success", dtype=bool)
-        failed = np.asarray(status == "failed", dtype=bool)
+        # hashed once: for the logs frame's column, and to tell successes and failures by their codes
+        factorized = self._log_enums[0].add(status) if self.with_logs else c.factorize(status)
+        success = c.where_equal(status, factorized, "success")
+        failed = c.where_equal(status, factorized, "failed")
 
         # True/False from the first attempt's status; NA without logs or with a status other than the two.
         first = attempt == 1
@@ -247,9 +249,7 @@ class Flattened:
         text["operation_id"].add(parent, checked=parent_checked)
         text["connection_id"].add(connection_ids[op], checked=self._text["connection_id"].all_text)
         text["error_details"].add(wire_of(log["error_details"]))
-        status_column, error_type = self._log_enums
-        status_column.add(wire_of(log["status"]))
-        error_type.add(wire_of(log["error_type"]))
+        self._log_enums[1].add(wire_of(log["error_type"]))  # the status was added with the summaries
         self._log_http_status.add(wire_of(log["response_status_code"]))
         known = list(self._log_extra.columns)
         extra = {key: log[key] for key in known}
