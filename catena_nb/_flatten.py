@@ -84,7 +84,6 @@ class Flattened:
         self.names = connections
         self.with_logs = logs
         self.n = 0
-        self.keys: set[str] = set()  # every top-level key of the records
         recs = w.records(ops)
         n = len(recs)
         self._text = {key: c.Strings(n) for key in _OP_TEXT}
@@ -126,7 +125,6 @@ class Flattened:
         m = len(chunk)
         known_extra = list(self._extra.columns)
         wire, keys = w.table(chunk, (*OP_FIELDS, *known_extra))
-        self.keys |= keys
         new_extra = sorted(keys - _OP_KEYS - set(known_extra))
         if new_extra:
             wire.update(w.table(chunk, new_extra, find_keys=False)[0])
@@ -150,15 +148,13 @@ class Flattened:
         self.n += m
 
     def _read_payloads(self, values: npt.NDArray[Any]) -> None:
-        payloads: Sequence[Any] = values  # type: ignore[assignment]
+        # a payload that is not a mapping (None, a stray string) counts as empty
+        payloads = w.mappings(values)
         if self._payload_first is None:
-            first = next((p for p in payloads if p and isinstance(p, Mapping)), None)
+            first = next((p for p in payloads if p), None)
             if first is not None:
                 self._payload_first = list(first)
         known = list(self._payload.columns) or list(self._payload_first or ())
-        payloads = w.mappings(
-            values
-        )  # a payload that is not a mapping (None, a stray string) counts as empty
         wire, present = w.table(payloads, known)
         later = sorted(present - set(known))
         if later:
