@@ -115,8 +115,9 @@ def plot_outcomes(
         ax.barh(yi, 1 - f, left=f, color=st.OUTCOME_COLORS["success"], alpha=a, hatch=hatch,
                 edgecolor="white", height=0.7)  # fmt: skip
     low, high = rates["failure_ci_low"].to_numpy(float), rates["failure_ci_high"].to_numpy(float)
-    ax.errorbar(fail, y, xerr=[fail - low, high - fail], fmt="none", ecolor=st.INTERVAL_COLOR, elinewidth=1.2,
-                capsize=3, zorder=3)  # fmt: skip
+    # the interval as a (2, n) array: matplotlib warns about a list of one-element arrays under numpy < 2.4
+    ax.errorbar(fail, y, xerr=np.vstack((fail - low, high - fail)), fmt="none", ecolor=st.INTERVAL_COLOR,
+                elinewidth=1.2, capsize=3, zorder=3)  # fmt: skip
     for yi, (_, row) in zip(y, rates.iterrows(), strict=True):
         text = f"{st.fmt_pct(row['failure_rate'])} failed · n={st.fmt_n(row['settled'])}"
         if row["pending"]:
@@ -197,7 +198,9 @@ def plot_error_types(
     share = table["share"].to_numpy(float)
     low, high = table["ci_low"].to_numpy(float), table["ci_high"].to_numpy(float)
     ax.barh(y, share, color=[colors[k] for k in kinds], height=0.7)
-    ax.errorbar(share, y, xerr=[share - low, high - share], fmt="none", ecolor=st.INTERVAL_COLOR, capsize=3)
+    ax.errorbar(
+        share, y, xerr=np.vstack((share - low, high - share)), fmt="none", ecolor=st.INTERVAL_COLOR, capsize=3
+    )
     for yi, (_, row) in zip(y, table.iterrows(), strict=True):
         text = f"{st.fmt_pct(row['share'])} · {st.fmt_n(row['failures'])} failed"
         if row.get("rescued", 0):
@@ -545,7 +548,7 @@ def plot_delivery_funnel(
     low, high = funnel["ci_low"].to_numpy(float), funnel["ci_high"].to_numpy(float)
     ax.barh(y, share, color=[st.STAGE_COLORS.get(s, st.MUTED) for s in stages], height=0.7)
     # the first stage is 100% by definition: no interval to show
-    ax.errorbar(share[1:], y[1:], xerr=[(share - low)[1:], (high - share)[1:]], fmt="none",
+    ax.errorbar(share[1:], y[1:], xerr=np.vstack(((share - low)[1:], (high - share)[1:])), fmt="none",
                 ecolor=st.INTERVAL_COLOR, capsize=3)  # fmt: skip
     for i, (yi, (_, row)) in enumerate(zip(y, funnel.iterrows(), strict=True)):
         if i == 0:

@@ -80,7 +80,7 @@ def find_incidents(
     if not len(table) or "period" not in table.columns:
         return _empty(names)
     group_ids = (
-        table.groupby(names, dropna=False, sort=False).ngroup().to_numpy()
+        table.groupby(names, dropna=False, sort=False, observed=True).ngroup().to_numpy()
         if names
         else np.zeros(len(table), int)
     )
