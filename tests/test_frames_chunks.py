@@ -201,3 +201,14 @@ def test_many_operations_keep_their_logs_lined_up() -> None:
     assert logs_df["operation_id"].tolist() == expected
     assert logs_df["log_id"].iloc[-1] == f"l{n - 1}-5"
     assert np.array_equal(logs_df["attempt"].to_numpy()[-6:], np.arange(1, 7))
+
+
+def test_frames_read_the_same_without_pandas_dict_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pandas' ``dicts_to_array`` is not public: without it, the Python reader gives the same frames."""
+    ops = _awkward_operations(30)
+    expected_ops, expected_logs = _one_chunk(ops)
+    monkeypatch.setattr(_wire, "_dicts_to_array", None)
+    monkeypatch.setattr(_flatten, "CHUNK", 4)
+    ops_df, logs_df = operation_frames(ops)
+    pd.testing.assert_frame_equal(ops_df, expected_ops)
+    pd.testing.assert_frame_equal(logs_df, expected_logs)
