@@ -20,7 +20,7 @@ import pandas as pd
 from catena_nb import _columns as c
 from catena_nb import _wire as w
 
-__all__ = ["CHUNK", "OP_FIELDS", "Flattened"]
+__all__ = ["CHUNK", "OP_FIELDS", "OP_KEYS", "Flattened", "Payloads"]
 
 # Operations read and converted together: with their payloads and logs, a few MB of records, small enough
 # to stay in the CPU cache, large enough that the per-chunk work of pandas is a small share.
@@ -33,13 +33,13 @@ OP_FIELDS = (
 _OP_TEXT = ("id", "partner_id", "connection_id", "fleet_ref", "resource_id", "source_id")
 _OP_TIMES = ("created_at", "updated_at", "deleted_at")
 _OP_ENUMS = ("resource", "operation_type", "status")
-_OP_KEYS = frozenset(OP_FIELDS)
+OP_KEYS = frozenset(OP_FIELDS)  # any other top-level key becomes an extra column
 
 _LAST_ERROR = ("error_type", "error_details", "response_status_code")
 _LOG_FIELDS_FOR_OPS = ("created_at", "status", *_LAST_ERROR)
 _LOG_FIELDS = ("id", "created_at", "updated_at", "resource_operation_id", "status", *_LAST_ERROR)
 # assumed: response_headers are left out of the logs frame (free-form per TSP, rarely useful in a table).
-LOG_KEYS = frozenset({*_LOG_FIELDS, "resource_operation_id", "response_headers"})
+_LOG_KEYS = frozenset({*_LOG_FIELDS, "response_headers"})
 
 _LATEST = np.iinfo(np.int64).max
 
@@ -77,6 +77,32 @@ class FreeForm:
         return {key: self.columns[key].finish() for key in order}
 
 
+class Payloads(FreeForm):
+    """One column per payload field: the first payload's fields in their order, then any field seen later by
+    name (stable across pulls). A payload that is not a mapping (None, a stray string) counts as empty."""
+
+    def __init__(self, capacity: int = 0) -> None:
+        super().__init__(capacity)
+        self.first: list[str] | None = None  # the keys of the first payload that has any
+
+    def add_payloads(self, values: w.Values) -> None:
+        """Add a chunk of payloads."""
+        payloads = w.mappings(values)
+        if self.first is None:
+            first = next((p for p in payloads if p), None)
+            if first is not None:
+                self.first = list(first)
+        known = list(self.columns) or list(self.first or ())
+        wire, present = w.table(payloads, known)
+        later = sorted(present - set(known))
+        if later:
+            wire.update(w.table(payloads, later, find_keys=False)[0])
+        self.add(wire, len(payloads))
+
+    def finish(self, first: Sequence[str] = ()) -> dict[str, Any]:
+        return super().finish(first or self.first or ())
+
+
 class Flattened:
     """Operations, and with ``logs`` their attempt logs, as typed columns (:attr:`op`, :attr:`log`)."""
 
@@ -92,8 +118,7 @@ class Flattened:
         self._error_type, self._error_details, self._http_status = c.Categories(), c.Strings(n), c.Integers()
         self._first_ok = c.Flags()
         self._counts: list[npt.NDArray[np.int64]] = []
-        self._payload = FreeForm(n)
-        self._payload_first: list[str] | None = None  # the keys of the first payload, in its order
+        self._payload = Payloads(n)
         self._extra = FreeForm(n)
         self._log_text = {
             key: c.Strings() for key in ("id", "operation_id", "error_details", "connection_id")
@@ -125,7 +150,7 @@ class Flattened:
         m = len(chunk)
         known_extra = list(self._extra.columns)
         wire, keys = w.table(chunk, (*OP_FIELDS, *known_extra))
-        new_extra = sorted(keys - _OP_KEYS - set(known_extra))
+        new_extra = sorted(keys - OP_KEYS - set(known_extra))
         if new_extra:
             wire.update(w.table(chunk, new_extra, find_keys=False)[0])
         ids, connection_ids = wire["id"], wire["connection_id"]
@@ -143,23 +168,9 @@ class Flattened:
         for key in _OP_TEXT:
             self._text[key].add(wire[key])  # ids and connection_ids now hold NA where they held None
         self._extra.add({key: wire[key] for key in (*known_extra, *new_extra)}, m)
-        self._read_payloads(wire["payload"])
+        self._payload.add_payloads(wire["payload"])
         self._read_logs(wire["logs"], ids, connection_ids)
         self.n += m
-
-    def _read_payloads(self, values: npt.NDArray[Any]) -> None:
-        # a payload that is not a mapping (None, a stray string) counts as empty
-        payloads = w.mappings(values)
-        if self._payload_first is None:
-            first = next((p for p in payloads if p), None)
-            if first is not None:
-                self._payload_first = list(first)
-        known = list(self._payload.columns) or list(self._payload_first or ())
-        wire, present = w.table(payloads, known)
-        later = sorted(present - set(known))
-        if later:
-            wire.update(w.table(payloads, later, find_keys=False)[0])
-        self._payload.add(wire, len(values))
 
     def _read_logs(self, lists: Any, ids: npt.NDArray[Any], connection_ids: npt.NDArray[Any]) -> None:
         m = len(lists)
@@ -249,7 +260,7 @@ class Flattened:
         self._log_http_status.add(wire_of(log["response_status_code"]))
         known = list(self._log_extra.columns)
         extra = {key: log[key] for key in known}
-        new = sorted(keys - LOG_KEYS - set(known))
+        new = sorted(keys - _LOG_KEYS - set(known))
         if new:
             extra.update(w.table(rows, new, find_keys=False)[0])
         self._log_extra.add({key: wire_of(values) for key, values in extra.items()}, len(op))
@@ -268,7 +279,7 @@ class Flattened:
         out["http_status"] = self._http_status.finish()
         out["first_attempt_ok"] = self._first_ok.finish()
         out["attempts"] = _join_ints(self._counts)
-        out["payload"] = self._payload.finish(self._payload_first or ())
+        out["payload"] = self._payload.finish()
         out["extra"] = self._extra.finish()
         return out
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from catena_nb import _wire as w
+from catena_nb._flatten import OP_KEYS
 from catena_nb.frames import (
-    _OP_KEYS,
     LOG_COLUMNS,
     MESSAGE_COLUMNS,
     OPERATION_COLUMNS,
@@ -121,7 +121,7 @@ def operation_rows(records: Sequence[Mapping[str, Any]], ops_df: pd.DataFrame) -
     """The ``operations`` table rows of ``records``, from their frame ``ops_df`` (same order)."""
     out = ops_df.loc[:, list(OPERATION_COLUMNS)].copy()
     out["payload"] = pd.array([_json_text(r.get("payload") or None) for r in records], dtype="string")
-    out["extra"] = _unknowns(records, _OP_KEYS)
+    out["extra"] = _unknowns(records, OP_KEYS)
     return out
 
 

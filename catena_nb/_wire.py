@@ -180,15 +180,16 @@ def table(
 
     Args:
         rows: the records.
-        keys: the keys wanted, at least one.
+        keys: the keys wanted.
         find_keys: whether to gather every key of the rows (or return ``set(keys)``, unchecked).
 
     Raises:
         TypeError: if a row is not a mapping.
     """
     n, k = len(rows), len(keys)
-    if type(rows) is not list or not n:
-        return read_columns(rows, keys, None if find_keys else set(keys))
+    known = None if find_keys else set(keys)
+    if type(rows) is not list or not n or not k:
+        return read_columns(rows, keys, known)
     try:
         if k == 1:  # an itemgetter of one key gives the value itself, not a 1-tuple
             matrix = np.fromiter(map(itemgetter(keys[0]), rows), dtype=object, count=n).reshape(n, 1)
@@ -204,11 +205,11 @@ def table(
             present = set().union(*rows)
         return {key: matrix[:, j] for j, key in enumerate(keys)}, present
     if _dicts_to_array is None:  # pragma: no cover - see the import
-        return read_columns(rows, keys, None if find_keys else set(keys))
+        return read_columns(rows, keys, known)
     try:
         matrix = _dicts_to_array(rows, list(keys))
     except TypeError:  # a row that is not a plain dict: a mapping of another kind is read the slow way
-        return read_columns(rows, keys, None if find_keys else set(keys))
+        return read_columns(rows, keys, known)
     present = set().union(*rows) if find_keys else set(keys)
     return {key: matrix[:, j] for j, key in enumerate(keys)}, present
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from catena_nb import _wire as w
-from catena_nb._flatten import OP_FIELDS, Flattened
+from catena_nb._flatten import Flattened, Payloads
 from catena_nb._jsonio import collector_paused
 
 __all__ = [
@@ -57,12 +57,11 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "source_reply_to_message_id", "message_hash", "source_data_hash", "execution_id", "schedule_id",
 )  # fmt: skip
 
-# Wire keys each frame understands; any other key becomes an extra column.
-_OP_KEYS = frozenset(OP_FIELDS)
 _MESSAGE_DATETIMES = frozenset(
     {"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"}
 )
 _MESSAGE_CATEGORIES = frozenset({"source_name", "tsp_slug", "status"})
+# Wire keys the messages frame understands; any other key becomes an extra column.
 _MESSAGE_KEYS = frozenset({"id", *MESSAGE_COLUMNS[1:]})
 
 
@@ -101,19 +100,10 @@ def _typed_columns(wire: dict[str, Any], prefix: str, taken: set[str]) -> dict[s
 
 
 def _payload_columns(values: w.Values, taken: set[str]) -> dict[str, Any]:
-    """One ``payload_<name>`` column per payload field: the first payload's fields in their order, then any
-    field seen later in name order (stable across pulls)."""
-    payloads: Sequence[w.Row] = values  # type: ignore[assignment]
-    first: w.Row = next((p for p in payloads if p and isinstance(p, Mapping)), {})
-    try:
-        wire, present = w.read_columns(payloads, list(first))
-    except TypeError:  # a payload that is not a mapping (None, a stray string) counts as empty
-        payloads = w.mappings(values)
-        wire, present = w.read_columns(payloads, list(first))
-    later = sorted(present - first.keys())
-    if later:
-        wire.update(w.columns(payloads, later, present))
-    return _typed_columns(wire, "payload_", taken)
+    """One ``payload_<name>`` column per payload field (the rule of :class:`catena_nb._flatten.Payloads`)."""
+    payloads = Payloads(len(values))
+    payloads.add_payloads(values)
+    return _named(payloads.finish(), "payload_", taken)
 
 
 def _named(columns: dict[str, Any], prefix: str, taken: set[str]) -> dict[str, Any]:
