@@ -329,20 +329,22 @@ class AuditStore:
     ) -> SyncSummary:
         """Fetch into the store what changed in the API since the last sync.
 
-        Listing resumes from a high-water mark on the operations' ``created_at`` (committed with each page,
-        so that a crash loses at most the page in flight), in windows of at most 45 days; operations the
-        store holds as pending are then re-checked.
+        Each table (operations, messages) resumes from its own high-water mark (committed with each page,
+        so that a crash loses at most the page in flight), in windows of at most 45 days; a table without
+        a mark yet starts from the earliest ``since`` the store was given. Operations the store holds as
+        pending are then re-checked.
 
         Args:
             client: a ``CatenaClient``.
             since: the earliest creation time to hold: the start of a first sync (default: 45 days before
-                ``until``), later only to reach further back than the store already does.
+                ``until``), later only to reach further back than the store was asked to before.
             until: the end of what to fetch (default: now).
             messages: also follow the messages listing (delivery status, delivered and read times).
             progress: show a ``tqdm.auto`` progress bar (default: tqdm's own setting).
 
         Returns:
-            A ``SyncSummary``: fetched, inserted, updated, unchanged, still pending, pages, lookups.
+            A ``SyncSummary``: fetched, inserted, updated, unchanged, still pending, pages, lookups, and
+            the span each table covers (``operations_from``/``_to``, ``messages_from``/``_to``).
 
         Raises:
             CatenaError: the API failed; what was committed stays, and the next sync resumes from there.
