@@ -135,7 +135,8 @@ def _progress_bar(progress: bool | None) -> Any:
 
     # None leaves it to tqdm's defaults (and the TQDM_DISABLE variable)
     kwargs: dict[str, Any] = {} if progress is None else {"disable": not progress}
-    return tqdm(desc="sync", unit=" records", **kwargs)
+    # leave=False: the bar clears itself, so that a failure is told in its own lines, not after a dead bar
+    return tqdm(desc="sync", unit=" records", leave=False, **kwargs)
 
 
 def _parse(value: str | None) -> dt.datetime | None:

@@ -220,7 +220,7 @@ def test_a_failing_notebook_raises_the_cell_error_without_its_code(tmp_path: Pat
     nb.cells = [
         nbformat.v4.new_markdown_cell("# a report"),
         nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("secret_looking_code = 'do not show me'\nraise LookupError('no such fleet')"),
+        nbformat.v4.new_code_cell("hidden = 'do not show me'\nraise LookupError('no such fleet')"),
         nbformat.v4.new_code_cell("y = 2"),
     ]
     source = tmp_path / "failing.ipynb"
