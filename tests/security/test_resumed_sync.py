@@ -156,6 +156,14 @@ def test_sync_killed_at_five_moments_ends_equal_to_a_clean_sync(sandbox: Sandbox
     assert set(a_ops) == truth_ops
     assert set(a_msgs) == truth_msgs
 
+    steps: list[str] = []
+
+    def note(moment: str, at: Seen) -> None:
+        ops, msgs, _ = _contents(b_path)
+        where = ".../resource-operations/<id>" if "/resource-operations/" in at.path else at.path
+        steps.append(f"  killed {moment} (at {at.method} {where} from={at.query.get('from_datetime', '-')}): "
+                     f"B holds {len(ops)} operations, {len(msgs)} messages")  # fmt: skip
+
     with killing_proxy(sb.url) as proxy:
         # 1. the second page of the first operations window: one page committed
         at = _killed_run(proxy, b_path, sb.token, _nth(OPS_PATH, 2), "--since", _iso(SINCE))
@@ -164,6 +172,7 @@ def test_sync_killed_at_five_moments_ends_equal_to_a_clean_sync(sandbox: Sandbox
         assert 0 < len(ops) <= 1000
         assert not msgs
         assert _start(state, "messages") is None
+        note("in the first operations window, at its 2nd page", at)
 
         # 2. the first request of the second operations window: the first window committed whole
         at = _killed_run(proxy, b_path, sb.token, _second_window(OPS_PATH))
@@ -171,18 +180,21 @@ def test_sync_killed_at_five_moments_ends_equal_to_a_clean_sync(sandbox: Sandbox
         assert state["operations.high_water"] == at.query["from_datetime"]
         assert len(ops) == len(truth_ops)
         assert not msgs
+        note("between two operations windows", at)
 
         # 3. the third lookup of the pending re-check
         at = _killed_run(proxy, b_path, sb.token, _nth_lookup(3))
         assert sum("/resource-operations/" in s.path for s in proxy.seen) == 3
         _, msgs, state = _contents(b_path)
         assert not msgs
+        note("in the pending re-check, at its 3rd lookup", at)
 
         # 4. the first messages request: the messages table has no mark yet
-        _killed_run(proxy, b_path, sb.token, _nth(MESSAGES_PATH, 1))
+        at = _killed_run(proxy, b_path, sb.token, _nth(MESSAGES_PATH, 1))
         _, msgs, state = _contents(b_path)
         assert not msgs
         assert _start(state, "messages") is None
+        note("at the first messages request", at)
 
         # 5. the first request of the second messages window: it starts where the store was asked to
         at = _killed_run(proxy, b_path, sb.token, _second_window(MESSAGES_PATH))
@@ -191,6 +203,7 @@ def test_sync_killed_at_five_moments_ends_equal_to_a_clean_sync(sandbox: Sandbox
         _, msgs, state = _contents(b_path)
         assert 0 < len(msgs) < len(truth_msgs)
         assert state["messages.high_water"] == at.query["from_datetime"]
+        note("between two messages windows", at)
 
         # 6. a run left alone
         proxy.arm(0, None)
@@ -207,6 +220,7 @@ def test_sync_killed_at_five_moments_ends_equal_to_a_clean_sync(sandbox: Sandbox
         assert b_state[f"{table}.covered_from"].startswith(SINCE.strftime("%Y-%m-%dT%H:%M:%S"))
         assert f"{table} cover {_iso(SINCE)} to " in last.stdout
     assert f"{PENDING} still pending" in last.stdout
+    sys.stdout.write("\n" + "\n".join(steps))
     sys.stdout.write(
         f"\nclean sync A: {len(a_ops)} operations, {len(a_msgs)} messages; after 5 kills B: {len(b_ops)} "
         f"operations, {len(b_msgs)} messages; equal ids, statuses, updated_at: "
