@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "Sandbox": "catena_nb.sandbox",
     "SendMessageForm": "catena_nb.widgets",
     "ServerError": "catena_nb.errors",
+    "StoreError": "catena_nb.store",
     "ValidationError": "catena_nb.errors",
     "WaitTimeoutError": "catena_nb.errors",
     "WebhookVerificationError": "catena_nb.errors",
@@ -91,6 +92,7 @@ __all__ = [
     "Sandbox",
     "SendMessageForm",
     "ServerError",
+    "StoreError",
     "ValidationError",
     "WaitTimeoutError",
     "WebhookVerificationError",
@@ -176,6 +178,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         retry_effect,
     )
     from catena_nb.sandbox import Sandbox
-    from catena_nb.store import AuditStore
+    from catena_nb.store import AuditStore, StoreError
     from catena_nb.tables import format_table
     from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm

@@ -83,6 +83,25 @@ LOGS = Table("logs", _LOG_TYPES, "log_id", ("extra",))
 MESSAGES = Table("messages", _MESSAGE_TYPES, "message_id", ("extra",))
 
 STATE_DDL = "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)"
+# The sync bookkeeping in ``sync_state``, one row per name. Each followed table (``SYNCED_TABLES``) has the
+# span it covers: ``<table>.covered_from`` .. ``<table>.high_water`` (ISO 8601 UTC). ``sync.requested_from``
+# is the earliest start any sync of the store was asked for, written before the first request, so that a
+# table without a mark yet (a sync stopped before reaching it) starts there. A store written before that
+# name existed has none: the earliest ``covered_from`` of its tables stands in.
+SYNCED_TABLES = ("operations", "messages")
+REQUESTED_FROM = "sync.requested_from"
+
+
+def covered_from_key(table: str) -> str:
+    """The ``sync_state`` name of the earliest time ``table`` is covered from."""
+    return f"{table}.covered_from"
+
+
+def covered_to_key(table: str) -> str:
+    """The ``sync_state`` name of the time ``table`` is covered up to (its high-water mark)."""
+    return f"{table}.high_water"
+
+
 # No secondary indexes: DuckDB's zone maps serve the time filters, and an ART index per column would cost
 # more on every insert than it saves on the scans of an audit.
 INDEX_DDL: tuple[str, ...] = ()

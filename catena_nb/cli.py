@@ -4,18 +4,26 @@ Each subcommand is a pair of functions: ``_add_<name>(subparsers)`` declares its
 ``func`` to ``_run_<name>(args) -> int``. To add a subcommand, write the pair and append the adder to
 ``SUBCOMMANDS``; ``main`` needs no change. Heavy imports happen inside the run functions, so that
 ``catena-nb --help`` stays quick.
+
+A run function raises what goes wrong; ``main`` turns it into one or two lines on stderr (what happened,
+what to do: :mod:`catena_nb._cli_errors`) and exit status 1, with the traceback only under ``--debug``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import logging
 import shlex
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
+
+from catena_nb._cli_errors import UsageError, explain
 
 if TYPE_CHECKING:
     from catena_nb.sandbox import Sandbox
@@ -26,6 +34,30 @@ SubcommandAdder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]
 def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+_DATE_HINT = "Give a date such as 2026-10-01, or an ISO 8601 time such as 2026-10-01T12:00:00Z."
+
+
+def _when(value: str | None, flag: str) -> dt.datetime | None:
+    """A ``--since``/``--until`` value as a UTC datetime, checked before anything starts."""
+    from catena_nb._pagination import as_utc
+
+    if value is None:
+        return None
+    try:
+        return as_utc(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{flag} {value!r} is not a date or a time", _DATE_HINT) from None
+
+
+def _window(since: str | None, until: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    start, end = _when(since, "--since"), _when(until, "--until")
+    if start is not None and end is not None and start >= end:
+        raise UsageError(
+            f"--since {since} is not before --until {until}", "Give a window that ends after it starts."
+        )
+    return start, end
 
 
 # -- catena-nb sandbox ---------------------------------------------------------------------------------------
@@ -151,16 +183,31 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.set_defaults(func=_run_report)
 
 
+def _notebook_time(value: str | None, moment: dt.datetime | None) -> str | None:
+    """What the notebook is given: the value as typed, or as naive UTC when it carried an offset."""
+    if value is None or moment is None:
+        return None
+    if dt.datetime.fromisoformat(value.strip()).tzinfo is None:
+        return value
+    # the notebook reads its window with pd.Timestamp(value, tz="UTC"), which refuses an offset
+    return moment.replace(tzinfo=None).isoformat()
+
+
 def _run_report(args: argparse.Namespace) -> int:
     from catena_nb.report import render_report
+    from catena_nb.store import AuditStore
 
-    try:
-        path = render_report(
-            args.out, since=args.since, until=args.until, store=args.store, progress=not args.no_progress
-        )
-    except Exception as exc:  # the kernel's error, shown without a traceback of the machinery around it
-        sys.stderr.write(f"catena-nb report: {type(exc).__name__}: {exc}\n")
-        return 1
+    # checked here, before a kernel starts: the window, and that the store opens
+    start, end = _window(args.since, args.until)
+    if args.store is not None:
+        AuditStore(args.store, read_only=True).close()
+    path = render_report(
+        args.out,
+        since=_notebook_time(args.since, start),
+        until=_notebook_time(args.until, end),
+        store=args.store,
+        progress=not args.no_progress,
+    )
     _out(str(path))
     return 0
 
@@ -188,21 +235,17 @@ def _add_sync(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _run_sync(args: argparse.Namespace) -> int:
     from catena_nb.client import CatenaClient
-    from catena_nb.errors import CatenaError
     from catena_nb.store import AuditStore
 
-    try:
-        with CatenaClient() as client, AuditStore(args.store) as store:
-            summary = store.sync(
-                client,
-                since=args.since,
-                until=args.until,
-                messages=not args.no_messages,
-                progress=False if args.no_progress else None,
-            )
-    except (CatenaError, ValueError, OSError) as exc:
-        sys.stderr.write(f"catena-nb sync: {type(exc).__name__}: {exc}\n")
-        return 1
+    since, until = _window(args.since, args.until)
+    with CatenaClient() as client, AuditStore(args.store) as store:
+        summary = store.sync(
+            client,
+            since=since,
+            until=until,
+            messages=not args.no_messages,
+            progress=False if args.no_progress else None,
+        )
     _out(str(summary))
     return 0
 
@@ -243,11 +286,7 @@ def _run_listen(args: argparse.Namespace) -> int:
     if not secret:
         sys.stderr.write(f"catena-nb listen: the environment variable {args.secret_env} is unset or empty\n")
         return 2
-    try:
-        store = AuditStore(args.store)
-    except (OSError, RuntimeError) as exc:  # DuckDB's lock: another process holds the store
-        sys.stderr.write(f"catena-nb listen: cannot open {args.store}: {exc}\n")
-        return 1
+    store = AuditStore(args.store)  # raises StoreLockedError when a sync or another listener holds it
     app = create_app(store, secret)
     # served from a thread, so that Ctrl-C and SIGTERM stop it here and the store is closed cleanly
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning"))
@@ -280,15 +319,21 @@ def _run_listen(args: argparse.Namespace) -> int:
 SUBCOMMANDS: list[SubcommandAdder] = [_add_sandbox, _add_report, _add_sync, _add_listen]
 
 
+_DEBUG_HELP = "on a failure, show the traceback (and log at debug level)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``catena-nb`` with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="catena-nb",
         description="Send driver messages through the Catena Telematics API and audit their reliability.",
     )
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in SUBCOMMANDS:
         add(sub)
+    for command in sub.choices.values():  # `catena-nb sync ... --debug` works too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     return parser
 
 
@@ -296,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``catena-nb`` with ``argv`` (default: the process's arguments).
 
     Returns:
-        The exit status.
+        The exit status: 0, 1 for a failure (told in one or two lines on stderr), 2 for a usage error.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -304,7 +349,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    return func(args)
+    if args.debug:
+        logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("catena_nb").setLevel(logging.DEBUG)
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"catena-nb {args.command}: interrupted\n")
+        return 130
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exception(exc)
+        what, *todo = explain(exc, args.command)
+        sys.stderr.write(f"catena-nb {args.command}: {what}\n" + "".join(f"  {line}\n" for line in todo))
+        return 1
 
 
 if __name__ == "__main__":

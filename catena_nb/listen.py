@@ -7,7 +7,9 @@ Production learns the outcome of async sends by webhook (``resource_operation.cr
 - ``202`` once the delivery is verified and queued for the writer (Catena wants an answer within 3 s, and
   retries a slow receiver); with ``ack_timeout`` > 0, only after the commit, or after that many seconds;
 - ``401`` for a missing or wrong signature, or a timestamp outside the tolerance (a replayed delivery);
-- ``400`` for a body that is not gzip, not JSON, or not an event envelope; ``413`` for an oversized body.
+- ``400`` for a body that is not gzip, not JSON, or not an event envelope; ``413`` for a body over
+  ``MAX_BODY_BYTES``, refused while it streams in (or unread, when its ``Content-Length`` says so), before
+  any verification.
 
 Deliveries are written by one thread in batches (one transaction each), so that a burst of deliveries costs
 a few commits rather than one per request. A duplicate delivery changes nothing, and a late one never rolls
@@ -180,6 +182,24 @@ def _inflate(body: bytes, headers: Any) -> bytes:
     return payload
 
 
+async def _read_body(request: Request) -> bytes | None:
+    """The body, read as it streams in; None as soon as it passes ``MAX_BODY_BYTES`` (or says it will).
+
+    Nothing is verified before the size: an unsigned upload of any length costs at most the limit in memory.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None  # refused unread (the server has already checked the header is a number)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _problem(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"code": status, "detail": detail}, status_code=status)
 
@@ -211,8 +231,8 @@ def create_app(
     receiver = Receiver(store)
 
     async def receive(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await _read_body(request)
+        if body is None:
             receiver.count("bad_request")
             return _problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
         try:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from catena_nb import _config
+from catena_nb.errors import CatenaError
 
 logger = logging.getLogger("catena_nb.report")
 
@@ -185,17 +186,48 @@ def _strip_widgets(nb: Any) -> None:
     nb.cells = kept
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+class ReportError(CatenaError):
+    """The notebook failed while the report ran: the failing cell's error, without its code.
+
+    Attributes:
+        ename: the exception's name in the kernel (``FileNotFoundError``, ...).
+        evalue: its message.
+        cell: the failing cell's number among the notebook's code cells (1-based), when known.
+        traceback: the kernel's traceback (plain text), for debugging.
+    """
+
+    def __init__(self, ename: str, evalue: str, *, cell: int | None = None, traceback: str = "") -> None:
+        self.ename = ename
+        self.evalue = evalue
+        self.cell = cell
+        self.traceback = traceback
+        where = f" at code cell {cell}" if cell is not None else ""
+        super().__init__(f"the audit notebook stopped{where} with {ename}: {evalue}")
+
+
 def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int = 600) -> Any:
-    """Run every cell of ``nb`` in a fresh kernel of this Python, with a progress bar over the cells."""
+    """Run every cell of ``nb`` in a fresh kernel of this Python, with a progress bar over the cells.
+
+    Raises:
+        ReportError: a cell failed (its error name and message), ran past ``timeout``, or the kernel died.
+    """
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     from tqdm.auto import tqdm
 
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
     bar = tqdm(total=code_cells, desc="report", unit="cell", disable=not progress)
+    running: list[int] = []  # the code cells started so far, by index in the notebook
 
     def advance(**_: Any) -> None:
         bar.update(1)
+
+    def started(cell_index: int, **_: Any) -> None:
+        running.append(cell_index)
 
     # IPC sockets in the scratch folder: no TCP port is opened for the kernel.
     kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(cwd / "kernel"))
@@ -206,14 +238,26 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
         store_widget_state=False,
+        on_cell_execute=started,
         on_cell_executed=advance,
     )
+
+    def cell() -> int | None:  # the failing cell's number among the code cells
+        return len(running) or None
+
     # The report's kernel never draws progress bars or opens windows.
     env_before = {k: os.environ.get(k) for k in ("TQDM_DISABLE", "MPLBACKEND")}
     os.environ["TQDM_DISABLE"] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         client.execute(cleanup_kc=True)  # we made the kernel manager, so we shut its kernel down
+    except CellExecutionError as exc:
+        # the cell's error, not the cell's code nor the machinery's traceback around it
+        raise ReportError(exc.ename, exc.evalue, cell=cell(), traceback=_ANSI.sub("", str(exc))) from exc
+    except CellTimeoutError as exc:
+        raise ReportError("CellTimeoutError", f"a cell ran for more than {timeout} s", cell=cell()) from exc
+    except DeadKernelError as exc:
+        raise ReportError("DeadKernelError", f"the kernel died ({exc})", cell=cell()) from exc
     finally:
         bar.close()
         for key, value in env_before.items():
@@ -263,6 +307,9 @@ def render_report(
 
     Returns:
         The path of the HTML file written.
+
+    Raises:
+        ReportError: the notebook failed; the error of its failing cell, without the cell's code.
 
     Example:
         >>> path = render_report("report.html", since="2026-10-01")  # doctest: +SKIP

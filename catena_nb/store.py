@@ -33,6 +33,13 @@ import pandas as pd
 from catena_nb import _store_schema as schema
 from catena_nb import _wire as w
 from catena_nb._pagination import as_utc
+from catena_nb._store_errors import (
+    NotAStoreError,
+    StoreError,
+    StoreLockedError,
+    StoreNotFoundError,
+    open_error,
+)
 from catena_nb._store_sync import SyncSummary
 from catena_nb._store_sync import sync as _sync
 from catena_nb.frames import messages_frame, operation_frames
@@ -40,7 +47,15 @@ from catena_nb.frames import messages_frame, operation_frames
 if TYPE_CHECKING:
     from catena_nb.client import CatenaClient
 
-__all__ = ["AuditStore", "SyncSummary", "UpsertResult"]
+__all__ = [
+    "AuditStore",
+    "NotAStoreError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreNotFoundError",
+    "SyncSummary",
+    "UpsertResult",
+]
 
 logger = logging.getLogger("catena_nb.store")
 
@@ -119,6 +134,12 @@ class AuditStore:
         path: the database file (created with its tables if missing); ``":memory:"`` for a throwaway store.
         read_only: open an existing file without write access (several readers may share it).
 
+    Raises:
+        StoreLockedError: another process holds the file.
+        StoreNotFoundError: ``read_only`` and no such file.
+        NotAStoreError: the file is not a DuckDB database.
+        StoreError: any other reason the file cannot be opened (its schema is of another version, ...).
+
     Example:
         >>> with AuditStore("audit.duckdb") as store:  # doctest: +SKIP
         ...     summary = store.sync(client, since="2026-09-01")
@@ -127,15 +148,38 @@ class AuditStore:
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = str(path)
-        if self.path != ":memory:" and not read_only:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        # assumed: no DuckDB extension is ever fetched from the network (JSON stays plain text here)
-        self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(
-            self.path, read_only=read_only, config={"autoinstall_known_extensions": False}
-        )
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if self.path != ":memory:":
+            if read_only and not Path(self.path).exists():
+                raise StoreNotFoundError(self.path)
+            if not read_only:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # assumed: no DuckDB extension is ever fetched from the network (JSON stays plain text here)
+            self._con = duckdb.connect(
+                self.path, read_only=read_only, config={"autoinstall_known_extensions": False}
+            )
+        except duckdb.IOException as exc:
+            raise open_error(self.path, exc) from exc
+        if read_only and not self._has_tables():
+            self.close()
+            raise NotAStoreError(self.path, "a DuckDB file without the audit store's tables")
         if not read_only:
-            self._create()
+            try:
+                self._create()
+            except BaseException:
+                self.close()
+                raise
+
+    def _has_tables(self) -> bool:
+        names = [t.name for t in (schema.OPERATIONS, schema.LOGS, schema.MESSAGES)] + ["sync_state"]
+        found = self.con.execute(
+            "SELECT count(DISTINCT table_name) FROM information_schema.tables "
+            "WHERE table_name IN (?, ?, ?, ?)",
+            names,
+        ).fetchone()
+        return found is not None and int(found[0]) == len(names)
 
     def _create(self) -> None:
         with self._transaction() as con:
@@ -148,9 +192,10 @@ class AuditStore:
             if found is None:
                 con.execute("INSERT INTO sync_state VALUES ('schema_version', ?)", [schema.SCHEMA_VERSION])
             elif found[0] != schema.SCHEMA_VERSION:
-                raise RuntimeError(
+                raise StoreError(
                     f"{self.path} holds a store of schema {found[0]}, this version reads schema "
-                    f"{schema.SCHEMA_VERSION}: sync into a new file"
+                    f"{schema.SCHEMA_VERSION}: sync into a new file",
+                    path=self.path,
                 )
 
     # -- life cycle ----------------------------------------------------------------------------------------
@@ -329,20 +374,22 @@ class AuditStore:
     ) -> SyncSummary:
         """Fetch into the store what changed in the API since the last sync.
 
-        Listing resumes from a high-water mark on the operations' ``created_at`` (committed with each page,
-        so that a crash loses at most the page in flight), in windows of at most 45 days; operations the
-        store holds as pending are then re-checked.
+        Each table (operations, messages) resumes from its own high-water mark (committed with each page,
+        so that a crash loses at most the page in flight), in windows of at most 45 days; a table without
+        a mark yet starts from the earliest ``since`` the store was given. Operations the store holds as
+        pending are then re-checked.
 
         Args:
             client: a ``CatenaClient``.
             since: the earliest creation time to hold: the start of a first sync (default: 45 days before
-                ``until``), later only to reach further back than the store already does.
+                ``until``), later only to reach further back than the store was asked to before.
             until: the end of what to fetch (default: now).
             messages: also follow the messages listing (delivery status, delivered and read times).
             progress: show a ``tqdm.auto`` progress bar (default: tqdm's own setting).
 
         Returns:
-            A ``SyncSummary``: fetched, inserted, updated, unchanged, still pending, pages, lookups.
+            A ``SyncSummary``: fetched, inserted, updated, unchanged, still pending, pages, lookups, and
+            the span each table covers (``operations_from``/``_to``, ``messages_from``/``_to``).
 
         Raises:
             CatenaError: the API failed; what was committed stays, and the next sync resumes from there.

@@ -214,3 +214,47 @@ def test_closed_store_says_so(tmp_path):
     assert "closed" in repr(store)
     with pytest.raises(RuntimeError, match="closed"):
         store.operations_frame()
+
+
+def test_a_store_that_cannot_be_opened_raises_an_error_naming_the_file(tmp_path):
+    """Missing (read-only), not DuckDB, a DuckDB file of other tables, held elsewhere: each its own error."""
+    import subprocess
+    import sys
+
+    from catena_nb.store import NotAStoreError, StoreError, StoreLockedError, StoreNotFoundError
+
+    missing = tmp_path / "missing.duckdb"
+    with pytest.raises(StoreNotFoundError, match="no audit store at") as caught:
+        AuditStore(missing, read_only=True)
+    assert isinstance(caught.value, FileNotFoundError)
+    assert not missing.exists()  # a read never creates the file
+    text = tmp_path / "notes.txt"
+    text.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    for read_only in (True, False):
+        with pytest.raises(NotAStoreError, match="not a DuckDB database file"):
+            AuditStore(text, read_only=read_only)
+    assert text.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    foreign = tmp_path / "foreign.duckdb"
+    duckdb.connect(str(foreign)).execute("CREATE TABLE t (x INTEGER)").close()
+    with pytest.raises(NotAStoreError, match="without the audit store's tables"):
+        AuditStore(foreign, read_only=True)
+
+    held = tmp_path / "held.duckdb"
+    AuditStore(held).close()
+    hold = f"import duckdb, sys; c = duckdb.connect({str(held)!r}); print(1, flush=True); sys.stdin.read()"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "1"
+        for read_only in (False, True):
+            with pytest.raises(StoreLockedError) as locked:
+                AuditStore(held, read_only=read_only)
+            assert locked.value.pid == holder.pid
+            assert locked.value.path == str(held)
+            assert str(held) in str(locked.value)
+            assert "another catena-nb process (a listener or a sync)" in str(locked.value)
+            assert isinstance(locked.value, StoreError | RuntimeError)
+    finally:
+        holder.communicate("")

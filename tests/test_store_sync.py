@@ -15,6 +15,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from catena_nb import _store_sync
+from catena_nb._pagination import format_dt
 from catena_nb.client import CatenaClient
 from catena_nb.frames import operations_frame
 from catena_nb.sandbox import Sandbox
@@ -209,3 +210,31 @@ def test_sync_backfills_earlier_days_and_keeps_messages(tmp_path):
         assert dict(zip(msgs["message_id"], msgs["status"].astype(str), strict=True)) == {
             m["id"]: m["status"] for m in listed
         }
+
+
+def test_a_store_of_the_previous_version_syncs_its_messages_from_where_its_operations_start(tmp_path):
+    """A store with no requested start and no messages mark gets every message from its operations' start."""
+    anchor = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=50)  # all of it older than now - 45 days
+    start = dt.datetime.combine(anchor - dt.timedelta(days=1), dt.time(0), dt.UTC)
+    with (
+        Sandbox(seed=4, history=2, anchor=anchor.isoformat(), time_scale=0.001, tsp_latency=0) as sb,
+        CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client,
+        AuditStore(tmp_path / "old.duckdb") as store,
+    ):
+        # what the previous version left after a sync stopped before its messages phase
+        now = dt.datetime.now(dt.UTC)
+        pages = client.operations.list(since=start, until=now).pages()
+        listed = [op for page in pages for op in page.raw_items]
+        marks = {"operations.covered_from": format_dt(start), "operations.high_water": format_dt(now)}
+        store.upsert(listed, state=marks)
+        first = store.sync(client, messages=False, progress=False)
+        assert first.operations_from == format_dt(start)
+        assert first.messages_from is None
+        assert "messages not synced yet" in str(first)
+        summary = store.sync(client, progress=False)
+        truth = [m for page in client.messages.list(since=start, until=now).pages() for m in page.raw_items]
+        assert len(truth) > 1000
+        assert store.count("messages") == len(truth) == summary.messages_inserted
+        assert summary.covers("messages") == (format_dt(start), summary.operations_to)
+        assert store.state()["sync.requested_from"] == format_dt(start)
+        assert f"messages cover {start:%Y-%m-%dT%H:%M:%SZ} to " in str(summary)

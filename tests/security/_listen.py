@@ -35,6 +35,13 @@ def listening(store: Path) -> Iterator[str]:
     Raises:
         AssertionError: the receiver did not start, or did not exit cleanly.
     """
+    with listening_process(store) as (url, _):
+        yield url
+
+
+@contextmanager
+def listening_process(store: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """As :func:`listening`, yielding the receiver's process too."""
     port = _free_port()
     env = {**os.environ, "CATENA_SECURITY_HOOK_SECRET": SECRET}
     cmd = [sys.executable, "-m", "catena_nb.cli", "listen", "--store", str(store)]
@@ -51,7 +58,7 @@ def listening(store: Path) -> Iterator[str]:
                 assert proc.poll() is None, proc.communicate()
                 assert time.monotonic() < deadline, "the receiver did not start"
                 time.sleep(0.1)
-        yield url
+        yield url, proc
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
