@@ -53,6 +53,8 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     for column in list(out.columns):
         if not isinstance(column, str) or not column.endswith(("rate", "share")):
             continue
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            continue  # text already (a column named after a TSP "...rate", say): shown as it is
         bounds = _interval_columns(column, out.columns)
         values = out[column].map(_percent)
         if bounds is not None:
