@@ -180,9 +180,14 @@ def sanitize_notebook(nb: Any) -> None:
             # raw cells are copied into an HTML export as they are
             cell.source = sanitize_html(_joined(cell.source))
         elif cell.cell_type == "code":
-            kept = [o for o in cell.get("outputs", []) if o.get("output_type") in _OUTPUT_TYPES]
-            for output in kept:
+            kept = []
+            for output in cell.get("outputs", []):
+                if output.get("output_type") not in _OUTPUT_TYPES:
+                    continue
                 _sanitize_output(output)
+                # an output left with nothing the template can show is dropped (it would warn, and show nothing)
+                if "data" not in output or output["data"]:
+                    kept.append(output)
             cell.outputs = kept
 
 
