@@ -21,17 +21,14 @@ nbconvert's own sanitiser is not used: its allow-list escapes headings, paragrap
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import logging
 import re
 from collections.abc import Callable
-from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
-from catena_nb._html import neutralize_bidi
+from catena_nb._html import escape_html, neutralize_bidi
 
 logger = logging.getLogger("catena_nb.report")
 
@@ -163,10 +160,10 @@ def _sanitize_output(output: Any) -> None:
             del data[mime]
     if "image/svg+xml" in data:
         # the template embeds SVG as an <img> data URI (where it can run nothing and load nothing); checked
-        # that it encodes, as a string that does not would end the export
+        # that it encodes, as a string that does not (a lone surrogate) would end the export
         try:
-            base64.b64encode(_joined(data["image/svg+xml"]).encode("utf-8"))
-        except (UnicodeEncodeError, binascii.Error):
+            _joined(data["image/svg+xml"]).encode("utf-8")
+        except UnicodeEncodeError:
             del data["image/svg+xml"]
     if "text/html" in data:
         data["text/html"] = sanitize_html(_joined(data["text/html"]))
@@ -185,7 +182,7 @@ def sanitize_notebook(nb: Any) -> None:
                 if output.get("output_type") not in _OUTPUT_TYPES:
                     continue
                 _sanitize_output(output)
-                # an output left with nothing the template can show is dropped (it would warn, and show nothing)
+                # an output left with nothing the template can show is dropped (it would warn, show nothing)
                 if "data" not in output or output["data"]:
                     kept.append(output)
             cell.outputs = kept
@@ -202,7 +199,7 @@ def safe_markdown(render: Callable[[str], str], source: str) -> str:
         rendered = render(source)
     except Exception:
         logger.debug("markdown not rendered, shown as text", exc_info=True)
-        rendered = f"<pre>{escape(source)}</pre>"
+        rendered = f"<pre>{escape_html(source)}</pre>"
     return sanitize_html(_ALIGN_STYLE.sub(r'<\1 align="\2">', rendered))
 
 
@@ -276,7 +273,7 @@ class _PagePolicy(HTMLParser):
         elif tag == "img" and name in ("alt", "width", "height"):
             ok = name == "alt" or _NUMBER.fullmatch(text) is not None
         elif tag == "meta":
-            ok = name == "charset" or (name in ("name", "content") and not _css_fetches(text))
+            ok = name in ("charset", "name", "content")  # without http-equiv, content is inert
         elif tag == "style":
             ok = name == "type"
         else:
@@ -284,7 +281,7 @@ class _PagePolicy(HTMLParser):
         if not ok:
             self.removed.append(f"<{tag} {name}={text[:60]!r}>")
             return None
-        return name if value is None else f'{name}="{escape(value, quote=True)}"'
+        return name if value is None else f'{name}="{escape_html(value)}"'
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._raw is not None:
@@ -309,10 +306,8 @@ class _PagePolicy(HTMLParser):
             self.out.append(start)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # the self-closing slash means nothing on an HTML element: written out as a start tag
+        # a browser ignores the self-closing slash on an HTML element (<script/> opens a script): so does this
         self.handle_starttag(tag, attrs)
-        if tag not in _VOID and self._raw is None and tag in _PAGE_TAGS:
-            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if self._raw is not None:
@@ -336,7 +331,7 @@ class _PagePolicy(HTMLParser):
         if self._raw is not None:
             self._raw_text.append(data)
         else:
-            self.out.append(escape(data, quote=False))
+            self.out.append(escape_html(data))
 
     def handle_decl(self, decl: str) -> None:
         if decl.lower() == "doctype html":

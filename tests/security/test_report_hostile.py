@@ -270,6 +270,54 @@ def test_the_policy_keeps_what_a_report_needs(every_output: Rendered) -> None:
     assert "⟨U+202E⟩evil" in shown
 
 
+VECTORS = [
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href=" &#14;javascript:alert(1)">x</a>',
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
+    '<a href="javascript&colon;alert(1)">x</a>',
+    '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    '<a href="//127.0.0.1:9/x">x</a>',
+    '<a href="http://127.0.0.1:9/x">x</a>',
+    '<a href="x.html">x</a>',
+    '<img src="http://127.0.0.1:9/x.png">',
+    "<img src=x onerror=alert(1)>",
+    '<img src="data:text/html,<script>alert(1)</script>">',
+    '<img srcset="http://127.0.0.1:9/x.png 2x">',
+    "<IMG SRC=JaVaScRiPt:alert(1)>",
+    "<svg/onload=alert(1)>",
+    "<body onload=alert(1)>",
+    '<iframe src="http://127.0.0.1:9/"></iframe>',
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<object data="http://127.0.0.1:9/x"></object>',
+    '<embed src="http://127.0.0.1:9/x">',
+    '<form action="http://127.0.0.1:9/"><input type=submit></form>',
+    '<button formaction="javascript:alert(1)">b</button>',
+    '<link rel=stylesheet href="http://127.0.0.1:9/x.css">',
+    '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/">',
+    '<base href="http://127.0.0.1:9/">',
+    "<style>@import 'http://127.0.0.1:9/x.css';</style>",
+    '<div style="background:url(http://127.0.0.1:9/x)">s</div>',
+    '<table background="http://127.0.0.1:9/x"><tr><td>t</td></tr></table>',
+    '<video poster="http://127.0.0.1:9/x"></video>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+    "<!--<img src=x onerror=alert(1)>-->",
+    "<scr<script>ipt>alert(1)</script>",
+    "<details open ontoggle=alert(1)>",
+    '<a href="#x" onclick="alert(1)">x</a>',
+]
+
+
+@pytest.mark.parametrize("vector", VECTORS)
+def test_sanitize_html_leaves_no_vector_live(vector: str) -> None:
+    """Classic script and fetch vectors (obfuscated URLs, handlers, frames, CSS, parser tricks) end inert."""
+    counts = page_counts(f"<html><head></head><body>{report.sanitize_html(vector)}</body></html>")
+    assert counts.hostile() == 0, counts
+
+
 def test_the_last_check_removes_what_the_passes_before_would_have_missed() -> None:
     """Planted in a page after the export: scripts, handlers, remote URLs, refresh, base, CSS url() all go."""
     page = (
