@@ -36,6 +36,7 @@ __all__ = [
     "ALLOWED_ATTRIBUTES",
     "ALLOWED_PROTOCOLS",
     "ALLOWED_TAGS",
+    "CONTENT_SECURITY_POLICY",
     "enforce_page_policy",
     "report_exporter",
     "sanitize_html",
@@ -58,6 +59,12 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
 }
 # bleach's check of URL-valued attributes: only embedded data passes (anchors pass it as relative URLs)
 ALLOWED_PROTOCOLS = frozenset({"data"})
+# The template's first element: should anything get past the passes, the browser itself refuses to run a
+# script (javascript: links included) or to load anything but data: images, fonts and the page's own styles.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 # Elements whose content is no text a reader wants: dropped whole before bleach, which would keep it as text.
 _DROP_WITH_CONTENT = re.compile(
@@ -273,7 +280,7 @@ class _PagePolicy(HTMLParser):
         elif tag == "img" and name in ("alt", "width", "height"):
             ok = name == "alt" or _NUMBER.fullmatch(text) is not None
         elif tag == "meta":
-            ok = name in ("charset", "name", "content")  # without http-equiv, content is inert
+            ok = name in ("charset", "name", "content", "http-equiv")  # http-equiv: only the CSP gets here
         elif tag == "style":
             ok = name == "type"
         else:
@@ -294,9 +301,8 @@ class _PagePolicy(HTMLParser):
             # the template carries no script and styles only in <head>: any other is content, and goes
             self.removed.append(f"<{tag}>")
             return
-        names = {name for name, _ in attrs}
-        if tag == "meta" and not ("charset" in names or _meta_name(attrs) in _META_NAMES):
-            self.removed.append(f"<meta {' '.join(sorted(names))}>")
+        if tag == "meta" and not _allowed_meta(attrs):
+            self.removed.append(f"<meta {' '.join(f'{n}={v!r}' for n, v in attrs)}>")
             return
         kept = [a for a in (self._attribute(tag, n, v) for n, v in attrs) if a is not None]
         start = f"<{tag}{''.join(' ' + a for a in kept)}>"
@@ -347,8 +353,16 @@ class _PagePolicy(HTMLParser):
         self.removed.append("<![...]>")
 
 
-def _meta_name(attrs: list[tuple[str, str | None]]) -> str:
-    return next(((v or "").lower() for n, v in attrs if n == "name"), "")
+def _allowed_meta(attrs: list[tuple[str, str | None]]) -> bool:
+    """A charset, a viewport or description, or the report's own Content-Security-Policy: no refresh."""
+    values = {n: (v or "") for n, v in attrs}
+    if "http-equiv" in values:
+        return (
+            values["http-equiv"].lower() == "content-security-policy"
+            and values.get("content") == CONTENT_SECURITY_POLICY
+            and set(values) == {"http-equiv", "content"}
+        )
+    return "charset" in values or values.get("name", "").lower() in _META_NAMES
 
 
 def enforce_page_policy(page: str) -> tuple[str, list[str]]:

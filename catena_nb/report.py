@@ -139,8 +139,9 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
 def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
     """Export an executed notebook as one offline HTML page with code hidden, under the report's HTML policy.
 
-    The outputs are sanitised, every piece of Markdown is rendered and then sanitised, and the whole page is
-    checked once more against the policy's allow-list (see ``catena_nb._report_html``).
+    The outputs are sanitised, every piece of Markdown is rendered and then sanitised, the whole page is
+    checked once more against the policy's allow-list, and it opens with a Content-Security-Policy that lets
+    the browser run no script and load nothing but data: (see ``catena_nb._report_html``).
     """
     templates = Path(__file__).resolve().parent / "templates"
     exporter = _policy.report_exporter(
@@ -152,7 +153,8 @@ def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
     )
     _policy.sanitize_notebook(nb)
     nb.metadata["title"] = title
-    body, _ = exporter.from_notebook_node(nb, resources={"catena": dict(banner)})
+    resources = {"catena": dict(banner), "catena_csp": _policy.CONTENT_SECURITY_POLICY}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     page, removed = _policy.enforce_page_policy(str(body))
     if removed:
         # the passes before this one should have left nothing to remove: say what got that far

@@ -16,6 +16,7 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def main(argv: list[str]) -> int:
             counts = page_counts(page)
             record = open_in_chromium(out)
             hits = list(t.hits)
+            # the browser's own layer: markup written into the file after the export, past every pass
+            planted = folder / "planted.html"
+            planted.write_text(page.replace("<main>", "<main>" + _planted(t.url), 1), encoding="utf-8")
+            planted_record = open_in_chromium(planted)
+            planted_hits = list(t.hits)[len(hits) :]
         lines = [
             f"store: {store.operations:,} operations, {store.messages:,} messages, "
             f"{len(store.incidents)} seeded incidents; report {len(page):,} bytes in {elapsed:.1f} s",
@@ -68,10 +74,21 @@ def main(argv: list[str]) -> int:
             f"  navigations away from the page: {record.left_the_page}",
             f"  DOM counts: {record.dom}",
             f"tracker hits: {len(hits)} {hits}",
+            "markup planted in the file after the export (only the Content-Security-Policy stands):",
+            f"  scripts in the DOM: {planted_record.dom['scripts']}, dialogs: {planted_record.dialogs}, "
+            f"tracker hits: {len(planted_hits)} {planted_hits}",
         ]
         sys.stdout.write("\n".join(lines) + "\n")
         bad = counts.hostile() + len(record.foreign(out.as_uri())) + len(record.dialogs) + len(hits)
+        bad += len(planted_record.dialogs) + len(planted_hits)
         return 1 if bad else 0
+
+
+def _planted(url: Callable[[str], str]) -> str:
+    return (
+        f'<script>alert("planted")</script><img src="{url("planted.png")}" onerror="alert(2)">'
+        f'<a href="javascript:alert(3)">j</a><div style="background:url({url("planted-css")})">s</div>'
+    )
 
 
 if __name__ == "__main__":

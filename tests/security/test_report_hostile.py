@@ -16,8 +16,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from catena_nb import report
-from catena_nb._html import neutralize_bidi
-from catena_nb._report_html import enforce_page_policy
+from catena_nb._html import escape_html, neutralize_bidi
+from catena_nb._report_html import CONTENT_SECURITY_POLICY, enforce_page_policy
 
 from ._hostile import (
     SINCE,
@@ -143,6 +143,26 @@ def test_chromium_opens_the_report_and_every_link_without_a_request_or_dialog(ho
     assert record.foreign(hostile.path.as_uri()) == []
     assert record.left_the_page == []
     assert {k: v for k, v in record.dom.items() if k != "links" and v} == {}
+    assert hostile.tracker.hits == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chromium_itself_refuses_what_is_planted_after_the_export(hostile: Rendered, tmp_path: Path) -> None:
+    """The page's Content-Security-Policy holds on its own: markup planted in the written file runs nothing
+    and fetches nothing, though every pass is bypassed."""
+    assert f'content="{escape_html(CONTENT_SECURITY_POLICY)}"' in hostile.page
+    u = hostile.tracker.url
+    planted = (
+        f'<script>alert("planted")</script><img src="{u("planted.png")}" onerror="alert(2)">'
+        f'<a href="javascript:alert(3)">j</a><div style="background:url({u("planted-css")})">s</div>'
+        f'<iframe src="{u("planted-frame")}"></iframe><link rel="stylesheet" href="{u("planted.css")}">'
+    )
+    path = tmp_path / "planted.html"
+    path.write_text(hostile.page.replace("<main>", "<main>" + planted, 1), encoding="utf-8")
+    record = _chromium(path)
+    assert record.dom["scripts"] == 1  # it is there, and did not run:
+    assert record.dialogs == []
     assert hostile.tracker.hits == []
 
 
