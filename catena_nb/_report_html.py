@@ -15,6 +15,9 @@ URL but an embedded image (``data:image/...``), no event handler, no ``style`` a
    template and the first two passes may leave, applied again to what a browser would parse. It normally
    finds nothing; what it removes is logged, as that means a pass above let something through.
 
+And the page opens with :data:`CONTENT_SECURITY_POLICY`, so that the browser itself runs no script and
+loads nothing but ``data:`` even from markup that got past all three (or was added to the file later).
+
 nbconvert's own sanitiser is not used: its allow-list escapes headings, paragraphs and table headers
 (jupyter/nbconvert#2016), so a report would show raw markup.
 """
