@@ -45,11 +45,14 @@ _EXPORTS: dict[str, str] = {
     "attempts_distribution": "catena_nb.reliability",
     "delivery_funnel": "catena_nb.reliability",
     "error_breakdown": "catena_nb.reliability",
+    "escape_html": "catena_nb._html",
+    "escape_markdown": "catena_nb._html",
     "find_incidents": "catena_nb.reliability",
     "format_table": "catena_nb.tables",
     "latency_summary": "catena_nb.reliability",
     "locate_incidents": "catena_nb.incidents",
     "logs_frame": "catena_nb.frames",
+    "markdown_code": "catena_nb._html",
     "messages_frame": "catena_nb.frames",
     "operation_frames": "catena_nb.frames",
     "operations_frame": "catena_nb.frames",
@@ -100,11 +103,14 @@ __all__ = [
     "attempts_distribution",
     "delivery_funnel",
     "error_breakdown",
+    "escape_html",
+    "escape_markdown",
     "find_incidents",
     "format_table",
     "latency_summary",
     "locate_incidents",
     "logs_frame",
+    "markdown_code",
     "messages_frame",
     "operation_frames",
     "operations_frame",
@@ -137,6 +143,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from catena_nb import webhooks
+    from catena_nb._html import escape_html, escape_markdown, markdown_code
     from catena_nb.charts import (
         plot_attempts,
         plot_delivery_funnel,

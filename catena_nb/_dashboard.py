@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from catena_nb import _widget_parts as parts
+from catena_nb._html import escape_html
 
 logger = logging.getLogger("catena_nb.widgets")
 
@@ -42,9 +42,11 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         connections = parts.sorted_values(self._ops, "connection_id")
         first_day, last_day = parts.day_range(self._ops)
 
-        self.tsp = widgets.SelectMultiple(description="TSP", options=tsps, value=tuple(tsps), rows=4)
+        self.tsp = widgets.SelectMultiple(
+            description="TSP", options=parts.labelled(tsps), value=tuple(tsps), rows=4
+        )
         self.connection = widgets.Dropdown(
-            description="Connection", options=[("any", None), *[(c, c) for c in connections]]
+            description="Connection", options=[("any", None), *parts.labelled(connections)]
         )
         self.since = widgets.DatePicker(description="From", value=first_day)
         self.until = widgets.DatePicker(description="Until (incl.)", value=last_day)
@@ -120,7 +122,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         """Recompute the tables and redraw the charts for the current filters."""
         ops = self.filtered()
         by = parts.group_key(self.group_by.value)
-        self.summary.value = html.escape(f"{len(ops):,} of {len(self._ops):,} operations match the filters.")
+        self.summary.value = escape_html(f"{len(ops):,} of {len(self._ops):,} operations match the filters.")
         if len(ops) == 0:
             empty = parts.info_box("No operations match these filters.")
             self.rates.value = self.errors.value = empty

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import uuid
 from typing import Any
 
 import ipywidgets as widgets
 
 from catena_nb import _widget_parts as parts
+from catena_nb._html import escape_html
 
 __all__ = ["MAX_BROWSE_RESULTS", "PAGE_SIZE", "OperationBrowser"]
 
@@ -72,9 +72,7 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
 
         self.status = widgets.Dropdown(description="Status", options=list(_STATUSES), value=_ANY)
         self.connection = widgets.Dropdown(description="Connection", options=[("any", None), *conn_options])
-        self.source_name = widgets.Dropdown(
-            description="TSP", options=[("any", None), *[(t, t) for t in tsps]]
-        )
+        self.source_name = widgets.Dropdown(description="TSP", options=[("any", None), *parts.labelled(tsps)])
         self.resource = widgets.Dropdown(description="Resource", options=list(_RESOURCES), value="message")
         self.since = widgets.DatePicker(description="From", style=label)
         self.until = widgets.DatePicker(description="Until (incl.)", style=label)
@@ -217,7 +215,7 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
             self.picker.options = []
             return
         more = " (the first ones only: narrow the filters)" if self.truncated else ""
-        self.page_label.value = html.escape(f"rows {start + 1}-{start + len(rows)} of {n}{more}")
+        self.page_label.value = escape_html(f"rows {start + 1}-{start + len(rows)} of {n}{more}")
         self.table.value = parts.operations_table_html(rows, first_row=start + 1)
         # the value is the row's index in the results, so two pages never share a picker value
         self.picker.options = [

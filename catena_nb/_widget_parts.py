@@ -1,15 +1,14 @@
 """The pieces the widgets of ``catena_nb.widgets`` share: picker options, escaped HTML boxes, tables, charts.
 
 Everything here is a small pure function from data to options or to an HTML string, so the widget classes
-hold state and wiring only. Each value that reaches HTML goes through ``html.escape`` or
-``DataFrame.to_html(escape=True)``: message text and TSP error details come from outside.
+hold state and wiring only. Each value that reaches HTML goes through ``catena_nb._html`` (``escape_html``, or
+``frame_html`` for tables): message text and TSP error details come from outside.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import io
 import itertools
 from collections.abc import Iterable, Mapping
@@ -17,6 +16,8 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
+
+from catena_nb._html import escape_html, frame_html, neutralize_bidi
 
 WIDE = widgets.Layout(width="36em")
 # Labels wide enough for "Operation id" or "Until (incl.)" in full, the same on every input.
@@ -67,8 +68,13 @@ def connection_options(connections: Iterable[Any]) -> list[tuple[str, str]]:
     for conn in connections:
         cid = text(field(conn, "id"))
         name = field(conn, "description") or field(conn, "fleet_ref") or cid[:8]
-        options.append((f"{text(field(conn, 'source_name')) or '?'} · {name}", cid))
+        options.append((neutralize_bidi(f"{text(field(conn, 'source_name')) or '?'} · {name}"), cid))
     return sorted(options)
+
+
+def labelled(values: Iterable[str]) -> list[tuple[str, str]]:
+    """``(label, value)`` options whose labels show bidi controls (a picker shows its labels as text)."""
+    return [(neutralize_bidi(v), v) for v in values]
 
 
 def tsp_names(connections: Iterable[Any]) -> list[str]:
@@ -82,7 +88,7 @@ def user_label(user: Any) -> str:
     name = name or field(user, "username") or text(field(user, "id"))[:8]
     is_driver = field(user, "is_driver")
     role = "driver" if is_driver else "dispatcher" if is_driver is not None else "user"
-    return f"{name} ({role})"
+    return neutralize_bidi(f"{name} ({role})")
 
 
 def user_options(users: Iterable[Any], *, drivers_first: bool) -> list[tuple[str, str]]:
@@ -102,30 +108,30 @@ def operation_label(op: Any, row: int) -> str:
     error = _last_failed_log(op)
     if error is not None and field(error, "error_type"):
         status += f" ({text(field(error, 'error_type'))})"
-    return f"{row}. {status} · {when} · {text(field(op, 'id'))[:8]}"
+    return neutralize_bidi(f"{row}. {status} · {when} · {text(field(op, 'id'))[:8]}")
 
 
 # -- small HTML boxes ----------------------------------------------------------------------------
 def field_error(message: str) -> str:
     """The small red note shown under an input."""
-    return f'<span style="color:#d62728;font-size:90%">{html.escape(message)}</span>'
+    return f'<span style="color:#d62728;font-size:90%">{escape_html(message)}</span>'
 
 
 def error_box_text(message: str) -> str:
     """A red box holding ``message``."""
-    return f'<div style="{_ERROR_STYLE}">{html.escape(message)}</div>'
+    return f'<div style="{_ERROR_STYLE}">{escape_html(message)}</div>'
 
 
 def info_box(message: str) -> str:
     """A grey box holding ``message``."""
-    return f'<div style="{_INFO_STYLE}">{html.escape(message)}</div>'
+    return f'<div style="{_INFO_STYLE}">{escape_html(message)}</div>'
 
 
 def error_box(exc: BaseException, *, context: str) -> str:
     """A red box naming what failed and the error's own (secret-free) message."""
     return (
-        f'<div style="{_ERROR_STYLE}"><b>{html.escape(context)}</b>: '
-        f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>"
+        f'<div style="{_ERROR_STYLE}"><b>{escape_html(context)}</b>: '
+        f"{escape_html(type(exc).__name__)}: {escape_html(str(exc))}</div>"
     )
 
 
@@ -191,15 +197,15 @@ def operation_headline(op: Any) -> str:
     if log is None:
         return error_box_text("Failed, with no attempt logged.")
     code = field(log, "response_status_code")
-    error_type = html.escape(text(field(log, "error_type")) or "?")
+    error_type = escape_html(text(field(log, "error_type")) or "?")
     parts = [
         f"<b>Failed at the TSP</b>: error_type <code>{error_type}</code>",
-        f"TSP status code <code>{html.escape(text(code) or '—')}</code>",
+        f"TSP status code <code>{escape_html(text(code) or '—')}</code>",
     ]
     details = text(field(log, "error_details"))
     line = ", ".join(parts)
     if details:
-        line += f": {html.escape(details)}"
+        line += f": {escape_html(details)}"
     return f'<div style="{_ERROR_STYLE}">{line}</div>'
 
 
@@ -209,7 +215,7 @@ def operation_result_html(op: Any) -> str:
 
     payload = field(op, "payload") or {}
     message = text(field(payload, "message_text"))
-    quoted = f"<div><b>Message text</b>: <q>{html.escape(message)}</q></div>" if message else ""
+    quoted = f"<div><b>Message text</b>: <q>{escape_html(message)}</q></div>" if message else ""
     return operation_headline(op) + quoted + operation_html(op)
 
 
@@ -220,7 +226,7 @@ def operations_table_html(ops: list[Any], *, first_row: int = 1) -> str:
     frame = operations_frame(ops)
     frame = frame[[c for c in TABLE_COLUMNS if c in frame.columns]]
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
-    return str(frame.to_html(escape=True, na_rep="", border=0, classes="catena-table"))
+    return frame_html(frame, na_rep="", border=0, classes="catena-table")
 
 
 # -- the dashboard's data wiring -----------------------------------------------------------------
@@ -316,11 +322,7 @@ def delivery_funnel_html(ops_df: Any, messages_df: Any) -> str:
 
 
 def _table_html(table: Any) -> str:
-    return str(
-        table.to_html(
-            escape=True, index=False, na_rep="", border=0, float_format=_percent, classes="catena-table"
-        )
-    )
+    return frame_html(table, index=False, na_rep="", border=0, float_format=_percent, classes="catena-table")
 
 
 def _percent(value: float) -> str:
@@ -365,4 +367,4 @@ def figure_png_html(fig: Any, *, alt: str) -> str:
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     fig.clear()
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}" style="max-width:100%"/>'
+    return f'<img alt="{escape_html(alt)}" src="data:image/png;base64,{data}" style="max-width:100%"/>'

@@ -1,15 +1,16 @@
 """Escaped HTML renderers behind every `_repr_html_`: pure functions that return strings, no I/O.
 
-Every value that came from the API or from a row goes through `html.escape`, so a message text such as
-`<script>` shows as text in a notebook or a report and never runs.
+Every value that came from the API or from a row goes through `catena_nb._html.escape_html`, so a message
+text such as `<script>` shows as text in a notebook or a report and never runs, and a right-to-left override
+in it cannot reorder the card.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from catena_nb._html import escape_html
 
 if TYPE_CHECKING:  # display sits below the models at runtime; it only reads their attributes
     from catena_nb.models import OperationLog, ResourceOperation
@@ -33,13 +34,9 @@ _MAX_TEXT = 400
 
 
 def esc(value: Any) -> str:
-    """The value as escaped text: None as an empty string, datetimes in ISO form, long text shortened."""
-    if value is None:
-        return ""
-    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
-    if len(text) > _MAX_TEXT:
-        text = text[: _MAX_TEXT - 1] + "…"
-    return html.escape(text, quote=True)
+    """The value as escaped text (``escape_html``): None as an empty string, datetimes in ISO form, long
+    text shortened."""
+    return escape_html(value, max_chars=_MAX_TEXT)
 
 
 def status_badge(status: Any) -> str:

@@ -9,16 +9,15 @@ as embedded PNG, API-supplied HTML sanitised, and a banner that says whether the
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from catena_nb import _config
+from catena_nb import _report_html as _policy
 from catena_nb.errors import CatenaError
 
 logger = logging.getLogger("catena_nb.report")
@@ -30,72 +29,11 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # Cells tagged with one of these are left out of the report (the interactive dashboard, set-up code).
 REMOVE_CELL_TAGS = ("remove-cell", "report-skip")
 
-# What an HTML output may keep: tables, text formatting, and images embedded as data. Everything else (script,
-# iframe, event handlers, javascript: links) is removed. nbconvert's own sanitiser is not used: its allow-list
-# escapes headings, paragraphs and table headers (jupyter/nbconvert#2016), so a report would show raw markup.
-ALLOWED_TAGS = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "code",
-        "col",
-        "colgroup",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "li",
-        "ol",
-        "p",
-        "pre",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "u",
-        "ul",
-    ]
-)
-ALLOWED_ATTRIBUTES = {
-    "*": ["class", "title", "colspan", "rowspan", "align", "role", "aria-label"],
-    "a": ["href"],
-    "img": ["src", "alt", "width", "height"],
-}
-ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
-
-
-def _allowed_attribute(tag: str, name: str, value: str) -> bool:
-    """Whether an attribute stays: the allow-list above, and an image's source only when embedded."""
-    if tag == "img" and name == "src":
-        # a remote or relative source would be fetched when the report is opened (a tracker, or a request
-        # from a file that promises to load nothing): only images embedded as data stay
-        return value.strip().lower().startswith("data:image/")
-    return name in ALLOWED_ATTRIBUTES["*"] or name in ALLOWED_ATTRIBUTES.get(tag, [])
-
-
-_DROP_WITH_CONTENT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# The report's HTML policy (what a fragment, an output and the page may hold) lives in _report_html.
+ALLOWED_TAGS = _policy.ALLOWED_TAGS
+ALLOWED_ATTRIBUTES = _policy.ALLOWED_ATTRIBUTES
+ALLOWED_PROTOCOLS = _policy.ALLOWED_PROTOCOLS
+sanitize_html = _policy.sanitize_html
 
 
 def credentials_configured(environ: Mapping[str, str] | None = None) -> bool:
@@ -140,36 +78,10 @@ def inject_parameters(nb: Any, parameters: Mapping[str, Any]) -> Any:
     return nb
 
 
-def sanitize_html(fragment: str) -> str:
-    """An HTML output reduced to the allowed tags and attributes; scripts and styles go with their content."""
-    import bleach
-
-    cleaned = bleach.clean(
-        _DROP_WITH_CONTENT.sub("", fragment),
-        tags=ALLOWED_TAGS,
-        attributes=_allowed_attribute,
-        protocols=ALLOWED_PROTOCOLS,
-        strip=True,
-        strip_comments=True,
-    )
-    return str(cleaned)
-
-
 def _sanitize_outputs(nb: Any) -> None:
-    """Make every output safe to open: HTML outputs sanitised, Markdown outputs shown as text where they
-    hold markup (they are built from API data, which could carry HTML)."""
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for output in cell.outputs:
-            data = output.get("data", {})
-            if "text/html" in data:
-                value = data["text/html"]
-                data["text/html"] = sanitize_html("".join(value) if isinstance(value, list) else value)
-            if "text/markdown" in data:
-                value = data["text/markdown"]
-                text = "".join(value) if isinstance(value, list) else value
-                data["text/markdown"] = html.escape(text, quote=False)
+    """Make every output safe to open: outputs reduced to what the template shows safely, HTML sanitised
+    (Markdown is rendered and sanitised by the export, see ``to_html``)."""
+    _policy.sanitize_notebook(nb)
 
 
 def _strip_widgets(nb: Any) -> None:
@@ -269,20 +181,29 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
 
 
 def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
-    """Export an executed notebook as one offline HTML page with code hidden (sanitise its outputs first)."""
-    from nbconvert import HTMLExporter
+    """Export an executed notebook as one offline HTML page with code hidden, under the report's HTML policy.
 
+    The outputs are sanitised, every piece of Markdown is rendered and then sanitised, the whole page is
+    checked once more against the policy's allow-list, and it opens with a Content-Security-Policy that lets
+    the browser run no script and load nothing but data: (see ``catena_nb._report_html``).
+    """
     templates = Path(__file__).resolve().parent / "templates"
-    exporter = HTMLExporter(
+    exporter = _policy.report_exporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(templates)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
+    _policy.sanitize_notebook(nb)
     nb.metadata["title"] = title
-    body, _ = exporter.from_notebook_node(nb, resources={"catena": dict(banner)})
-    return str(body)
+    resources = {"catena": dict(banner), "catena_csp": _policy.CONTENT_SECURITY_POLICY}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    page, removed = _policy.enforce_page_policy(str(body))
+    if removed:
+        # the passes before this one should have left nothing to remove: say what got that far
+        logger.warning("report: the last check removed %d item(s): %s", len(removed), "; ".join(removed[:9]))
+    return page
 
 
 def render_report(

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from catena_nb._html import neutralize_bidi
+
 SMALL_SAMPLE_MARK = " (small sample)"
 
 
@@ -31,7 +33,9 @@ def _percent(value: Any) -> str:
 def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     """A copy of a reliability table for reading: each rate or share as ``"5.6% (5.3–5.9%)"`` with its 95%
     interval folded in, durations (``*_s``) in seconds and other decimals with ``digits`` decimals (whole
-    numbers as integers), and ``n`` marked where the table flags a small sample.
+    numbers as integers), and ``n`` marked where the table flags a small sample. Text from the API (TSP
+    names, connections, error types) keeps its value, with bidi controls shown as ``⟨U+202E⟩`` (pandas
+    escapes the HTML of a table, not these).
 
     Args:
         df: the result of ``outcome_rates``, ``error_breakdown``, ``retry_effect``, ``latency_summary``,
@@ -49,6 +53,8 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     for column in list(out.columns):
         if not isinstance(column, str) or not column.endswith(("rate", "share")):
             continue
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            continue  # text already (a column named after a TSP "...rate", say): shown as it is
         bounds = _interval_columns(column, out.columns)
         values = out[column].map(_percent)
         if bounds is not None:
@@ -69,7 +75,32 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
         small = out.pop("small_sample").fillna(False).astype(bool)
         if "n" in out.columns and small.any():
             out["n"] = out["n"].astype("string").where(~small, out["n"].astype("string") + SMALL_SAMPLE_MARK)
-    return out.rename(columns=lambda c: f"{c} (95% CI)" if isinstance(c, str) and c in _rated(df) else c)
+    out = out.rename(columns=lambda c: f"{c} (95% CI)" if isinstance(c, str) and c in _rated(df) else c)
+    return _shown_text(out)
+
+
+def _visible(value: Any) -> Any:
+    return neutralize_bidi(value) if isinstance(value, str) else value
+
+
+def _has_bidi(values: Iterable[Any]) -> bool:
+    return any(isinstance(v, str) and neutralize_bidi(v) != v for v in values)
+
+
+def _shown_text(out: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with bidi controls shown in its text cells, index and column names (others untouched)."""
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            if _has_bidi(values.cat.categories):
+                out[column] = values.astype(object).map(_visible).astype("category")
+        elif (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) and _has_bidi(values):
+            out[column] = values.map(_visible).astype(values.dtype)
+    if _has_bidi(out.columns):
+        out.columns = out.columns.map(_visible)
+    if _has_bidi(out.index):
+        out.index = out.index.map(_visible)
+    return out
 
 
 def _rated(df: pd.DataFrame) -> set[str]:

@@ -130,6 +130,7 @@ REPORT_CELLS = [
     "cn.operations_frame([op])[['operation_id', 'payload_message_text']]",
     "cn.messages_frame(client.messages.list(connection_id=c.id).to_list())[['message_text']]",
     "Markdown(f'**Sent:** {XSS}')",
+    "Markdown(f'**Escaped:** {cn.escape_markdown(XSS)}, as code {cn.markdown_code(XSS)}')",
     "HTML(f'<b>raw html output:</b> {XSS}')",
     "print(XSS)",
 ]
@@ -154,6 +155,10 @@ def test_the_report_shows_the_text_and_runs_none_of_it(report_file: Path) -> Non
     assert not LIVE.search(page)
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4
     assert "alert(1)</script>" not in page
+    # Markdown built with the escapers shows the text, as text and in a code span, escaped once
+    assert "<strong>Escaped:</strong> &lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x" in page
+    assert "<code>&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</code>" in page
+    assert "&amp;lt;" not in page
 
 
 @pytest.mark.slow
