@@ -28,6 +28,7 @@ import httpcore
 import httpx
 
 __all__ = [
+    "API_GRACE_S",
     "DEADLINE_EXTENSION",
     "Deadline",
     "check_deadline",
@@ -39,9 +40,10 @@ __all__ = [
 
 # The request extension that carries the call's deadline to the auth flow (its token request shares it).
 DEADLINE_EXTENSION = "catena_nb.deadline"
-# asyncio's timeout fires this long after the deadline, so that httpx's own (capped) timeouts, which say
-# whether the request was sent, normally come first.
-_ASYNC_GRACE_S = 0.25
+# asyncio's timeout of an API call fires this long after the deadline, so that httpx's own (capped)
+# timeouts, which say whether the request was sent, normally come first, and so does the timeout of a token
+# request made for the call (its grace is 0), whose error says that the API request was not sent.
+API_GRACE_S = 0.25
 _PASSED = "the call's deadline passed"
 
 # The deadline of the call the current thread (or task) is making, for the guarded sockets.
@@ -141,8 +143,10 @@ def send_sync(http: httpx.Client, request: httpx.Request, deadline: Deadline) ->
     return _rebuilt(response, b"".join(chunks))
 
 
-async def send_async(http: httpx.AsyncClient, request: httpx.Request, deadline: Deadline) -> httpx.Response:
-    """Send `request` and read its answer, giving up once `deadline` passes (the async twin of `send_sync`).
+async def send_async(
+    http: httpx.AsyncClient, request: httpx.Request, deadline: Deadline, *, grace: float = 0.0
+) -> httpx.Response:
+    """Send `request` and read its answer, giving up `grace` s after `deadline` (the twin of `send_sync`).
 
     Raises:
         httpx.TimeoutException: the deadline passed (the text says so), or a capped timeout fired.
@@ -150,7 +154,7 @@ async def send_async(http: httpx.AsyncClient, request: httpx.Request, deadline: 
     """
     request.extensions[DEADLINE_EXTENSION] = deadline
     try:
-        async with asyncio.timeout(max(deadline.left(), 0) + _ASYNC_GRACE_S):
+        async with asyncio.timeout(max(deadline.left(), 0) + grace):
             return await http.send(request)
     except TimeoutError:
         pass

@@ -59,7 +59,7 @@ def _lower_hex(text: str) -> str:
 
 
 def _forms(value: str, user: str | None) -> tuple[str, ...]:
-    """The ways `value` can show up in a text: raw, URL-encoded, JSON- and HTML-escaped, base64."""
+    """The ways `value` can show up in a text: raw, URL-encoded, JSON- and HTML-escaped, bytes, base64."""
     forms = {
         value,
         quote(value, safe=""),
@@ -71,6 +71,7 @@ def _forms(value: str, user: str | None) -> tuple[str, ...]:
         json.dumps(value, ensure_ascii=False)[1:-1],
         html.escape(value),
         html.escape(value, quote=False),
+        repr(value.encode())[2:-1],  # as httpcore's debug log shows a header's bytes
     }
     raws = [value.encode()]
     if user is not None:
@@ -228,13 +229,19 @@ class RedactingFilter(logging.Filter):
 _FILTER = RedactingFilter()
 # A logger's filters do not apply to its children's records, so each logger that may log server text gets
 # the filter: the package's, and those of httpx and httpcore (which log response headers at debug level).
+# Every logger of the package is named here, so that it is guarded even when its module is imported later.
 _PREFIXES = ("catena_nb", "httpx", "httpcore")
 _KNOWN = (
     "catena_nb",
     "catena_nb.auth",
     "catena_nb.batch",
     "catena_nb.client",
+    "catena_nb.listen",
+    "catena_nb.report",
     "catena_nb.retry",
+    "catena_nb.sandbox",
+    "catena_nb.store",
+    "catena_nb.widgets",
     "httpx",
     "httpcore",
     "httpcore.connection",

@@ -39,6 +39,7 @@ from catena_nb._aresources import (
 from catena_nb._auth import CatenaAuth
 from catena_nb._batch import BatchResult, RowOutcome
 from catena_nb._deadline import (
+    API_GRACE_S,
     Deadline,
     check_deadline,
     deadline_passed,
@@ -161,12 +162,14 @@ class _BaseClient:
             headers=response.headers,
         )
 
-    def _connection_error(self, exc: httpx.TransportError, method: str, path: str) -> APIConnectionError:
+    def _connection_error(
+        self, exc: httpx.TransportError, method: str, path: str, *, more: str = ""
+    ) -> APIConnectionError:
         cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         sent = not isinstance(exc, _NOT_SENT)
         what = "timed out" if cls is APITimeoutError else "failed"
         note = "; the API may have received it" if sent else "; it was not sent"
-        text = f"the request {what} ({type(exc).__name__}){note}"
+        text = f"the request {what} ({type(exc).__name__}){note}{more}"
         return cls(text, method=method, url=path, maybe_sent=sent)
 
     def _deadline_error(
@@ -223,8 +226,8 @@ class _BaseClient:
                 raise error
             delay = self.policy.delay(attempt)
             if not deadline.allows(delay):
-                logger.debug("not retrying %s: a wait of %.2f s would pass its deadline", what, delay)
-                raise error
+                more = f"; not retried, as the wait would pass the call's deadline of {self.deadline:g} s"
+                raise self._connection_error(failure, method, path, more=more)
             self.policy.log_decision(what, attempt, delay, type(failure).__name__)
             return delay
         assert response is not None
@@ -505,7 +508,7 @@ class AsyncCatenaClient(_BaseClient):
             failure: httpx.TransportError | None = None
             request = self._build(self._http, method, path, params, json, deadline)
             try:
-                response = await send_async(self._http, request, deadline)
+                response = await send_async(self._http, request, deadline, grace=API_GRACE_S)
             except httpx.TransportError as exc:
                 failure = exc
             sent = sent or _may_have_sent(failure)
