@@ -8,8 +8,8 @@
 It counts the requests it received. Used by `test_endless_servers.py` and `benchmarks/deadline.py`.
 
 `looping_api(kind)` is an `httpx.MockTransport` handler whose list pages never reach a null `next_page`:
-`cursor` hands out the same cursor on every page (with fresh items), `page` answers the same items under a
-fresh cursor each time.
+`cursor` hands out the same cursor again after a few pages (each with fresh items), `page` answers the same
+items under a fresh cursor each time. `LoopingServer(kind)` serves it over HTTP, for `catena-nb sync`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
@@ -159,3 +160,41 @@ def looping_api(
         )
 
     return handler, asked
+
+
+class LoopingServer:
+    """`looping_api(kind)` over real HTTP on 127.0.0.1 (for a command run in a child process)."""
+
+    def __init__(self, kind: str) -> None:
+        self.handler, self.asked = looping_api(kind)
+        looping = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                answer = looping.handler(httpx.Request("GET", "http://server" + self.path))
+                self.send_response(answer.status_code)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(10)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,7 +29,7 @@ from catena_nb.errors import APITimeoutError, ConfigurationError, PaginationErro
 from catena_nb.models import ResourceOperation
 from catena_nb.store import AuditStore
 
-from ._endless import KINDS, EndlessServer, looping_api
+from ._endless import KINDS, EndlessServer, LoopingServer, looping_api
 
 CONN = "019ddd87-eedd-710f-967c-1c6cc72ac985"
 OP = "019df230-a1b2-7890-cdef-1234567890ab"
@@ -154,6 +157,23 @@ def test_a_store_sync_against_a_looping_server_stops_with_the_error(kind: str, t
         print(f"_store_sync.sync, {kind} loop, after {seconds:.3f} s: {type(error).__name__}")
         assert isinstance(error, PaginationError)
         assert seconds < BOUND_S
+
+
+@pytest.mark.slow
+def test_catena_nb_sync_against_a_looping_server_exits_with_the_error(tmp_path: Path) -> None:
+    """`catena-nb sync` ends with exit code 1 and the pagination error in one line: no loop, no traceback."""
+    with LoopingServer("cursor") as server:
+        env = {**os.environ, "CATENA_BASE_URL": server.url, "CATENA_TOKEN": "static-token-123"}
+        cmd = [sys.executable, "-m", "catena_nb.cli", "sync", "--store", str(tmp_path / "audit.duckdb")]
+        cmd += ["--since", "2026-11-19", "--until", "2026-11-21", "--no-progress"]
+        start = time.monotonic()
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        seconds = time.monotonic() - start
+    print(f"\ncatena-nb sync, exit {done.returncode} after {seconds:.2f} s: {done.stderr.strip()}")
+    assert done.returncode == 1
+    assert "pagination is broken" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(server.asked) <= 5
 
 
 # ------------------------------------------------------------------------------ servers that never end
