@@ -166,7 +166,7 @@ class _LoopGuard:
         lo, hi = params.get("from_datetime"), params.get("to_datetime")
         self._where = f"GET {spec.path}" + (f", window {lo} to {hi}" if lo and hi else "")
         self._followed: dict[str, int] = {}  # cursor -> the page that handed it out
-        self._previous: tuple[str, ...] | None = None
+        self._previous: tuple[Any, ...] | None = None
         self.pages = 0
 
     def _error(self, text: str, page: Page[Any], cursor: str | None) -> PaginationError:
@@ -185,7 +185,7 @@ class _LoopGuard:
     def arrived(self, page: Page[Any], cursor: str | None) -> None:
         """Check a page fetched with `cursor` before it is yielded."""
         self.pages += 1
-        key = tuple(_item_key(item) for item in page.raw_items)
+        key = _page_key(page.raw_items)
         # assumed: two empty pages in a row under fresh cursors are a loop too (only a null next_page ends
         # a listing, so a server that keeps answering empty pages would never let it end)
         if key == self._previous:
@@ -211,10 +211,15 @@ class _LoopGuard:
         self._followed[cursor] = self.pages
 
 
-def _item_key(item: Any) -> str:
-    if isinstance(item, Mapping) and item.get("id") is not None:
-        return str(item["id"])
-    return json.dumps(item, sort_keys=True, default=str)
+def _page_key(items: list[Any]) -> tuple[Any, ...]:
+    """What makes a page the same page: its items' ids in order (the items themselves, without ids)."""
+    try:
+        ids = [item["id"] for item in items]  # the fast path of a long listing
+    except (KeyError, TypeError, IndexError):
+        ids = [None]
+    if None in ids:  # an item without an id: two such pages differ by their content
+        return tuple(json.dumps(item, sort_keys=True, default=str) for item in items)
+    return tuple(ids)
 
 
 def _shown(cursor: str | None) -> str:

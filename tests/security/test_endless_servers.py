@@ -139,6 +139,37 @@ def test_pages_before_the_repeat_are_yielded_then_the_error(tmp_path: Path) -> N
     assert len(ids) == len(set(ids))
 
 
+def _pages_client(pages: list[dict[str, Any]]) -> CatenaClient:
+    answers = iter(pages)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=next(answers))
+
+    return CatenaClient(
+        base_url="http://api.test",
+        token="static-token-123",
+        transport=httpx.MockTransport(handler),
+        progress=False,
+    )
+
+
+def test_pages_without_ids_repeat_only_when_their_items_do() -> None:
+    """Items without ids: different pages go on, the same items again under a fresh cursor stop."""
+    different = [{"items": [{"n": i}], "next_page": f"c{i}" if i < 2 else None} for i in range(3)]
+    with _pages_client(different) as client:
+        assert len(list(client.connections.list().pages())) == 3
+    same = [{"items": [{"n": 1}], "next_page": f"c{i}"} for i in range(3)]
+    with _pages_client(same) as client, pytest.raises(PaginationError, match="same 1 items"):
+        list(client.connections.list().pages())
+
+
+def test_two_empty_pages_in_a_row_under_fresh_cursors_stop() -> None:
+    """A server that keeps answering empty pages with a next cursor never lets the listing end: it stops."""
+    empty = [{"items": [], "next_page": f"c{i}"} for i in range(5)]
+    with _pages_client(empty) as client, pytest.raises(PaginationError, match="same 0 items"):
+        list(client.connections.list().pages())
+
+
 @pytest.mark.parametrize("kind", ["cursor", "page"])
 def test_a_store_sync_against_a_looping_server_stops_with_the_error(kind: str, tmp_path: Path) -> None:
     """`AuditStore.sync` (and `_store_sync.sync`) end with PaginationError instead of looping forever."""
