@@ -211,3 +211,18 @@ def test_the_widgets_error_box_shows_the_redacted_text() -> None:
     box = parts.error_box(err, context="The lookup failed")
     assert secret.get() not in box
     assert "**********" in box
+
+
+def test_a_record_repr_masks_a_token_the_server_put_in_a_field() -> None:
+    """Model reprs show server fields through the redaction too."""
+    secret = Secret("tok-in-a-record-field-3")
+    op = ResourceOperation.model_validate(
+        {
+            "id": f"Bearer {secret.get()}",
+            "connection_id": "019ddd87-eedd-710f-967c-1c6cc72ac985",
+            "status": secret.get(),
+            "resource": "message",
+            "operation_type": "create",
+        }
+    )
+    assert secret.get() not in repr(op)
