@@ -36,24 +36,15 @@ from catena_nb._aresources import (
     AsyncOperations,
     AsyncUsers,
 )
+from catena_nb._attempts import may_have_sent, next_wait
 from catena_nb._auth import CatenaAuth
 from catena_nb._batch import BatchResult, RowOutcome
-from catena_nb._deadline import (
-    API_GRACE_S,
-    Deadline,
-    check_deadline,
-    deadline_passed,
-    guard_sockets,
-    send_async,
-    send_sync,
-)
+from catena_nb._deadline import API_GRACE_S, Deadline, check_deadline, guard_sockets, send_async, send_sync
 from catena_nb._pagination import Page
 from catena_nb._resources import Connections, GroupMessages, Messages, Operations, Users
 from catena_nb._retry import RetryPolicy, retry_after_s
 from catena_nb.errors import (
-    APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     ConfigurationError,
     ResponseValidationError,
     status_error,
@@ -65,13 +56,6 @@ __all__ = ["AsyncCatenaClient", "BatchResult", "CatenaClient", "RowOutcome"]
 logger = logging.getLogger("catena_nb.client")
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-
-# Raised before the request left the machine: resending it cannot create anything twice.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-
-
-def _may_have_sent(failure: httpx.TransportError | None) -> bool:
-    return failure is None or not isinstance(failure, _NOT_SENT)
 
 
 def _resolve_credentials(
@@ -162,31 +146,6 @@ class _BaseClient:
             headers=response.headers,
         )
 
-    def _connection_error(
-        self, exc: httpx.TransportError, method: str, path: str, *, more: str = ""
-    ) -> APIConnectionError:
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        sent = not isinstance(exc, _NOT_SENT)
-        what = "timed out" if cls is APITimeoutError else "failed"
-        note = "; the API may have received it" if sent else "; it was not sent"
-        text = f"the request {what} ({type(exc).__name__}){note}{more}"
-        return cls(text, method=method, url=path, maybe_sent=sent)
-
-    def _deadline_error(
-        self, method: str, path: str, attempts: int, sent: bool, failure: httpx.TransportError
-    ) -> APITimeoutError:
-        note = "; the API may have received it" if sent else "; it was not sent"
-        plural = "s" * (attempts != 1)
-        return APITimeoutError(
-            f"the request did not complete within the client's deadline of {self.deadline:g} s "
-            f"({attempts} attempt{plural}, the last ended by {type(failure).__name__}){note}. "
-            "Give the client a longer deadline= if the API is known to be this slow",
-            method=method,
-            url=path,
-            maybe_sent=sent,
-            deadline=self.deadline,
-        )
-
     def _build(
         self,
         http: httpx.Client | httpx.AsyncClient,
@@ -199,51 +158,6 @@ class _BaseClient:
         """One attempt's request, its timeouts capped at the time the deadline leaves."""
         timeout = deadline.timeout(self.timeout)
         return http.build_request(method, path, params=params, json=json, timeout=timeout)
-
-    def _next_wait(
-        self,
-        *,
-        method: str,
-        path: str,
-        retry: bool,
-        attempt: int,
-        deadline: Deadline,
-        sent: bool,
-        response: httpx.Response | None,
-        failure: httpx.TransportError | None,
-    ) -> float | None:
-        """After one attempt: None to return `response`, else the wait before the next attempt.
-
-        Raises the attempt's error when it is not retried (never within an `except` block, so that httpx's
-        exception, which holds the request and its headers, is not attached as the error's context).
-        """
-        what = f"{method} {path}"
-        if failure is not None:
-            if deadline.passed() or deadline_passed(failure):
-                raise self._deadline_error(method, path, attempt + 1, sent, failure)
-            error = self._connection_error(failure, method, path)
-            if not retry or attempt >= self.policy.max_retries:
-                raise error
-            delay = self.policy.delay(attempt)
-            if not deadline.allows(delay):
-                more = f"; not retried, as the wait would pass the call's deadline of {self.deadline:g} s"
-                raise self._connection_error(failure, method, path, more=more)
-            self.policy.log_decision(what, attempt, delay, type(failure).__name__)
-            return delay
-        assert response is not None
-        if not (retry and self.policy.should_retry_status(response.status_code, attempt)):
-            return None
-        delay = self.policy.delay(attempt, retry_after_s(response.headers, response.content))
-        if not deadline.allows(delay):
-            logger.debug(
-                "not retrying %s after HTTP %d: a wait of %.2f s would pass its deadline",
-                what,
-                response.status_code,
-                delay,
-            )
-            return None
-        self.policy.log_decision(what, attempt, delay, f"HTTP {response.status_code}")
-        return delay
 
     def _model(self, response: httpx.Response, model: type[M]) -> M:
         if not response.is_success:
@@ -379,13 +293,14 @@ class CatenaClient(_BaseClient):
                 response = send_sync(self._http, request, deadline)
             except httpx.TransportError as exc:
                 failure = exc
-            sent = sent or _may_have_sent(failure)
-            wait = self._next_wait(
+            sent = sent or may_have_sent(failure)
+            wait = next_wait(
+                self.policy,
+                deadline,
                 method=method,
                 path=path,
                 retry=retry,
                 attempt=attempt,
-                deadline=deadline,
                 sent=sent,
                 response=response,
                 failure=failure,
@@ -511,13 +426,14 @@ class AsyncCatenaClient(_BaseClient):
                 response = await send_async(self._http, request, deadline, grace=API_GRACE_S)
             except httpx.TransportError as exc:
                 failure = exc
-            sent = sent or _may_have_sent(failure)
-            wait = self._next_wait(
+            sent = sent or may_have_sent(failure)
+            wait = next_wait(
+                self.policy,
+                deadline,
                 method=method,
                 path=path,
                 retry=retry,
                 attempt=attempt,
-                deadline=deadline,
                 sent=sent,
                 response=response,
                 failure=failure,

@@ -210,6 +210,7 @@ def _widgets(catena: EchoCatena, client: CatenaClient, texts: Texts) -> None:
             texts.add(f"widget reprs after {mode}", f"{form!r} {browser!r}")
 
 
+@pytest.mark.slow
 def test_no_text_a_user_sees_holds_the_token_or_the_secret(catena: EchoCatena, debug_log: _Lines) -> None:
     """Every call, every hostile answer, both clients: 0 forms of the token or the secret in any text."""
     texts = Texts()
