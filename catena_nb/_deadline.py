@@ -123,7 +123,7 @@ def send_sync(http: httpx.Client, request: httpx.Request, deadline: Deadline) ->
         httpx.TransportError: any other failure of the connection.
     """
     request.extensions[DEADLINE_EXTENSION] = deadline
-    token = _current.set(deadline)
+    previous = _current.set(deadline)
     try:
         response = http.send(request, stream=True)
         if response.is_stream_consumed:
@@ -139,7 +139,7 @@ def send_sync(http: httpx.Client, request: httpx.Request, deadline: Deadline) ->
         finally:
             response.close()
     finally:
-        _current.reset(token)
+        _current.reset(previous)
     return _rebuilt(response, b"".join(chunks))
 
 
