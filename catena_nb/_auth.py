@@ -4,9 +4,11 @@ The token is fetched from `{auth_url}/protocol/openid-connect/token` (form body,
 cached until `expires_in` minus a margin (30 s, or half the lifetime when that is shorter), fetched by one
 thread (or task) at a time, and fetched again once when the API answers 401, the request then being sent
 once more: a 401 means the API did not act on it, so even a create is safe to resend. The token request itself
-is retried on connection errors, 429 and 5xx.
+is retried on connection errors, 429 and 5xx, within its own deadline or, when it is made for an API
+call, within that call's.
 
-Neither the token nor the client secret ever reaches a repr, a log line or an exception text.
+Neither the token nor the client secret ever reaches a repr, a log line or an exception text: both are
+`Secret`s, which every redaction of the package masks while they live (`catena_nb._redact`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ from dataclasses import dataclass
 import httpx
 
 from catena_nb import _config
+from catena_nb._deadline import (
+    DEADLINE_EXTENSION,
+    Deadline,
+    deadline_passed,
+    guard_sockets,
+    send_async,
+    send_sync,
+)
+from catena_nb._redact import Secret
 from catena_nb._retry import RetryPolicy, retry_after_s
 from catena_nb.errors import APIConnectionError, APITimeoutError, ResponseValidationError, status_error
 
@@ -29,36 +40,10 @@ __all__ = ["CatenaAuth", "Secret"]
 logger = logging.getLogger("catena_nb.auth")
 
 
-class Secret:
-    """A string that never shows itself in a repr or str."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get(self) -> str:
-        """The secret value (only for building a request)."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-def redact(text: str, *secrets: Secret | None) -> str:
-    """The text with every given secret value replaced by asterisks."""
-    for secret in secrets:
-        if secret is not None and secret.get():
-            text = text.replace(secret.get(), "**********")
-    return text
+def _outer_deadline(request: httpx.Request) -> Deadline | None:
+    """The deadline of the API call a request belongs to (the clients put it in the request's extensions)."""
+    deadline = request.extensions.get(DEADLINE_EXTENSION)
+    return deadline if isinstance(deadline, Deadline) else None
 
 
 @dataclass
@@ -86,6 +71,7 @@ class CatenaAuth(httpx.Auth):
         auth_url: str = _config.DEFAULT_AUTH_URL,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | None = None,
+        deadline: float = _config.DEFAULT_DEADLINE_S,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -95,12 +81,14 @@ class CatenaAuth(httpx.Auth):
             raise ValueError("either a token or a client id and a client secret are needed")
         self._static = Secret(token) if token is not None else None
         self.client_id = client_id
-        self._secret = Secret(client_secret) if client_secret else None
+        # the client id makes the secret's HTTP Basic form known to the redaction as well
+        self._secret = Secret(client_secret, user=client_id) if client_secret else None
         self.token_url = auth_url.rstrip("/") + _config.TOKEN_PATH
         self._transport = transport
         self._timeout = timeout or httpx.Timeout(
             _config.DEFAULT_TIMEOUT_S, connect=_config.DEFAULT_CONNECT_TIMEOUT_S
         )
+        self._deadline = deadline
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
         self._async_sleep = async_sleep
@@ -125,34 +113,31 @@ class CatenaAuth(httpx.Auth):
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign the request; on a 401 fetch a new token once and send the request again."""
-        token = self._sync_token()
+        within = _outer_deadline(request)
+        token = self._sync_token(within=within)
         request.headers["Authorization"] = f"Bearer {token.get()}"
         response = yield request
         if response.status_code == 401 and self._static is None:
             logger.debug(
                 "401 from %s %s: fetching a new token and retrying once", request.method, request.url.path
             )
-            token = self._sync_token(stale=token)
+            token = self._sync_token(stale=token, within=within)
             request.headers["Authorization"] = f"Bearer {token.get()}"
             yield request
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """The async twin of `sync_auth_flow`."""
-        token = await self._async_token()
+        within = _outer_deadline(request)
+        token = await self._async_token(within=within)
         request.headers["Authorization"] = f"Bearer {token.get()}"
         response = yield request
         if response.status_code == 401 and self._static is None:
             logger.debug(
                 "401 from %s %s: fetching a new token and retrying once", request.method, request.url.path
             )
-            token = await self._async_token(stale=token)
+            token = await self._async_token(stale=token, within=within)
             request.headers["Authorization"] = f"Bearer {token.get()}"
             yield request
-
-    def redact(self, text: str) -> str:
-        """The text with the secret and any token this auth holds replaced by asterisks."""
-        current = self._token.value if self._token is not None else None
-        return redact(text, self._secret, self._static, current)
 
     # ---------------------------------------------------------------------------------------- tokens
 
@@ -166,7 +151,7 @@ class CatenaAuth(httpx.Auth):
             return None  # the API refused this very token: fetch another one
         return tok.value
 
-    def _sync_token(self, stale: Secret | None = None) -> Secret:
+    def _sync_token(self, stale: Secret | None = None, within: Deadline | None = None) -> Secret:
         cached = self._cached(stale)
         if cached is not None:
             return cached
@@ -177,27 +162,25 @@ class CatenaAuth(httpx.Auth):
             if self._sync_http is None:
                 transport = self._transport if isinstance(self._transport, httpx.BaseTransport) else None
                 self._sync_http = httpx.Client(transport=transport, timeout=self._timeout)
+                guard_sockets(self._sync_http)
+            deadline = Deadline.start(self._deadline, within=within)
             attempt = 0
             while True:
+                response: httpx.Response | None = None
+                failure: httpx.TransportError | None = None
+                request = self._token_request(self._sync_http, deadline)
                 try:
-                    response = self._sync_http.post(self.token_url, data=self._form())
+                    response = send_sync(self._sync_http, request, deadline)
                 except httpx.TransportError as exc:
-                    error = self._connection_error(exc)
-                    if attempt >= self._policy.max_retries:
-                        raise error from None
-                    delay = self._policy.delay(attempt)
-                    self._policy.log_decision("the token request", attempt, delay, type(exc).__name__)
-                else:
-                    if not self._policy.should_retry_status(response.status_code, attempt):
-                        return self._store(response)
-                    delay = self._policy.delay(attempt, retry_after_s(response.headers, response.content))
-                    self._policy.log_decision(
-                        "the token request", attempt, delay, f"HTTP {response.status_code}"
-                    )
-                self._sleep(delay)
+                    failure = exc
+                wait = self._next_wait(attempt, deadline, response, failure)
+                if wait is None:
+                    assert response is not None
+                    return self._store(response)
+                self._sleep(wait)
                 attempt += 1
 
-    async def _async_token(self, stale: Secret | None = None) -> Secret:
+    async def _async_token(self, stale: Secret | None = None, within: Deadline | None = None) -> Secret:
         cached = self._cached(stale)
         if cached is not None:
             return cached
@@ -210,25 +193,61 @@ class CatenaAuth(httpx.Auth):
             if self._async_http is None:
                 transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
                 self._async_http = httpx.AsyncClient(transport=transport, timeout=self._timeout)
+            deadline = Deadline.start(self._deadline, within=within)
             attempt = 0
             while True:
+                response: httpx.Response | None = None
+                failure: httpx.TransportError | None = None
+                request = self._token_request(self._async_http, deadline)
                 try:
-                    response = await self._async_http.post(self.token_url, data=self._form())
+                    response = await send_async(self._async_http, request, deadline)
                 except httpx.TransportError as exc:
-                    error = self._connection_error(exc)
-                    if attempt >= self._policy.max_retries:
-                        raise error from None
-                    delay = self._policy.delay(attempt)
-                    self._policy.log_decision("the token request", attempt, delay, type(exc).__name__)
-                else:
-                    if not self._policy.should_retry_status(response.status_code, attempt):
-                        return self._store(response)
-                    delay = self._policy.delay(attempt, retry_after_s(response.headers, response.content))
-                    self._policy.log_decision(
-                        "the token request", attempt, delay, f"HTTP {response.status_code}"
-                    )
-                await self._async_sleep(delay)
+                    failure = exc
+                wait = self._next_wait(attempt, deadline, response, failure)
+                if wait is None:
+                    assert response is not None
+                    return self._store(response)
+                await self._async_sleep(wait)
                 attempt += 1
+
+    def _token_request(self, http: httpx.Client | httpx.AsyncClient, deadline: Deadline) -> httpx.Request:
+        timeout = deadline.timeout(self._timeout)
+        return http.build_request("POST", self.token_url, data=self._form(), timeout=timeout)
+
+    def _next_wait(
+        self,
+        attempt: int,
+        deadline: Deadline,
+        response: httpx.Response | None,
+        failure: httpx.TransportError | None,
+    ) -> float | None:
+        """After one token request: None to use `response`, else the wait before the next; raises the error.
+
+        Called outside any `except` block, so that httpx's exception (it holds the form, secret and all) is
+        not attached to the error as its context.
+        """
+        what = "the token request"
+        if failure is not None:
+            error = self._connection_error(failure, deadline)
+            passed = isinstance(error, APITimeoutError) and error.deadline is not None
+            if passed or attempt >= self._policy.max_retries:
+                raise error
+            delay = self._policy.delay(attempt)
+            if not deadline.allows(delay):
+                logger.debug("not retrying %s: a wait of %.2f s would pass its deadline", what, delay)
+                raise error
+            self._policy.log_decision(what, attempt, delay, type(failure).__name__)
+            return delay
+        assert response is not None
+        if not self._policy.should_retry_status(response.status_code, attempt):
+            return None
+        delay = self._policy.delay(attempt, retry_after_s(response.headers, response.content))
+        if not deadline.allows(delay):
+            status = response.status_code
+            logger.debug("not retrying %s after HTTP %d: a wait would pass its deadline", what, status)
+            return None
+        self._policy.log_decision(what, attempt, delay, f"HTTP {response.status_code}")
+        return delay
 
     def _form(self) -> dict[str, str]:
         assert self._secret is not None
@@ -240,9 +259,18 @@ class CatenaAuth(httpx.Auth):
             "scope": _config.TOKEN_SCOPE,
         }
 
-    def _connection_error(self, exc: httpx.TransportError) -> APIConnectionError:
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    def _connection_error(self, exc: httpx.TransportError, deadline: Deadline) -> APIConnectionError:
         # the API request itself was not sent yet, so it is safe to send it again later
+        if deadline.passed() or deadline_passed(exc):
+            return APITimeoutError(
+                f"the token request did not complete within the deadline of {deadline.seconds:g} s "
+                f"(the last attempt ended by {type(exc).__name__}); the API request was not sent",
+                method="POST",
+                url=self.token_url,
+                maybe_sent=False,
+                deadline=deadline.seconds,
+            )
+        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         return cls(
             f"the token request failed: {type(exc).__name__}",
             method="POST",
@@ -251,30 +279,25 @@ class CatenaAuth(httpx.Auth):
         )
 
     def _store(self, response: httpx.Response) -> Secret:
-        body = redact(response.text, self._secret)
         rid = response.headers.get("x-request-id")
         if response.status_code != 200:
+            # the error redacts the body itself: an endpoint that echoes its form quotes the secret
             raise status_error(
                 response.status_code,
-                body,
+                response.text,
                 request_id=rid,
                 method="POST",
                 url=self.token_url,
                 retry_after=retry_after_s(response.headers, response.content),
             )
-        try:
-            data = response.json()
-            value = data["access_token"]
-            expires_in = float(data.get("expires_in") or 300)
-            if not isinstance(value, str) or not value:
-                raise TypeError("access_token is not a string")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        value, expires_in, problem = _token_of(response)
+        if value is None:
             raise ResponseValidationError(
-                f"the token endpoint answered a body without a usable access_token ({type(exc).__name__})",
+                f"the token endpoint answered a body without a usable access_token ({problem})",
                 body="(not shown: it may hold a token)",
                 status_code=response.status_code,
                 request_id=rid,
-            ) from None
+            )
         token = _Token(Secret(value), self._clock() + refresh_delay(expires_in))
         self._token = token
         self.fetches += 1
@@ -294,3 +317,19 @@ class CatenaAuth(httpx.Auth):
         if self._async_http is not None:
             await self._async_http.aclose()
             self._async_http = None
+
+
+def _token_of(response: httpx.Response) -> tuple[str | None, float, str]:
+    """The access token and its lifetime from a token answer, or None and the kind of problem.
+
+    The problem is named by its exception type only: an exception's text could quote the token.
+    """
+    try:
+        data = response.json()
+        value = data["access_token"]
+        expires_in = float(data.get("expires_in") or 300)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, 0.0, type(exc).__name__
+    if not isinstance(value, str) or not value:
+        return None, 0.0, "TypeError"
+    return value, expires_in, ""

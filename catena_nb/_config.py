@@ -1,4 +1,4 @@
-"""Defaults shared by the client: hosts, environment variable names, timeouts, retry limits, page size."""
+"""Defaults shared by the client: hosts, environment variables, timeouts, deadline, retries, page size."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ ENV_TOKEN = "CATENA_TOKEN"
 # Sync sends wait for the TSP, so reads are given less time than writes.
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
+# The most one call may take, all attempts, retry waits and the reading of the answer included: httpx's
+# timeouts bound each read, not a call, so a server that trickles or never answers would hold it for longer.
+DEFAULT_DEADLINE_S = 60.0
 
 DEFAULT_MAX_RETRIES = 4
 INITIAL_RETRY_DELAY_S = 0.5

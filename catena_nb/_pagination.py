@@ -4,12 +4,17 @@ A listing is lazy: building it sends nothing, and its repr never fetches. Iterat
 window in turn (a span longer than 45 days is split, since the API refuses longer ones) and, within a
 window, follows `next_page` until it is null. `.pages()` yields the pages themselves, with their raw bytes
 for code that parses them in bulk.
+
+A listing always ends: a server that hands out a cursor it already gave in the window, or a page that repeats
+the one before it under a fresh cursor, would make it yield the same records forever, so the walk stops with
+a `PaginationError` instead (after yielding every page before the repeat).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,7 +23,8 @@ from typing import Any, Generic, TypeVar
 import pydantic
 
 from catena_nb import _config, _jsonio
-from catena_nb.errors import ResponseValidationError
+from catena_nb._redact import clip
+from catena_nb.errors import PaginationError, ResponseValidationError
 
 __all__ = ["AsyncPaginator", "ListSpec", "Page", "Paginator", "as_utc", "format_dt", "split_windows"]
 
@@ -127,27 +133,97 @@ class Page(Generic[M]):
         try:
             items: list[M] = _list_adapter(self.model).validate_python(self.raw_items)
         except pydantic.ValidationError as exc:
-            raise ResponseValidationError(
-                f"a list page whose items are not {self.model.__name__} records "
-                f"({exc.error_count()} problems)",
-                body=self.content.decode("utf-8", "replace"),
-                status_code=self.status_code,
-                request_id=self.request_id,
-                errors=exc.errors(include_url=False, include_input=False),
-            ) from None
-        if self.keep is not None:
-            items = [item for item in items if self.keep(item)]
-        return items
+            errors = exc.errors(include_url=False, include_input=False)
+        else:
+            return [item for item in items if self.keep(item)] if self.keep is not None else items
+        # raised outside the handler: pydantic's error, which quotes the input, is not attached as context
+        raise ResponseValidationError(
+            f"a list page whose items are not {self.model.__name__} records ({len(errors)} problems)",
+            body=self.content.decode("utf-8", "replace"),
+            status_code=self.status_code,
+            request_id=self.request_id,
+            errors=errors,
+        )
 
     def __repr__(self) -> str:
-        return (
-            f"Page({len(self.raw_items)} {self.model.__name__} items, next_page={self.next_page is not None})"
-        )
+        try:
+            items, more = len(self.raw_items), self.next_page is not None
+        except ResponseValidationError:  # a repr never raises, nor quotes the body
+            return f"Page(not a list page: {len(self.content)} bytes of {self.model.__name__} listing)"
+        return f"Page({items} {self.model.__name__} items, next_page={more})"
 
 
 @functools.cache
 def _list_adapter(model: type[M]) -> pydantic.TypeAdapter[list[M]]:
     return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+class _LoopGuard:
+    """Watches one window's walk: a cursor handed out again, or a page equal to the one before, raises."""
+
+    def __init__(self, spec: ListSpec[Any], params: Mapping[str, Any]) -> None:
+        self._spec = spec
+        lo, hi = params.get("from_datetime"), params.get("to_datetime")
+        self._where = f"GET {spec.path}" + (f", window {lo} to {hi}" if lo and hi else "")
+        self._followed: dict[str, int] = {}  # cursor -> the page that handed it out
+        self._previous: tuple[Any, ...] | None = None
+        self.pages = 0
+
+    def _error(self, text: str, page: Page[Any], cursor: str | None) -> PaginationError:
+        return PaginationError(
+            f"the {self._spec.label} listing ({self._where}) {text}: the server's pagination is broken "
+            f"(following it would yield the same records forever), so the listing stops here; the "
+            f"{self.pages - 1} pages before were yielded",
+            listing=self._spec.label,
+            path=self._spec.path,
+            cursor=cursor,
+            page=self.pages,
+            status_code=page.status_code,
+            request_id=page.request_id,
+        )
+
+    def arrived(self, page: Page[Any], cursor: str | None) -> None:
+        """Check a page fetched with `cursor` before it is yielded."""
+        self.pages += 1
+        key = _page_key(page.raw_items)
+        # assumed: two empty pages in a row under fresh cursors are a loop too (only a null next_page ends
+        # a listing, so a server that keeps answering empty pages would never let it end)
+        if key == self._previous:
+            raise self._error(
+                f"answered page {self.pages} (cursor {_shown(cursor)}) with the same {len(key)} items, "
+                f"in the same order, as page {self.pages - 1}",
+                page,
+                cursor,
+            )
+        self._previous = key
+
+    def follow(self, cursor: str, page: Page[Any]) -> None:
+        """Check the cursor page number `self.pages` hands out before it is followed."""
+        first = self._followed.get(cursor)
+        if first is not None:
+            self.pages += 1  # the page that would come next, which is not fetched
+            raise self._error(
+                f"handed out cursor {_shown(cursor)} again on page {self.pages - 1}, which page {first} "
+                "had already handed out",
+                page,
+                cursor,
+            )
+        self._followed[cursor] = self.pages
+
+
+def _page_key(items: list[Any]) -> tuple[Any, ...]:
+    """What makes a page the same page: its items' ids in order (the items themselves, without ids)."""
+    try:
+        ids = [item["id"] for item in items]  # the fast path of a long listing
+    except (KeyError, TypeError, IndexError):
+        ids = [None]
+    if None in ids:  # an item without an id: two such pages differ by their content
+        return tuple(json.dumps(item, sort_keys=True, default=str) for item in items)
+    return tuple(ids)
+
+
+def _shown(cursor: str | None) -> str:
+    return "(none: the first page)" if cursor is None else repr(clip(cursor, 60))
 
 
 FetchFn = Callable[[str, dict[str, Any]], Page[M]]
@@ -175,16 +251,19 @@ class Paginator(Generic[M]):
         bar = _progress_bar(self.progress, self.spec.label)
         try:
             for params in self.spec.window_params():
+                guard = _LoopGuard(self.spec, params)
                 cursor: str | None = None
                 while True:
                     query = {**params, "cursor": cursor} if cursor else params
                     page = self._fetch(self.spec.path, query)
                     page.keep = self.spec.keep
+                    guard.arrived(page, cursor)
                     bar.update(len(page.raw_items))
                     yield page
                     cursor = page.next_page
                     if cursor is None:
                         break
+                    guard.follow(cursor, page)
         finally:
             bar.close()
 
@@ -215,16 +294,19 @@ class AsyncPaginator(Generic[M]):
         bar = _progress_bar(self.progress, self.spec.label)
         try:
             for params in self.spec.window_params():
+                guard = _LoopGuard(self.spec, params)
                 cursor: str | None = None
                 while True:
                     query = {**params, "cursor": cursor} if cursor else params
                     page = await self._fetch(self.spec.path, query)
                     page.keep = self.spec.keep
+                    guard.arrived(page, cursor)
                     bar.update(len(page.raw_items))
                     yield page
                     cursor = page.next_page
                     if cursor is None:
                         break
+                    guard.follow(cursor, page)
         finally:
             bar.close()
 

@@ -1,8 +1,11 @@
 """`CatenaClient` (sync) and `AsyncCatenaClient`: the Catena Telematics API from a notebook.
 
-The non-I/O logic (settings, URLs, turning answers into models or typed errors) lives in `_BaseClient`;
-each client adds only its I/O, on `httpx.Client` or `httpx.AsyncClient`. The sync client is plain blocking
-httpx and never starts an event loop, so it works inside Jupyter's running one.
+The non-I/O logic (settings, URLs, retry and deadline decisions, turning answers into models or typed errors)
+lives in `_BaseClient`; each client adds only its I/O, on `httpx.Client` or `httpx.AsyncClient`. The sync
+client is plain blocking httpx and never starts an event loop, so it works inside Jupyter's running one.
+
+Every call has an overall deadline (`deadline=`, 60 s by default) that covers all its attempts, retry waits
+and the reading of the answer (see `_deadline`); httpx's `timeout=` still bounds each connect and read.
 
 Example:
     >>> import catena_nb as cn
@@ -25,7 +28,7 @@ from typing import Any, Self, TypeVar
 import httpx
 import pydantic
 
-from catena_nb import _config
+from catena_nb import _config, _redact
 from catena_nb._aresources import (
     AsyncConnections,
     AsyncGroupMessages,
@@ -33,15 +36,15 @@ from catena_nb._aresources import (
     AsyncOperations,
     AsyncUsers,
 )
+from catena_nb._attempts import may_have_sent, next_wait
 from catena_nb._auth import CatenaAuth
 from catena_nb._batch import BatchResult, RowOutcome
+from catena_nb._deadline import API_GRACE_S, Deadline, check_deadline, guard_sockets, send_async, send_sync
 from catena_nb._pagination import Page
 from catena_nb._resources import Connections, GroupMessages, Messages, Operations, Users
 from catena_nb._retry import RetryPolicy, retry_after_s
 from catena_nb.errors import (
-    APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     ConfigurationError,
     ResponseValidationError,
     status_error,
@@ -53,16 +56,6 @@ __all__ = ["AsyncCatenaClient", "BatchResult", "CatenaClient", "RowOutcome"]
 logger = logging.getLogger("catena_nb.client")
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-
-# Raised before the request left the machine: resending it cannot create anything twice.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-
-
-def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
-    try:
-        return exc.request
-    except RuntimeError:  # httpx raises this when the error carries no request
-        return None
 
 
 def _resolve_credentials(
@@ -96,8 +89,14 @@ class _BaseClient:
         auth_url: str | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
+        deadline: float,
         progress: bool,
     ) -> None:
+        try:
+            self.deadline = check_deadline(deadline)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        _redact.protect_loggers()  # the loggers of modules imported since, too
         base_url = base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL
         auth_url = auth_url or os.environ.get(_config.ENV_AUTH_URL) or _config.DEFAULT_AUTH_URL
         self.base_url = base_url.rstrip("/")
@@ -135,13 +134,11 @@ class _BaseClient:
         rid: str | None = response.headers.get("x-request-id")
         return rid
 
-    def _redact(self, text: str) -> str:
-        return self._auth.redact(text)
-
     def _status_error(self, response: httpx.Response) -> APIStatusError:
+        # the error redacts the body, its JSON and the headers itself
         return status_error(
             response.status_code,
-            self._redact(response.text),
+            response.text,
             request_id=self._request_id(response),
             method=response.request.method,
             url=response.request.url.path,
@@ -149,19 +146,18 @@ class _BaseClient:
             headers=response.headers,
         )
 
-    def _connection_error(
-        self, exc: httpx.TransportError, request: httpx.Request | None
-    ) -> APIConnectionError:
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        sent = not isinstance(exc, _NOT_SENT)
-        what = "timed out" if cls is APITimeoutError else "failed"
-        note = "; the API may have received it" if sent else "; it was not sent"
-        return cls(
-            f"the request {what} ({type(exc).__name__}){note}",
-            method=request.method if request is not None else None,
-            url=request.url.path if request is not None else None,
-            maybe_sent=sent,
-        )
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        deadline: Deadline,
+    ) -> httpx.Request:
+        """One attempt's request, its timeouts capped at the time the deadline leaves."""
+        timeout = deadline.timeout(self.timeout)
+        return http.build_request(method, path, params=params, json=json, timeout=timeout)
 
     def _model(self, response: httpx.Response, model: type[M]) -> M:
         if not response.is_success:
@@ -169,14 +165,15 @@ class _BaseClient:
         try:
             return model.model_validate_json(response.content)
         except pydantic.ValidationError as exc:
-            raise ResponseValidationError(
-                f"the answer to {response.request.method} {response.request.url.path} "
-                f"is not a {model.__name__}",
-                body=self._redact(response.text),
-                status_code=response.status_code,
-                request_id=self._request_id(response),
-                errors=exc.errors(include_url=False, include_input=False),
-            ) from None
+            errors = exc.errors(include_url=False, include_input=False)
+        # raised outside the handler: pydantic's error quotes the input, which may hold a secret
+        raise ResponseValidationError(
+            f"the answer to {response.request.method} {response.request.url.path} is not a {model.__name__}",
+            body=response.text,
+            status_code=response.status_code,
+            request_id=self._request_id(response),
+            errors=errors,
+        )
 
     def _write_result(self, response: httpx.Response) -> ResourceOperation:
         """A create's answer: 200, 201, 202 and a 502 with an operation body all return the operation."""
@@ -185,7 +182,9 @@ class _BaseClient:
             try:
                 op = ResourceOperation.model_validate_json(response.content)
             except pydantic.ValidationError:
-                raise self._status_error(response) from None
+                op = None
+            if op is None:
+                raise self._status_error(response)
             logger.debug("sync send failed at the TSP (502): operation %s", op.id)
             return op
         return self._model(response, ResourceOperation)
@@ -211,14 +210,21 @@ class CatenaClient(_BaseClient):
         client_id: OAuth2 client id for client credentials; default `CATENA_CLIENT_ID`.
         client_secret: its secret; default `CATENA_CLIENT_SECRET`.
         auth_url: the Keycloak realm URL; default `CATENA_AUTH_URL`, else Catena's.
-        timeout: seconds per request (or an `httpx.Timeout`).
+        timeout: seconds per network operation: each connect, each read of the answer (or an `httpx.Timeout`).
         max_retries: retries of a lookup or token request (creates are never retried).
+        deadline: seconds a whole call may take: all its attempts, retry waits and the reading of the
+            answer, a token request included (default 60). When it passes the call raises `APITimeoutError`
+            with `.deadline` set, saying whether the request may have reached the API. Each attempt's
+            timeouts are capped at the time left, the answer is read in chunks with the deadline checked
+            between them (and, with httpx's default transport, no socket waits past it), and no retry wait
+            that would pass it is started.
         transport: an httpx transport, e.g. `httpx.MockTransport` in tests.
         sleep: the function that waits between retries (tests inject one that does not wait).
         progress: show `tqdm` progress bars for batches, waits and long listings.
 
     Raises:
-        ConfigurationError: no token and no client credentials, given or in the environment.
+        ConfigurationError: no token and no client credentials, given or in the environment; a deadline
+            that is not a positive number of seconds.
     """
 
     def __init__(
@@ -231,6 +237,7 @@ class CatenaClient(_BaseClient):
         auth_url: str | None = None,
         timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT_S,
         max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        deadline: float = _config.DEFAULT_DEADLINE_S,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         progress: bool = True,
@@ -240,6 +247,7 @@ class CatenaClient(_BaseClient):
             auth_url=auth_url,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
             progress=progress,
         )
         self.sleep: Callable[[float], None] = sleep or time.sleep
@@ -252,10 +260,12 @@ class CatenaClient(_BaseClient):
             auth_url=self.auth_url,
             transport=transport,
             timeout=self.timeout,
+            deadline=self.deadline,
             policy=self.policy,
             sleep=self.sleep,
         )
         self._http = httpx.Client(**self._http_options(transport))
+        guard_sockets(self._http)
         self.messages = Messages(self)
         self.group_messages = GroupMessages(self)
         self.operations = Operations(self)
@@ -271,23 +281,34 @@ class CatenaClient(_BaseClient):
         json: Any = None,
         retry: bool,
     ) -> httpx.Response:
-        """Send one request; a lookup (`retry=True`) is retried on connection errors, 429 and 5xx."""
-        attempt = 0
+        """Send one request within the deadline; a lookup (`retry=True`) is retried on connection errors, 429
+        and 5xx while the deadline leaves time for it. A create (`retry=False`) is sent once."""
+        deadline = Deadline.start(self.deadline)
+        attempt, sent = 0, False
         while True:
+            response: httpx.Response | None = None
+            failure: httpx.TransportError | None = None
+            request = self._build(self._http, method, path, params, json, deadline)
             try:
-                response = self._http.request(method, path, params=params, json=json)
+                response = send_sync(self._http, request, deadline)
             except httpx.TransportError as exc:
-                error = self._connection_error(exc, _request_of(exc))
-                if not retry or attempt >= self.policy.max_retries:
-                    raise error from None
-                delay = self.policy.delay(attempt)
-                self.policy.log_decision(f"{method} {path}", attempt, delay, type(exc).__name__)
-            else:
-                if not (retry and self.policy.should_retry_status(response.status_code, attempt)):
-                    return response
-                delay = self.policy.delay(attempt, retry_after_s(response.headers, response.content))
-                self.policy.log_decision(f"{method} {path}", attempt, delay, f"HTTP {response.status_code}")
-            self.sleep(delay)
+                failure = exc
+            sent = sent or may_have_sent(failure)
+            wait = next_wait(
+                self.policy,
+                deadline,
+                method=method,
+                path=path,
+                retry=retry,
+                attempt=attempt,
+                sent=sent,
+                response=response,
+                failure=failure,
+            )
+            if wait is None:
+                assert response is not None
+                return response
+            self.sleep(wait)
             attempt += 1
 
     def _create(self, path: str, body: dict[str, Any], *, sync: bool) -> ResourceOperation:
@@ -325,14 +346,19 @@ class AsyncCatenaClient(_BaseClient):
         client_id: OAuth2 client id for client credentials; default `CATENA_CLIENT_ID`.
         client_secret: its secret; default `CATENA_CLIENT_SECRET`.
         auth_url: the Keycloak realm URL; default `CATENA_AUTH_URL`, else Catena's.
-        timeout: seconds per request (or an `httpx.Timeout`).
+        timeout: seconds per network operation: each connect, each read of the answer (or an `httpx.Timeout`).
         max_retries: retries of a lookup or token request (creates are never retried).
+        deadline: seconds a whole call may take: all its attempts, retry waits and the reading of the
+            answer, a token request included (default 60). When it passes the call raises `APITimeoutError`
+            with `.deadline` set, saying whether the request may have reached the API. Each attempt runs
+            under `asyncio.timeout` with the time left, and no retry wait that would pass it is started.
         transport: an async httpx transport, e.g. `httpx.MockTransport` in tests.
         sleep: the coroutine function that waits between retries.
         progress: show `tqdm` progress bars for batches, waits and long listings.
 
     Raises:
-        ConfigurationError: no token and no client credentials, given or in the environment.
+        ConfigurationError: no token and no client credentials, given or in the environment; a deadline
+            that is not a positive number of seconds.
     """
 
     def __init__(
@@ -345,6 +371,7 @@ class AsyncCatenaClient(_BaseClient):
         auth_url: str | None = None,
         timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT_S,
         max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        deadline: float = _config.DEFAULT_DEADLINE_S,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         progress: bool = True,
@@ -354,6 +381,7 @@ class AsyncCatenaClient(_BaseClient):
             auth_url=auth_url,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
             progress=progress,
         )
         self.sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
@@ -366,6 +394,7 @@ class AsyncCatenaClient(_BaseClient):
             auth_url=self.auth_url,
             transport=transport,
             timeout=self.timeout,
+            deadline=self.deadline,
             policy=self.policy,
             async_sleep=self.sleep,
         )
@@ -385,23 +414,34 @@ class AsyncCatenaClient(_BaseClient):
         json: Any = None,
         retry: bool,
     ) -> httpx.Response:
-        """Send one request; a lookup (`retry=True`) is retried on connection errors, 429 and 5xx."""
-        attempt = 0
+        """Send one request within the deadline; a lookup (`retry=True`) is retried on connection errors, 429
+        and 5xx while the deadline leaves time for it. A create (`retry=False`) is sent once."""
+        deadline = Deadline.start(self.deadline)
+        attempt, sent = 0, False
         while True:
+            response: httpx.Response | None = None
+            failure: httpx.TransportError | None = None
+            request = self._build(self._http, method, path, params, json, deadline)
             try:
-                response = await self._http.request(method, path, params=params, json=json)
+                response = await send_async(self._http, request, deadline, grace=API_GRACE_S)
             except httpx.TransportError as exc:
-                error = self._connection_error(exc, _request_of(exc))
-                if not retry or attempt >= self.policy.max_retries:
-                    raise error from None
-                delay = self.policy.delay(attempt)
-                self.policy.log_decision(f"{method} {path}", attempt, delay, type(exc).__name__)
-            else:
-                if not (retry and self.policy.should_retry_status(response.status_code, attempt)):
-                    return response
-                delay = self.policy.delay(attempt, retry_after_s(response.headers, response.content))
-                self.policy.log_decision(f"{method} {path}", attempt, delay, f"HTTP {response.status_code}")
-            await self.sleep(delay)
+                failure = exc
+            sent = sent or may_have_sent(failure)
+            wait = next_wait(
+                self.policy,
+                deadline,
+                method=method,
+                path=path,
+                retry=retry,
+                attempt=attempt,
+                sent=sent,
+                response=response,
+                failure=failure,
+            )
+            if wait is None:
+                assert response is not None
+                return response
+            await self.sleep(wait)
             attempt += 1
 
     async def _create(self, path: str, body: dict[str, Any], *, sync: bool) -> ResourceOperation:

@@ -15,13 +15,16 @@ CatenaError
 │   ├── RateLimitError                       429; `.retry_after` in seconds
 │   └── ServerError                          5xx (a sync send's 502 with an operation body is a result)
 ├── ResponseValidationError                  a 2xx (or 502) body that does not parse as the documented shape
+│   └── PaginationError                      a listing whose server repeats a cursor or a page (endless)
 ├── WaitTimeoutError (also TimeoutError)     operations still pending when `operations.wait` gave up
 ├── WebhookVerificationError                 a webhook delivery whose signature or timestamp is not right
 └── WebhookParseError (also ValueError)      a webhook payload that is not a Catena event envelope
 ```
 
-Error texts never contain a bearer token or a client secret: the client builds them from the response
-status, the server's `message`/`detail` and the request's method and path only.
+Error texts never contain a bearer token or a client secret. The classes redact what they are given
+themselves (`catena_nb._redact`), so that no code path can forget it: every message, `str()`, `.args`; an
+`APIStatusError`'s `.body`, `.json`, `.message`, `.detail` and `.headers`; a `ResponseValidationError`'s
+`.body` and `.errors`. A body is kept up to 64 KiB, and quoted in a message up to 300 characters.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from catena_nb._redact import clip, redact, redact_data, redact_headers
 
 __all__ = [
     "APIConnectionError",
@@ -40,6 +45,7 @@ __all__ = [
     "ConflictError",
     "InvalidRequestError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseValidationError",
@@ -52,15 +58,28 @@ __all__ = [
 ]
 
 _MAX_BODY_IN_TEXT = 300
+_MAX_BODY_KEPT = 65_536
+_MAX_BODY_PARSED = 1 << 20  # an error body larger than this is not decoded as JSON
 
 
 def _short(text: str, limit: int = _MAX_BODY_IN_TEXT) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
+
+
+def _kept_body(body: str) -> str:
+    """The body an error keeps: redacted and cut at 64 KiB, otherwise as received (not stripped)."""
+    return clip(body, _MAX_BODY_KEPT, strip=False)
 
 
 class CatenaError(Exception):
-    """Base class of every error raised by catena_nb."""
+    """Base class of every error raised by catena_nb; its text is redacted (no token, no secret)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
+
+    def __str__(self) -> str:
+        # `args` may be set again after __init__ (RateLimitError does): redact what is shown all the same
+        return redact(super().__str__())
 
 
 class ConfigurationError(CatenaError, ValueError):
@@ -96,14 +115,26 @@ class APIConnectionError(CatenaError):
         self, message: str, *, method: str | None = None, url: str | None = None, maybe_sent: bool = True
     ) -> None:
         self.method = method
-        self.url = url
+        self.url = redact(url) if url is not None else None
         self.maybe_sent = maybe_sent
-        where = f" ({method} {url})" if method and url else ""
+        where = f" ({method} {self.url})" if method and self.url else ""
         super().__init__(f"{message}{where}")
 
 
 class APITimeoutError(APIConnectionError):
-    """The API did not answer within the timeout."""
+    """The API did not answer within the timeout, or the call passed its overall deadline (`.deadline` s)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        maybe_sent: bool = True,
+        deadline: float | None = None,
+    ) -> None:
+        self.deadline = deadline
+        super().__init__(message, method=method, url=url, maybe_sent=maybe_sent)
 
 
 class APIStatusError(CatenaError):
@@ -122,18 +153,19 @@ class APIStatusError(CatenaError):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status_code = status_code
-        self.body = body
+        self.body = _kept_body(body)
         # the response's headers (rate-limit hints among them); the request's, with the token, are not kept
-        self.headers: dict[str, str] = dict(headers or {})
-        self.request_id = request_id
+        self.headers: dict[str, str] = redact_headers(headers or {})
+        self.request_id = redact(request_id) if request_id is not None else None
         self.method = method
-        self.url = url
+        self.url = redact(url) if url is not None else None
         self.message: str | None = None
         self.detail: Any = None
         self.json: Any = None
         try:
-            self.json = json.loads(body) if body else None
-        except ValueError:
+            # decoded from the whole body (the kept one may be cut), then redacted field by field
+            self.json = redact_data(json.loads(body)) if body and len(body) <= _MAX_BODY_PARSED else None
+        except (ValueError, RecursionError):
             self.json = None
         if isinstance(self.json, Mapping):
             message = self.json.get("message")
@@ -252,23 +284,49 @@ class ServerError(APIStatusError):
 
 
 class ResponseValidationError(CatenaError):
-    """The API answered a body that does not parse as the documented shape; `.body` holds the raw text."""
+    """The API answered a body that does not parse as the documented shape; `.body` holds it (redacted)."""
 
     def __init__(
         self,
         message: str,
         *,
-        body: str,
+        body: str | None,
         status_code: int | None = None,
         request_id: str | None = None,
         errors: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        self.body = body
+        self.body = _kept_body(body or "")
         self.status_code = status_code
-        self.request_id = request_id
-        self.errors = [dict(e) for e in errors]
-        rid = f" (request id {request_id})" if request_id else ""
-        super().__init__(f"{message}{rid}; body: {_short(body)}")
+        self.request_id = redact(request_id) if request_id is not None else None
+        self.errors: list[dict[str, Any]] = [redact_data(dict(e)) for e in errors]
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        quoted = f"; body: {_short(body)}" if body is not None else ""
+        super().__init__(f"{message}{rid}{quoted}")
+
+
+class PaginationError(ResponseValidationError):
+    """A listing whose server repeated a cursor, or a page, it had already answered: it would never end.
+
+    `.listing` names the listing, `.path` its endpoint, `.cursor` the repeated cursor (None when a page
+    repeated under a fresh cursor), `.page` the 1-based number of the page that repeated.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        listing: str,
+        path: str,
+        cursor: str | None,
+        page: int,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.listing = listing
+        self.path = path
+        self.cursor = redact(cursor) if cursor is not None else None
+        self.page = page
+        super().__init__(message, body=None, status_code=status_code, request_id=request_id)
 
 
 class WaitTimeoutError(CatenaError, TimeoutError):

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from catena_nb._redact import redact
 from catena_nb.errors import InvalidRequestError
 
 __all__ = [
@@ -157,7 +158,7 @@ class OperationLog(_Response):
 
     def __repr__(self) -> str:
         err = f" {self.error_type}" if self.error_type else ""
-        return f"OperationLog({self.status}{err}, id={self.id!r})"
+        return redact(f"OperationLog({self.status}{err}, id={self.id!r})")
 
     __str__ = __repr__
 
@@ -231,7 +232,7 @@ class ResourceOperation(_Response):
 
     def __repr__(self) -> str:
         err = f", error_type={str(self.error_type)!r}" if self.failed and self.error_type else ""
-        return (
+        return redact(
             f"ResourceOperation(id={self.id!r}, status={str(self.status)!r}, "
             f"resource={str(self.resource)!r}, attempts={self.attempts}{err})"
         )
@@ -259,7 +260,9 @@ class Connection(_Response):
     description: str | None = None
 
     def __repr__(self) -> str:
-        return f"Connection(id={self.id!r}, source_name={self.source_name!r}, fleet_ref={self.fleet_ref!r})"
+        return redact(
+            f"Connection(id={self.id!r}, source_name={self.source_name!r}, fleet_ref={self.fleet_ref!r})"
+        )
 
 
 class _Record(_Response):
@@ -295,7 +298,7 @@ class User(_Record):
 
     def __repr__(self) -> str:
         name = " ".join(p for p in (self.first_name, self.last_name) if p)
-        return f"User(id={self.id!r}, name={name!r}, is_driver={self.is_driver})"
+        return redact(f"User(id={self.id!r}, name={name!r}, is_driver={self.is_driver})")
 
 
 class _MessageBase(_Record):
@@ -326,7 +329,9 @@ class Message(_MessageBase):
     source_reply_to_message_id: str | None = None
 
     def __repr__(self) -> str:
-        return f"Message(id={self.id!r}, status={str(self.status)!r}, connection_id={self.connection_id!r})"
+        return redact(
+            f"Message(id={self.id!r}, status={str(self.status)!r}, connection_id={self.connection_id!r})"
+        )
 
 
 class GroupMessage(_MessageBase):
@@ -338,7 +343,7 @@ class GroupMessage(_MessageBase):
     source_group_id: str | None = None
 
     def __repr__(self) -> str:
-        return f"GroupMessage(id={self.id!r}, status={str(self.status)!r})"
+        return redact(f"GroupMessage(id={self.id!r}, status={str(self.status)!r})")
 
 
 # ----------------------------------------------------------------------------------------------- requests
