@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the servers live
 
 from catena_nb import _config
 from catena_nb.client import AsyncCatenaClient, CatenaClient
-from tests.security._endless import EndlessServer
+from tests.support.endless_servers import EndlessServer
 
 CONN = "019ddd87-eedd-710f-967c-1c6cc72ac985"
 OP = "019df230-a1b2-7890-cdef-1234567890ab"

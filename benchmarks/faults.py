@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the round lives with the tests that use it
 
-from tests.security._faults import FaultFigures, run_round
+from tests.support.faults import FaultFigures, run_round
 
 
 def _line(f: FaultFigures, seconds: float) -> str:

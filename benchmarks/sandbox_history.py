@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 import time
 
-from catena_nb.sandbox.history import generate_history
-from catena_nb.sandbox.state import SandboxState
-from catena_nb.sandbox.world import build_world
+from catena_nb.sandbox.api.state import SandboxState
+from catena_nb.sandbox.sim.history import generate_history
+from catena_nb.sandbox.sim.world import build_world
 
 
 def main(days: int = 30, seed: int = 7) -> None:

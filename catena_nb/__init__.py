@@ -27,45 +27,45 @@ _EXPORTS: dict[str, str] = {
     "InvalidRequestError": "catena_nb.errors",
     "Message": "catena_nb.models",
     "NotFoundError": "catena_nb.errors",
-    "OperationBrowser": "catena_nb.widgets",
+    "OperationBrowser": "catena_nb.notebook",
     "OperationLog": "catena_nb.models",
     "PaginationError": "catena_nb.errors",
     "PermissionDeniedError": "catena_nb.errors",
     "RateLimitError": "catena_nb.errors",
-    "ReliabilityDashboard": "catena_nb.widgets",
+    "ReliabilityDashboard": "catena_nb.notebook",
     "ResourceOperation": "catena_nb.models",
     "ResponseValidationError": "catena_nb.errors",
     "RowOutcome": "catena_nb.client",
     "Sandbox": "catena_nb.sandbox",
-    "SendMessageForm": "catena_nb.widgets",
+    "SendMessageForm": "catena_nb.notebook",
     "ServerError": "catena_nb.errors",
     "StoreError": "catena_nb.store",
     "ValidationError": "catena_nb.errors",
     "WaitTimeoutError": "catena_nb.errors",
     "WebhookVerificationError": "catena_nb.errors",
-    "attempts_distribution": "catena_nb.reliability",
-    "delivery_funnel": "catena_nb.reliability",
-    "error_breakdown": "catena_nb.reliability",
+    "attempts_distribution": "catena_nb.analysis.reliability",
+    "delivery_funnel": "catena_nb.analysis.reliability",
+    "error_breakdown": "catena_nb.analysis.reliability",
     "escape_html": "catena_nb._html",
     "escape_markdown": "catena_nb._html",
-    "find_incidents": "catena_nb.reliability",
-    "format_table": "catena_nb.tables",
-    "latency_summary": "catena_nb.reliability",
-    "locate_incidents": "catena_nb.incidents",
+    "find_incidents": "catena_nb.analysis.reliability",
+    "format_table": "catena_nb.analysis.tables",
+    "latency_summary": "catena_nb.analysis.reliability",
+    "locate_incidents": "catena_nb.analysis.incidents",
     "logs_frame": "catena_nb.frames",
     "markdown_code": "catena_nb._html",
     "messages_frame": "catena_nb.frames",
     "operation_frames": "catena_nb.frames",
     "operations_frame": "catena_nb.frames",
-    "outcome_rates": "catena_nb.reliability",
+    "outcome_rates": "catena_nb.analysis.reliability",
     "plot_attempts": "catena_nb.charts",
     "plot_delivery_funnel": "catena_nb.charts",
     "plot_error_types": "catena_nb.charts",
     "plot_failure_rate_over_time": "catena_nb.charts",
     "plot_latency": "catena_nb.charts",
     "plot_outcomes": "catena_nb.charts",
-    "rates_over_time": "catena_nb.reliability",
-    "retry_effect": "catena_nb.reliability",
+    "rates_over_time": "catena_nb.analysis.reliability",
+    "retry_effect": "catena_nb.analysis.reliability",
     "webhooks": "catena_nb.webhooks",
 }
 
@@ -146,6 +146,18 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from catena_nb import webhooks
     from catena_nb._html import escape_html, escape_markdown, markdown_code
+    from catena_nb.analysis import (
+        attempts_distribution,
+        delivery_funnel,
+        error_breakdown,
+        find_incidents,
+        format_table,
+        latency_summary,
+        locate_incidents,
+        outcome_rates,
+        rates_over_time,
+        retry_effect,
+    )
     from catena_nb.charts import (
         plot_attempts,
         plot_delivery_funnel,
@@ -175,19 +187,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         WebhookVerificationError,
     )
     from catena_nb.frames import logs_frame, messages_frame, operation_frames, operations_frame
-    from catena_nb.incidents import locate_incidents
     from catena_nb.models import Message, OperationLog, ResourceOperation
-    from catena_nb.reliability import (
-        attempts_distribution,
-        delivery_funnel,
-        error_breakdown,
-        find_incidents,
-        latency_summary,
-        outcome_rates,
-        rates_over_time,
-        retry_effect,
-    )
+    from catena_nb.notebook import OperationBrowser, ReliabilityDashboard, SendMessageForm
     from catena_nb.sandbox import Sandbox
     from catena_nb.store import AuditStore, StoreError
-    from catena_nb.tables import format_table
-    from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm

@@ -18,6 +18,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from catena_nb._redact import redact
+from catena_nb._time import as_utc
 from catena_nb.errors import InvalidRequestError
 
 __all__ = [
@@ -116,14 +117,7 @@ class Resource(StrEnum):
     WORKFLOW = "workflow"
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    # assumed: a timestamp without an offset is UTC (the API documents all its timestamps as UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-UTCDateTime = Annotated[dt.datetime, pydantic.AfterValidator(_utc)]
+UTCDateTime = Annotated[dt.datetime, pydantic.AfterValidator(as_utc)]
 # An open enum: the member when the value is known, else the plain string. Trying the enum first and the
 # string second runs inside pydantic-core, with no Python call per field (listings parse ~100,000 records).
 _OPEN = Field(union_mode="left_to_right")
@@ -240,7 +234,7 @@ class ResourceOperation(_Response):
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
-        from catena_nb.display import operation_html
+        from catena_nb._html import operation_html
 
         return operation_html(self)
 

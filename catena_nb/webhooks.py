@@ -24,6 +24,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from catena_nb._time import as_utc
 from catena_nb.errors import WebhookParseError, WebhookVerificationError
 from catena_nb.models import ResourceOperation, UTCDateTime
 
@@ -130,14 +131,10 @@ def verify(
             "the signature does not match (wrong secret, or the body or timestamp was altered)"
         )
     try:
-        when = dt.datetime.fromisoformat(stamp.strip())
+        when = as_utc(stamp)  # assumed: Catena sends UTC; a bare time is read as UTC
     except ValueError:
         raise WebhookVerificationError(f"the {TIMESTAMP_HEADER} header is not an ISO 8601 time") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)  # assumed: Catena sends UTC; a bare time is read as UTC
-    current = now or dt.datetime.now(dt.UTC)
-    if current.tzinfo is None:
-        current = current.replace(tzinfo=dt.UTC)
+    current = as_utc(now or dt.datetime.now(dt.UTC))
     age = (current - when).total_seconds()
     if age > tolerance:
         raise WebhookVerificationError(

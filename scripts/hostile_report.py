@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the store lives with the tests that use it
 
 from catena_nb.report import render_report
-from tests.security._hostile import (
+from tests.support.hostile_store import (
     SINCE,
     UNTIL,
     build_hostile_store,

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-import catena_nb.charts as charts
+import catena_nb.charts._plots as charts
+from catena_nb.analysis import find_incidents
 from catena_nb.frames import messages_frame, operation_frames
-from catena_nb.reliability import find_incidents
-from catena_nb.sandbox.delivery import message_view
-from catena_nb.sandbox.history import generate_history
-from catena_nb.sandbox.world import build_world
+from catena_nb.sandbox.sim.delivery import message_view
+from catena_nb.sandbox.sim.history import generate_history
+from catena_nb.sandbox.sim.world import build_world
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from catena_nb.models import (
     ResourceOperation,
     User,
 )
-from tests._client_mock import CONN, FAILED_OP, RECIPIENT, SENDER, SUCCESS_OP, op
+from tests.support.client_mock import CONN, FAILED_OP, RECIPIENT, SENDER, SUCCESS_OP, op
 
 
 def test_write_shape_of_the_seed_page_parses() -> None:

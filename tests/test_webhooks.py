@@ -21,7 +21,7 @@ from catena_nb.client import CatenaClient
 from catena_nb.errors import CatenaError, WebhookParseError, WebhookVerificationError
 from catena_nb.models import ResourceOperation
 from catena_nb.sandbox import Sandbox
-from tests._client_mock import FAILED_OP, op
+from tests.support.client_mock import FAILED_OP, op
 
 SECRET = "whsec-0123456789abcdef"
 NOW = dt.datetime(2026, 11, 1, 12, 0, 0, tzinfo=dt.UTC)

@@ -6,7 +6,7 @@ Nothing here imports from the rest of catena_nb, so a drift between the client a
 
 from __future__ import annotations
 
-from catena_nb.sandbox._types import Connection, Incident, User
 from catena_nb.sandbox.server import Sandbox
+from catena_nb.sandbox.sim.types import Connection, Incident, User
 
 __all__ = ["Connection", "Incident", "Sandbox", "User"]

@@ -17,13 +17,13 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from catena_nb.sandbox._types import Connection, Incident, World
-from catena_nb.sandbox.app import create_app, serve_app
-from catena_nb.sandbox.auth import REALM_PREFIX
-from catena_nb.sandbox.context import EngineLike, MessageView, RequestCounter, SandboxContext
-from catena_nb.sandbox.faults import FaultInjector, FaultRates
-from catena_nb.sandbox.state import SandboxState
-from catena_nb.sandbox.tokens import TokenStore
+from catena_nb.sandbox.api.app import create_app, serve_app
+from catena_nb.sandbox.api.auth import REALM_PREFIX
+from catena_nb.sandbox.api.context import EngineLike, MessageView, RequestCounter, SandboxContext
+from catena_nb.sandbox.api.faults import FaultInjector, FaultRates
+from catena_nb.sandbox.api.state import SandboxState
+from catena_nb.sandbox.api.tokens import TokenStore
+from catena_nb.sandbox.sim.types import Connection, Incident, World
 
 logger = logging.getLogger("catena_nb.sandbox")
 
@@ -213,9 +213,9 @@ class Sandbox:
 
     def _simulation(self) -> Simulation:
         """Build the simulated world, its history and its engine (the simulation modules of this package)."""
-        from catena_nb.sandbox.delivery import message_view
-        from catena_nb.sandbox.engine import Engine
-        from catena_nb.sandbox.world import build_world
+        from catena_nb.sandbox.sim.delivery import message_view
+        from catena_nb.sandbox.sim.engine import Engine
+        from catena_nb.sandbox.sim.world import build_world
 
         world = build_world(self.seed)
         sim = Simulation(
@@ -226,7 +226,7 @@ class Sandbox:
             message_view=message_view,
         )
         if self.history:
-            from catena_nb.sandbox.history import generate_history
+            from catena_nb.sandbox.sim.history import generate_history
 
             assert self.anchor is not None
             hist = generate_history(world, self.seed, self.history, self.anchor)

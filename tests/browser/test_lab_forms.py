@@ -16,9 +16,8 @@ import pytest
 
 from catena_nb.client import CatenaClient
 from catena_nb.sandbox import Sandbox
-
-from ._lab import LabServer, lab_server, run_all_cells, wait_for_kernel, write_notebook
-from .conftest import UI_TIMEOUT_MS, PageLog, watch
+from tests.browser.conftest import UI_TIMEOUT_MS, PageLog, watch
+from tests.support.lab import LabServer, lab_server, run_all_cells, wait_for_kernel, write_notebook
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page

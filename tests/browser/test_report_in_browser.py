@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from catena_nb import report
-
-from .conftest import UI_TIMEOUT_MS, PageLog, watch
+from catena_nb.report import render as report
+from tests.browser.conftest import UI_TIMEOUT_MS, PageLog, watch
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

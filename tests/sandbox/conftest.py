@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from catena_nb.sandbox import Sandbox
+from catena_nb.sandbox.api.state import SandboxState, new_id, utcnow_iso
 from catena_nb.sandbox.server import Simulation
-from catena_nb.sandbox.state import SandboxState, new_id, utcnow_iso
 
-HAVE_ENGINE = importlib.util.find_spec("catena_nb.sandbox.engine") is not None
+HAVE_ENGINE = importlib.util.find_spec("catena_nb.sandbox.sim.engine") is not None
 
 
 class FakeEngine:
@@ -86,8 +86,8 @@ class FakeEngineSandbox(Sandbox):
     """The sandbox with the fake engine (used until the simulation engine exists)."""
 
     def _simulation(self) -> Simulation:
-        from catena_nb.sandbox.delivery import message_view
-        from catena_nb.sandbox.world import build_world
+        from catena_nb.sandbox.sim.delivery import message_view
+        from catena_nb.sandbox.sim.world import build_world
 
         return Simulation(world=build_world(self.seed), engine_factory=FakeEngine, message_view=message_view)
 

@@ -15,8 +15,7 @@ from catena_nb.client import CatenaClient
 from catena_nb.errors import InvalidRequestError, WebhookParseError, WebhookVerificationError
 from catena_nb.sandbox import Sandbox
 from catena_nb.webhooks import sign, verify
-
-from ._util import client_for
+from tests.support.rounds import client_for
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

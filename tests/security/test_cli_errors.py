@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from catena_nb.sandbox import Sandbox
-
-from ._listen import listening_process
+from tests.support.listener import listening_process
 
 WRONG_SECRET = "wrong-secret-0f1e2d3c4b5a"
 

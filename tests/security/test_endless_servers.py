@@ -22,14 +22,13 @@ import httpx
 import pytest
 
 from catena_nb import _config
-from catena_nb._pagination import Page
-from catena_nb._store_sync import sync
 from catena_nb.client import AsyncCatenaClient, CatenaClient
+from catena_nb.client.pagination import Page
 from catena_nb.errors import APITimeoutError, ConfigurationError, PaginationError, RateLimitError
 from catena_nb.models import ResourceOperation
 from catena_nb.store import AuditStore
-
-from ._endless import KINDS, EndlessServer, LoopingServer, looping_api
+from catena_nb.store.sync import sync
+from tests.support.endless_servers import KINDS, EndlessServer, LoopingServer, looping_api
 
 CONN = "019ddd87-eedd-710f-967c-1c6cc72ac985"
 OP = "019df230-a1b2-7890-cdef-1234567890ab"

@@ -12,15 +12,14 @@ import nbformat
 import pandas as pd
 import pytest
 
+from catena_nb._html import batch_html, logs_table_html, operation_html
 from catena_nb.client import CatenaClient
-from catena_nb.display import batch_html, logs_table_html, operation_html
 from catena_nb.frames import logs_frame, messages_frame, operations_frame
 from catena_nb.models import ResourceOperation
+from catena_nb.notebook import ReliabilityDashboard, SendMessageForm
 from catena_nb.report import render_report
 from catena_nb.sandbox import Sandbox
-from catena_nb.widgets import ReliabilityDashboard, SendMessageForm
-
-from ._util import XSS, client_for, rows_for
+from tests.support.rounds import XSS, client_for, rows_for
 
 ESCAPED = html.escape(XSS, quote=False)
 # live markup the text would become if it were not escaped: a script element, or an element with a handler

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ._faults import run_round
+from tests.support.faults import run_round
 
 
 @pytest.mark.slow

@@ -23,23 +23,24 @@ from markdown_it import MarkdownIt
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 import catena_nb as cn
-from catena_nb import _widget_parts as parts
-from catena_nb._batch import BatchResult, RowOutcome
 from catena_nb._html import (
     BIDI_CONTROLS,
+    batch_html,
     escape_html,
     escape_markdown,
     frame_html,
+    logs_table_html,
     markdown_code,
     neutralize_bidi,
+    operation_html,
 )
-from catena_nb.display import batch_html, logs_table_html, operation_html
+from catena_nb.analysis import error_breakdown, format_table, outcome_rates
+from catena_nb.client import BatchResult, RowOutcome
 from catena_nb.errors import CatenaError
 from catena_nb.frames import logs_frame, operations_frame
 from catena_nb.models import Connection, MessageCreate, ResourceOperation, User
-from catena_nb.reliability import error_breakdown, outcome_rates
-from catena_nb.tables import format_table
-from catena_nb.widgets import OperationBrowser, ReliabilityDashboard, SendMessageForm
+from catena_nb.notebook import OperationBrowser, ReliabilityDashboard, SendMessageForm
+from catena_nb.notebook import _parts as parts
 
 RLO = "\u202e"
 HOSTILE = (

@@ -15,14 +15,23 @@ from typing import Any
 
 import pytest
 
-from catena_nb._pagination import Page
 from catena_nb._redact import MASK
-from catena_nb._requests import OPERATIONS_PATH
 from catena_nb.client import AsyncCatenaClient, CatenaClient
+from catena_nb.client._requests import OPERATIONS_PATH
+from catena_nb.client.pagination import Page
 from catena_nb.models import ResourceOperation
-from catena_nb.widgets import OperationBrowser, SendMessageForm
-
-from ._echo import API_MODES, CLIENT_ID, CONN, DISPATCHER, DRIVER, OP_ID, TOKEN_MODES, EchoCatena, Texts
+from catena_nb.notebook import OperationBrowser, SendMessageForm
+from tests.support.echo_server import (
+    API_MODES,
+    CLIENT_ID,
+    CONN,
+    DISPATCHER,
+    DRIVER,
+    OP_ID,
+    TOKEN_MODES,
+    EchoCatena,
+    Texts,
+)
 
 LOGGERS = ("catena_nb", "httpx", "httpcore")
 MESSAGE: dict[str, Any] = {

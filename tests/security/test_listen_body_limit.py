@@ -12,10 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from catena_nb.listen import MAX_BODY_BYTES
 from catena_nb.store import AuditStore
-
-from ._listen import delivery, listening_process, operation
+from catena_nb.store.listen import MAX_BODY_BYTES
+from tests.support.listener import delivery, listening_process, operation
 
 MB = 1024 * 1024
 UPLOAD_MB = 200

@@ -12,8 +12,7 @@ import pytest
 from catena_nb.client import CatenaClient
 from catena_nb.sandbox import Sandbox
 from catena_nb.store import AuditStore
-
-from ._listen import delivery, listening, operation
+from tests.support.listener import delivery, listening, operation
 
 DELIVERIES = 2000
 SENDERS = 20

@@ -13,7 +13,7 @@ from catena_nb.client import CatenaClient
 from catena_nb.errors import APIStatusError, ResponseValidationError, ServerError
 from catena_nb.frames import logs_frame, operations_frame
 from catena_nb.models import ResourceOperation
-from tests._client_mock import BASE_URL, CONN, FAILED_OP, RECIPIENT, SENDER, SUCCESS_OP
+from tests.support.client_mock import BASE_URL, CONN, FAILED_OP, RECIPIENT, SENDER, SUCCESS_OP
 
 GOOD_OP = json.dumps(SUCCESS_OP)
 HTML_PAGE = (

@@ -11,10 +11,9 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from catena_nb import _widget_parts as parts
-from catena_nb._pagination import Page
 from catena_nb._redact import MASK, RedactingFilter, Secret, clip, redact, redact_data, redact_headers
 from catena_nb.client import CatenaClient
+from catena_nb.client.pagination import Page
 from catena_nb.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -23,6 +22,7 @@ from catena_nb.errors import (
     status_error,
 )
 from catena_nb.models import ResourceOperation
+from catena_nb.notebook import _parts as parts
 
 VALUE = "s3cr3t-Vx9q+/=&\"'<>%"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjbGllbnQifQ.c2lnbmF0dXJlLXZhbHVlLTEyMw"

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from catena_nb import report
 from catena_nb._html import escape_html, neutralize_bidi
-from catena_nb._report_html import CONTENT_SECURITY_POLICY, enforce_page_policy
-
-from ._hostile import (
+from catena_nb.report import render as report
+from catena_nb.report.sanitize import CONTENT_SECURITY_POLICY, enforce_page_policy
+from tests.support.hostile_store import (
     SINCE,
     UNTIL,
     BrowserRecord,

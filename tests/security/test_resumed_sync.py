@@ -23,10 +23,9 @@ import pandas as pd
 import pytest
 
 from catena_nb.sandbox import Sandbox
-from catena_nb.sandbox.state import message_kind
+from catena_nb.sandbox.api.state import message_kind
 from catena_nb.store import AuditStore
-
-from ._proxy import KillingProxy, Rule, Seen, killing_proxy
+from tests.support.kill_proxy import KillingProxy, Rule, Seen, killing_proxy
 
 OPS_PATH = "/v2/integrations/connections/resource-operations"
 MESSAGES_PATH = "/v2/telematics/messages"

@@ -25,8 +25,7 @@ from catena_nb.errors import APIConnectionError, AuthenticationError, InvalidReq
 from catena_nb.frames import operations_frame
 from catena_nb.report import render_report
 from catena_nb.sandbox import Sandbox
-
-from ._util import quick_sleep, rows_for
+from tests.support.rounds import quick_sleep, rows_for
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 # a JWT (header.claims.signature, base64url), whoever issued it
@@ -34,7 +33,8 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}
 
 STARTUP = """
 import logging, os
-from catena_nb.sandbox import server, tokens
+from catena_nb.sandbox import server
+from catena_nb.sandbox.api import tokens
 
 _SECRETS = os.environ["CATENA_LEAK_TEST_SECRETS"]
 

@@ -14,8 +14,7 @@ import pytest
 
 from catena_nb.store import AuditStore
 from catena_nb.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-
-from ._listen import SECRET, delivery, listening, operation
+from tests.support.listener import SECRET, delivery, listening, operation
 
 Abuse = Callable[[], tuple[bytes, dict[str, str]]]
 

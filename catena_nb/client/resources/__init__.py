@@ -1,0 +1,3 @@
+"""The client's namespaces: one module per resource."""
+
+from __future__ import annotations

@@ -1,0 +1,152 @@
+"""The reliability dashboard over an audit's frames (see :mod:`catena_nb.notebook`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from catena_nb._html import escape_html
+from catena_nb.notebook import _parts as parts
+
+logger = logging.getLogger("catena_nb.notebook")
+
+__all__ = ["ReliabilityDashboard"]
+
+
+class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
+    """Filters over an audit's frames that update the outcome-rates table, the error breakdown and charts.
+
+    Filters: TSPs (multi-select), connection, date range and the group-by column (``source_name``,
+    ``connection_id``, ``error_type``, ``priority`` or ``day``). Every change recomputes through
+    ``catena_nb.analysis.reliability`` and redraws through ``catena_nb.charts``.
+
+    Args:
+        ops_df: ``operations_frame(...)`` of the operations to audit.
+        logs_df: ``logs_frame(...)`` of the same operations.
+        messages_df: optional ``messages_frame(...)``, for the delivery funnel.
+    """
+
+    GROUP_BY = ("source_name", "connection_id", "error_type", "priority", "day")
+    _FILTERS = ("tsp", "connection", "since", "until", "group_by")
+
+    def __init__(self, ops_df: Any, logs_df: Any, messages_df: Any = None) -> None:
+        self._ops = ops_df
+        self._logs = logs_df
+        self._messages = messages_df
+        self._paused = False
+        self._timeline_for: tuple[Any, ...] | None = None
+        tsps = parts.sorted_values(self._ops, "source_name")
+        connections = parts.sorted_values(self._ops, "connection_id")
+        first_day, last_day = parts.day_range(self._ops)
+
+        self.tsp = widgets.SelectMultiple(
+            description="TSP", options=parts.labelled(tsps), value=tuple(tsps), rows=4
+        )
+        self.connection = widgets.Dropdown(
+            description="Connection", options=[("any", None), *parts.labelled(connections)]
+        )
+        self.since = widgets.DatePicker(description="From", value=first_day)
+        self.until = widgets.DatePicker(description="Until (incl.)", value=last_day)
+        self.group_by = widgets.Dropdown(
+            description="Group by", options=list(self.GROUP_BY), value="source_name"
+        )
+        self.summary = widgets.HTML(value="")
+        self.rates = widgets.HTML(value="")
+        self.errors = widgets.HTML(value="")
+        self.outcomes_chart = widgets.HTML(value="")
+        self.timeline_chart = widgets.HTML(value="")
+        self.funnel = widgets.HTML(value="")
+        funnel_pane = (
+            [widgets.HTML(value="<b>From send to driver</b> (delivery funnel)"), self.funnel]
+            if messages_df is not None
+            else []
+        )
+
+        super().__init__(
+            children=[
+                widgets.HBox([self.tsp, widgets.VBox([self.connection, self.group_by])]),
+                widgets.HBox([self.since, self.until]),
+                self.summary,
+                widgets.HTML(value="<b>Outcome rates</b> (95% Wilson intervals)"),
+                self.rates,
+                widgets.HTML(value="<b>Failures by error type</b>"),
+                self.errors,
+                *funnel_pane,
+                self.outcomes_chart,
+                self.timeline_chart,
+            ]
+        )
+        for control in (self.tsp, self.connection, self.since, self.until, self.group_by):
+            control.observe(self._on_filter_change, names="value")
+        self.refresh()
+
+    def __repr__(self) -> str:
+        return f"ReliabilityDashboard(operations={len(self._ops)})"
+
+    def filtered(self) -> Any:
+        """The operations frame restricted to the current filters."""
+        return parts.filter_operations(
+            self._ops,
+            source_names=list(self.tsp.value),
+            connection_id=self.connection.value,
+            since=self.since.value,
+            until=self.until.value,
+        )
+
+    def set_filters(self, **values: Any) -> None:
+        """Set several filters at once (``tsp``, ``connection``, ``since``, ``until``, ``group_by``), then
+        recompute once instead of once per filter.
+
+        Raises:
+            TypeError: a name that is not one of the filters.
+        """
+        unknown = set(values) - set(self._FILTERS)
+        if unknown:
+            raise TypeError(f"unknown filter(s) {sorted(unknown)}; the filters are {list(self._FILTERS)}")
+        self._paused = True
+        try:
+            for name, value in values.items():
+                getattr(self, name).value = value
+        finally:
+            self._paused = False
+        self.refresh()
+
+    def _on_filter_change(self, change: dict[str, Any]) -> None:
+        if not self._paused:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the tables and redraw the charts for the current filters."""
+        ops = self.filtered()
+        by = parts.group_key(self.group_by.value)
+        self.summary.value = escape_html(f"{len(ops):,} of {len(self._ops):,} operations match the filters.")
+        if len(ops) == 0:
+            empty = parts.info_box("No operations match these filters.")
+            self.rates.value = self.errors.value = empty
+            self.funnel.value = empty if self._messages is not None else ""
+            self.outcomes_chart.value = self.timeline_chart.value = ""
+            self._timeline_for = None
+            return
+        logs = parts.logs_of(self._logs, ops)
+        self._render(self.rates, lambda: parts.outcome_rates_html(ops, by))
+        self._render(self.errors, lambda: parts.error_breakdown_html(ops, logs))
+        if self._messages is not None:
+            self._render(self.funnel, lambda: parts.delivery_funnel_html(ops, self._messages))
+        self._render(self.outcomes_chart, lambda: parts.outcomes_chart_html(ops, by))
+        # the timeline ignores the grouping: a group-by change need not redraw it (a chart costs ~0.5 s)
+        selection = (tuple(self.tsp.value), self.connection.value, self.since.value, self.until.value)
+        if selection != self._timeline_for:
+            self._render(self.timeline_chart, lambda: parts.timeline_chart_html(ops))
+            self._timeline_for = selection
+
+    @staticmethod
+    def _render(target: widgets.HTML, build: Callable[[], str]) -> None:
+        # one failing pane (a grouping with no data, say) must not blank the whole dashboard
+        try:
+            target.value = build()
+        except Exception as exc:
+            logger.debug("dashboard pane failed", exc_info=True)
+            target.value = parts.error_box(exc, context="Could not compute this view")

@@ -1,0 +1,3 @@
+"""The sandbox's HTTP side: routes, auth, errors, pagination, shapes, state."""
+
+from __future__ import annotations

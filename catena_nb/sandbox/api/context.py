@@ -1,0 +1,106 @@
+"""What every route of the sandbox app shares: the store, the simulation engine, tokens and settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+from fastapi import Request
+
+from catena_nb.sandbox.api.state import SandboxState
+from catena_nb.sandbox.api.tokens import TokenStore
+
+# Sync sends sleep for the simulated TSP latency in worker threads; this many may run at once.
+SYNC_THREADS = 64
+# assumed: a sync send whose TSP call outlasts this answers 504 Gateway Timeout (29 s, the usual API gateway
+# limit); the operation still completes in the background, as it would behind a real gateway.
+SYNC_GATEWAY_TIMEOUT_S = 29.0
+
+
+class EngineLike(Protocol):
+    """The part of the simulation engine the routes call."""
+
+    def execute_sync(self, op: dict[str, Any]) -> dict[str, Any]:
+        """Make one TSP attempt for ``op`` (blocking) and return the updated record."""
+        ...
+
+    def enqueue(self, op: dict[str, Any]) -> None:
+        """Queue ``op`` for the asynchronous worker."""
+        ...
+
+    def start(self) -> None:
+        """Start the worker threads."""
+        ...
+
+    def stop(self) -> None:
+        """Stop the worker threads."""
+        ...
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no operation is queued or in flight; False on timeout."""
+        ...
+
+
+MessageView = Callable[[dict[str, Any], dt.datetime], dict[str, Any]]
+
+
+class RequestCounter:
+    """How many requests reached the server, per (method, route path); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def add(self, method: str, route: str) -> None:
+        """Count one request."""
+        with self._lock:
+            self._counts[(method, route)] += 1
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        with self._lock:
+            return self._counts[key]
+
+    def snapshot(self) -> dict[tuple[str, str], int]:
+        """A copy of every count."""
+        with self._lock:
+            return dict(self._counts)
+
+    def total(self) -> int:
+        """All requests counted."""
+        with self._lock:
+            return sum(self._counts.values())
+
+    def __repr__(self) -> str:
+        return f"RequestCounter({self.snapshot()!r})"
+
+
+@dataclass
+class SandboxContext:
+    """The objects behind the routes; stored on ``app.state.ctx``."""
+
+    state: SandboxState
+    engine: EngineLike
+    tokens: TokenStore
+    message_view: MessageView
+    requests: RequestCounter = field(default_factory=RequestCounter)
+    sync_timeout: float = SYNC_GATEWAY_TIMEOUT_S
+    _limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        """The thread limiter of sync sends (created on the event loop, on first use)."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(SYNC_THREADS)
+        return self._limiter
+
+
+def get_ctx(request: Request) -> SandboxContext:
+    """The sandbox context of the app serving ``request``."""
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, SandboxContext)
+    return ctx

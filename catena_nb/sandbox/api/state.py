@@ -1,0 +1,379 @@
+"""The sandbox's in-memory store: resource operations, messages, webhook subscriptions.
+
+Operations and messages are plain dicts in the wire format (the operation record is the union of the two
+shapes described in ``shapes.py``), with ISO timestamp strings ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC). Strings
+of that one format sort like the instants they name, so the indexes below are sorted lists of
+``(timestamp, id)`` keys searched with ``bisect``: a date window over 100,000 operations costs two binary
+searches, and a cursor is just the last key a page showed.
+
+Every method takes the one lock: the simulation's worker threads write while the event loop reads.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import gc
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, page
+from catena_nb.sandbox.api.shapes import lookup_shape
+from catena_nb.sandbox.sim.types import World
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def iso(moment: dt.datetime) -> str:
+    """Format a datetime in the sandbox's one timestamp format (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime(ISO_FORMAT)
+
+
+def utcnow_iso() -> str:
+    """The current time in the sandbox's timestamp format."""
+    return iso(dt.datetime.now(dt.UTC))
+
+
+def new_id() -> str:
+    """A fresh UUID version 7 (time-ordered, as the real API's ids are)."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 68) & 0xFFF) << 64  # rand_a
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # rand_b
+    return str(uuid.UUID(int=value))
+
+
+class _Index:
+    """A sorted list of keys; appends are the common case (records arrive in time order)."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: list[Key] = []
+
+    def add(self, key: Key) -> None:
+        if not self.keys or key >= self.keys[-1]:
+            self.keys.append(key)
+        else:
+            bisect.insort(self.keys, key)
+
+    def extend(self, keys: Iterable[Key]) -> None:
+        self.keys.extend(keys)
+        self.keys.sort()
+
+
+def _op_key(op: dict[str, Any]) -> Key:
+    return (op["created_at"], op["id"])
+
+
+def _msg_key(msg: dict[str, Any]) -> Key:
+    # The list endpoints filter and order messages by occurred_at (catena-api.md §3, §6).
+    return (msg.get("occurred_at") or msg["created_at"], msg["id"])
+
+
+def message_kind(msg: dict[str, Any]) -> str:
+    """``group_message`` for a GroupMessageRead record, else ``message``."""
+    # assumed: part of the record itself says which list it belongs to; a group message names its recipients
+    # in `recipient_ids` (GroupMessageRead), a direct message in `recipient_id`.
+    return "group_message" if "recipient_ids" in msg else "message"
+
+
+def _clone(value: Any) -> Any:
+    """A copy of nested dicts and lists (leaves shared); several times faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
+
+
+def _clone_dict(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _clone(v) for k, v in value.items()}
+
+
+def _copy_op(op: dict[str, Any]) -> dict[str, Any]:
+    out = dict(op)
+    out["payload"] = _clone(op.get("payload"))
+    out["logs"] = [dict(log) for log in op.get("logs") or []]
+    return out
+
+
+def _own_op(op: dict[str, Any]) -> dict[str, Any]:
+    # The store never mutates a payload or a log in place (record_attempt replaces the list), so a record
+    # handed over needs only its top level and its log list copied.
+    out = dict(op)
+    out["logs"] = list(op.get("logs") or [])
+    return out
+
+
+class SandboxState:
+    """Everything the sandbox remembers, behind one lock.
+
+    Args:
+        world: the seeded partner, connections and users.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._lock = threading.RLock()
+        self._ops: dict[str, dict[str, Any]] = {}
+        self._op_index = _Index()
+        self._op_by_conn: dict[str, _Index] = {}
+        self._op_json: dict[str, bytes] = {}
+        self._msgs: dict[str, dict[str, Any]] = {}
+        self._msg_index: dict[str, _Index] = {"message": _Index(), "group_message": _Index()}
+        self._msg_by_conn: dict[tuple[str, str], _Index] = {}
+        self._msg_version = 0
+        self._webhooks: dict[str, dict[str, Any]] = {}
+
+    # -- resource operations -------------------------------------------------------------------------------
+
+    def add_operation(self, op: dict[str, Any]) -> None:
+        """Store a new operation record (the store keeps its own copy)."""
+        self.add_operations([op])
+
+    def add_operations(self, ops: Iterable[dict[str, Any]]) -> None:
+        """Store many operation records at once (a history of 100,000 takes one sort, not 100,000 inserts)."""
+        # The collector would walk the whole (large, acyclic) history again and again while it is copied.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            records = [_own_op(op) for op in ops]
+        finally:
+            if was_enabled:
+                gc.enable()
+        with self._lock:
+            if len(records) < 64:
+                for op in records:
+                    self._ops[op["id"]] = op
+                    key = _op_key(op)
+                    self._op_index.add(key)
+                    self._op_by_conn.setdefault(op["connection_id"], _Index()).add(key)
+                return
+            by_conn: dict[str, list[Key]] = {}
+            for op in records:
+                self._ops[op["id"]] = op
+                by_conn.setdefault(op["connection_id"], []).append(_op_key(op))
+            self._op_index.extend(k for keys in by_conn.values() for k in keys)
+            for conn_id, keys in by_conn.items():
+                self._op_by_conn.setdefault(conn_id, _Index()).extend(keys)
+
+    def get_operation(self, op_id: str) -> dict[str, Any] | None:
+        """A copy of the operation record, or None if no operation has that id."""
+        with self._lock:
+            op = self._ops.get(op_id)
+            return None if op is None else _copy_op(op)
+
+    def operation_count(self) -> int:
+        """How many operations the store holds."""
+        with self._lock:
+            return len(self._ops)
+
+    def record_attempt(
+        self,
+        op_id: str,
+        log: dict[str, Any],
+        *,
+        status: str,
+        resource_id: str | None,
+        source_id: str | None,
+        updated_at: str,
+    ) -> dict[str, Any]:
+        """Append one attempt's log to an operation and set its outcome.
+
+        Returns:
+            A copy of the updated record.
+
+        Raises:
+            KeyError: no operation has that id.
+        """
+        with self._lock:
+            op = self._ops[op_id]
+            op["logs"] = [*(op.get("logs") or []), dict(log)]
+            op["status"] = status
+            op["resource_id"] = resource_id
+            op["source_id"] = source_id
+            op["updated_at"] = updated_at
+            self._op_json.pop(op_id, None)
+            return _copy_op(op)
+
+    def operation_json(self, op_id: str) -> bytes:
+        """The operation in the lookup shape, as JSON bytes (cached until the record changes)."""
+        with self._lock:
+            return self._operation_json_locked(op_id)
+
+    def _operation_json_locked(self, op_id: str) -> bytes:
+        cached = self._op_json.get(op_id)
+        if cached is None:
+            cached = json.dumps(lookup_shape(self._ops[op_id]), separators=(",", ":")).encode()
+            self._op_json[op_id] = cached
+        return cached
+
+    def warm_json_cache(self, chunk: int = 2000) -> int:
+        """Render the lookup JSON of every operation not yet cached (a history's first listing is then fast).
+
+        Works in chunks, releasing the lock between them so requests and the worker are not held up.
+
+        Returns:
+            How many records were rendered.
+        """
+        with self._lock:
+            todo = [k for k in self._ops if k not in self._op_json]
+        for start in range(0, len(todo), chunk):
+            with self._lock:
+                for op_id in todo[start : start + chunk]:
+                    if op_id in self._ops:
+                        self._operation_json_locked(op_id)
+            time.sleep(0)  # let other threads in between chunks
+        return len(todo)
+
+    def page_operations(
+        self,
+        *,
+        connection_id: str | None,
+        lo: Key | None,
+        hi: Key | None,
+        cursor: Cursor | None,
+        size: int,
+        accept: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> tuple[list[bytes], PageSlice]:
+        """One page of operations in (created_at, id) order, each as its cached lookup JSON."""
+        with self._lock:
+            index = self._op_index if connection_id is None else self._op_by_conn.get(connection_id, _Index())
+            ops = self._ops
+            test = None if accept is None else (lambda key: accept(ops[key[1]]))
+            cut = page(index.keys, lo=lo, hi=hi, cursor=cursor, size=size, accept=test)
+            return [self._operation_json_locked(k[1]) for k in cut.keys], cut
+
+    # -- messages ------------------------------------------------------------------------------------------
+
+    def add_message(self, msg: dict[str, Any]) -> None:
+        """Store a message record (MessageRead or GroupMessageRead)."""
+        self.add_messages([msg])
+
+    def add_messages(self, msgs: Iterable[dict[str, Any]]) -> None:
+        """Store many message records at once."""
+        # update_message replaces fields rather than mutating them, so the top level is all that needs copying
+        records = [dict(m) for m in msgs]
+        with self._lock:
+            self._msg_version += 1
+            bulk = len(records) >= 64
+            for msg in records:
+                self._msgs[msg["id"]] = msg
+                kind = message_kind(msg)
+                key = _msg_key(msg)
+                by_conn = self._msg_by_conn.setdefault((kind, msg["connection_id"]), _Index())
+                if bulk:
+                    self._msg_index[kind].keys.append(key)
+                    by_conn.keys.append(key)
+                else:
+                    self._msg_index[kind].add(key)
+                    by_conn.add(key)
+            if bulk:
+                for index in [*self._msg_index.values(), *self._msg_by_conn.values()]:
+                    index.keys.sort()
+
+    def update_message(self, message_id: str, **fields: Any) -> None:
+        """Change fields of a stored message (its sort key, occurred_at, must not change).
+
+        Raises:
+            KeyError: no message has that id.
+        """
+        with self._lock:
+            self._msgs[message_id].update(_clone_dict(fields))
+            self._msg_version += 1
+
+    def get_message(self, message_id: str) -> dict[str, Any] | None:
+        """A copy of the message record, or None."""
+        with self._lock:
+            msg = self._msgs.get(message_id)
+            return None if msg is None else _clone_dict(msg)
+
+    def page_messages(
+        self,
+        kind: str,
+        *,
+        connection_id: str | None,
+        lo: Key | None,
+        hi: Key | None,
+        cursor: Cursor | None,
+        size: int,
+        descending: bool = False,
+        accept: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> tuple[list[dict[str, Any]], PageSlice, int]:
+        """One page of messages of ``kind`` in occurred_at order, and the total that match the filters."""
+        with self._lock:
+            if connection_id is None:
+                index = self._msg_index[kind]
+            else:
+                index = self._msg_by_conn.get((kind, connection_id), _Index())
+            msgs = self._msgs
+            test = None if accept is None else (lambda key: accept(msgs[key[1]]))
+            cut = page(index.keys, lo=lo, hi=hi, cursor=cursor, size=size, descending=descending, accept=test)
+            lo_i = 0 if lo is None else bisect.bisect_left(index.keys, lo)
+            hi_i = len(index.keys) if hi is None else bisect.bisect_left(index.keys, hi)
+            total = max(0, hi_i - lo_i) if test is None else sum(1 for k in index.keys[lo_i:hi_i] if test(k))
+            return [_clone_dict(msgs[k[1]]) for k in cut.keys], cut, total
+
+    # -- webhook subscriptions -----------------------------------------------------------------------------
+
+    def add_webhook(self, sub: dict[str, Any]) -> dict[str, Any] | None:
+        """Store a subscription unless one with the same (event_name, url, filters) exists.
+
+        Returns:
+            None if stored, else a copy of the existing duplicate.
+        """
+        with self._lock:
+            for existing in self._webhooks.values():
+                if (existing["event_name"], existing["url"], existing["filters"]) == (
+                    sub["event_name"],
+                    sub["url"],
+                    sub["filters"],
+                ):
+                    return _clone_dict(existing)
+            self._webhooks[sub["id"]] = _clone_dict(sub)
+            return None
+
+    def get_webhook(self, webhook_id: str) -> dict[str, Any] | None:
+        """A copy of one subscription (with its real secret), or None."""
+        with self._lock:
+            sub = self._webhooks.get(webhook_id)
+            return None if sub is None else _clone_dict(sub)
+
+    def delete_webhook(self, webhook_id: str) -> bool:
+        """Remove a subscription; False if there was none."""
+        with self._lock:
+            return self._webhooks.pop(webhook_id, None) is not None
+
+    def set_webhook_status(self, webhook_id: str, status: str) -> None:
+        """Mark a subscription active, inactive or stale (the delivery circuit breaker uses it)."""
+        with self._lock:
+            sub = self._webhooks.get(webhook_id)
+            if sub is not None:
+                sub["status"] = status
+                sub["updated_at"] = utcnow_iso()
+
+    def webhook_subscriptions(self) -> list[dict[str, Any]]:
+        """Copies of every subscription, oldest first, each with its real secret."""
+        with self._lock:
+            subs = sorted(self._webhooks.values(), key=lambda s: (s["created_at"], s["id"]))
+            return [_clone_dict(s) for s in subs]
+
+    def iter_operations(self) -> Iterator[dict[str, Any]]:
+        """Copies of every operation in (created_at, id) order (for tests and exports)."""
+        with self._lock:
+            keys = list(self._op_index.keys)
+        for _, op_id in keys:
+            op = self.get_operation(op_id)
+            if op is not None:
+                yield op

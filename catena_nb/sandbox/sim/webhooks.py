@@ -1,0 +1,270 @@
+"""The sandbox's sender of webhook deliveries (catena-api.md §9).
+
+Each event goes to every active subscription whose ``event_name`` matches it (exactly, or as a wildcard
+such as ``resource_operation.*`` or ``*``) and whose filters admit the operation's fleet. A delivery is a
+gzipped JSON envelope signed with the subscription's secret: ``X-Catena-Signature`` is
+``base64(HMAC-SHA256(secret, timestamp + "." + uncompressed payload))`` where ``timestamp`` is the
+``X-Catena-Timestamp`` header. A 5xx answer or a connection error is retried with backoff; any other status
+counts as delivered. Ten events undelivered in a row mark the subscription stale (the circuit breaker).
+
+Deliveries run on their own threads ("lanes"), never on the worker's. All events of one operation go to the
+same lane, in order, so a receiver sees ``created`` before ``succeeded`` or ``failed``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fnmatch
+import gzip
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from catena_nb.sandbox.api.shapes import lookup_shape
+from catena_nb.sandbox.sim.world import new_uuid7
+
+logger = logging.getLogger("catena_nb.sandbox.sim.webhooks")
+
+ENVELOPE_VERSION = "1.0"
+SCHEMA_VERSION = "1.2"
+# assumed: Catena retries a failed delivery before parking it in its dead-letter queue, but does not say how
+# often; six attempts 1, 2, 4, 8, 16 s apart (times time_scale) here.
+MAX_DELIVERY_ATTEMPTS = 6
+DELIVERY_BACKOFF_S = 1.0
+RECEIVER_TIMEOUT_S = 3.0  # the docs ask receivers to answer within 3 s
+# assumed: of Catena's circuit breaker (catena-api.md §9) only the rule for small volumes is kept: this many
+# undelivered events in a row mark the subscription stale, and it gets nothing more until reactivated.
+STALE_AFTER_FAILURES = 10
+
+
+def event_matches(pattern: str, event_name: str) -> bool:
+    """True if a subscription's ``event_name`` (an event or a wildcard) covers ``event_name``."""
+    return pattern == event_name or fnmatch.fnmatchcase(event_name, pattern)
+
+
+def _filters_admit(filters: Any, op: dict[str, Any], fleet_id: str | None) -> bool:
+    if not isinstance(filters, dict):
+        return True
+    fleet_ids = filters.get("fleet_ids") or []
+    fleet_refs = filters.get("fleet_refs") or []
+    if fleet_ids and fleet_id not in fleet_ids:
+        return False
+    return not (fleet_refs and op.get("fleet_ref") not in fleet_refs)
+
+
+def sign(secret: str, timestamp: str, payload: bytes) -> str:
+    """``base64(HMAC-SHA256(secret, timestamp + "." + payload))``, as Catena signs deliveries."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + payload, hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+@dataclass
+class _Delivery:
+    subscription: dict[str, Any] = field(repr=False)  # holds the secret, which must never reach a log
+    event_name: str
+    event_id: str
+    data: list[dict[str, Any]]
+
+
+class WebhookSender:
+    """Posts events to the matching subscriptions on a few lane threads, with retries.
+
+    Args:
+        subscriptions: returns the current subscriptions (each ``id, url, event_name, secret, filters,
+            status``).
+        fleet_of: maps a connection id to its fleet id (for ``filters.fleet_ids``).
+        time_scale: multiplies the backoff between attempts.
+        lanes: delivery threads.
+        transport: an httpx transport (tests may pass one); None for real HTTP.
+        on_stale: called with a subscription id when the circuit breaker marks it stale.
+    """
+
+    def __init__(
+        self,
+        subscriptions: Callable[[], list[dict[str, Any]]],
+        *,
+        fleet_of: Callable[[str], str | None] = lambda _conn: None,
+        time_scale: float = 1.0,
+        lanes: int = 4,
+        max_attempts: int = MAX_DELIVERY_ATTEMPTS,
+        backoff_s: float = DELIVERY_BACKOFF_S,
+        transport: httpx.BaseTransport | None = None,
+        on_stale: Callable[[str], None] | None = None,
+    ) -> None:
+        self._subscriptions = subscriptions
+        self._on_stale = on_stale
+        self._consecutive_failures: dict[str, int] = {}
+        self._fleet_of = fleet_of
+        self._time_scale = time_scale
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self._transport = transport
+        self._queues: list[queue.SimpleQueue[_Delivery | None]] = [queue.SimpleQueue() for _ in range(lanes)]
+        self._threads: list[threading.Thread] = []
+        self._client: httpx.Client | None = None
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._stop = threading.Event()
+        self._started = False
+        self.sent = 0
+        self.failed = 0
+        self.attempts = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries queued or being attempted."""
+        with self._cond:
+            return self._in_flight
+
+    def start(self) -> None:
+        """Start the lane threads (idempotent)."""
+        with self._cond:
+            if self._started:
+                return
+            self._started = True
+        # trust_env=False: deliveries go to the subscriber's URL itself, never through a proxy from the env
+        self._client = httpx.Client(timeout=RECEIVER_TIMEOUT_S, trust_env=False, transport=self._transport)
+        self._threads = [
+            threading.Thread(target=self._lane, args=(q,), name=f"sandbox-webhook-{i}", daemon=True)
+            for i, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the lanes (idempotent); deliveries not yet made are dropped."""
+        with self._cond:
+            if not self._started or self._stop.is_set():
+                return
+            self._stop.set()
+        for q in self._queues:
+            q.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        if self._client is not None:
+            self._client.close()
+
+    def publish(self, event_name: str, op: dict[str, Any]) -> int:
+        """Queue ``event_name`` about ``op`` (an internal record) for every matching subscription.
+
+        Returns:
+            How many deliveries were queued.
+        """
+        if self._stop.is_set():
+            return 0
+        subs = [
+            s
+            for s in self._subscriptions()
+            if s.get("status", "active") == "active"
+            and event_matches(str(s.get("event_name", "")), event_name)
+            and _filters_admit(s.get("filters"), op, self._fleet_of(str(op.get("connection_id"))))
+        ]
+        if not subs:
+            return 0
+        data = [lookup_shape(op)]
+        lane = self._queues[zlib.crc32(str(op.get("id")).encode()) % len(self._queues)]
+        with self._cond:
+            self._in_flight += len(subs)
+        for sub in subs:
+            lane.put(_Delivery(subscription=sub, event_name=event_name, event_id=new_uuid7(), data=data))
+        return len(subs)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no delivery is queued or in flight; False if ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.5))
+            return True
+
+    def _lane(self, q: queue.SimpleQueue[_Delivery | None]) -> None:
+        while True:
+            delivery = q.get()
+            if delivery is None:
+                return
+            try:
+                ok = self._deliver(delivery)
+            except Exception:  # a bug must not stop the lane
+                logger.exception("webhook delivery of %s failed", delivery.event_name)
+                ok = False
+            sub_id = str(delivery.subscription["id"])
+            with self._cond:
+                self._in_flight -= 1
+                if ok:
+                    self.sent += 1
+                    self._consecutive_failures[sub_id] = 0
+                else:
+                    self.failed += 1
+                    self._consecutive_failures[sub_id] = self._consecutive_failures.get(sub_id, 0) + 1
+                stale = self._consecutive_failures[sub_id] == STALE_AFTER_FAILURES
+                self._cond.notify_all()
+            if stale and self._on_stale is not None:
+                logger.info(
+                    "webhook %s marked stale after %d undelivered events", sub_id, STALE_AFTER_FAILURES
+                )
+                self._on_stale(sub_id)
+
+    def _deliver(self, delivery: _Delivery) -> bool:
+        sub = delivery.subscription
+        for attempt in range(1, self._max_attempts + 1):
+            if self._stop.is_set():
+                return False
+            moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            timestamp = moment.isoformat()  # RFC 3339, "+00:00", as the docs' example header
+            envelope = {
+                "version": ENVELOPE_VERSION,
+                "event_name": delivery.event_name,
+                "webhook_id": sub["id"],
+                "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "id": delivery.event_id,
+                "delivery_attempt": attempt,
+                "data": delivery.data,
+            }
+            payload = json.dumps(envelope, separators=(",", ":")).encode()
+            headers = {
+                "Content-Type": "application/json",
+                "Content-Encoding": "gzip",
+                "User-Agent": "Catena-Webhook",
+                "X-Catena-Signature": sign(str(sub.get("secret") or ""), timestamp, payload),
+                "X-Catena-Timestamp": timestamp,
+                "X-Event-Type": delivery.event_name,
+                "X-Webhook-ID": str(sub["id"]),
+                "X-Request-ID": str(uuid.uuid4()),
+                "X-Schema-Version": SCHEMA_VERSION,
+                "X-Source": "catena-notifications",
+                "X-Delivery-Attempt": str(attempt),
+            }
+            with self._cond:
+                self.attempts += 1
+            assert self._client is not None
+            try:
+                response = self._client.post(str(sub["url"]), content=gzip.compress(payload), headers=headers)
+                if response.status_code < 500:
+                    return True
+                reason = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                reason = type(exc).__name__
+            logger.debug(
+                "delivery %d of %s to webhook %s failed (%s)", attempt, delivery.event_name, sub["id"], reason
+            )
+            if attempt < self._max_attempts:
+                self._stop.wait(self._backoff_s * 2 ** (attempt - 1) * self._time_scale)
+        logger.info(
+            "webhook %s: %s undelivered after %d attempts", sub["id"], delivery.event_name, self._max_attempts
+        )
+        return False

@@ -1,0 +1,16 @@
+"""The audit store: operations, logs and messages in DuckDB, synced from the API or received by webhook."""
+
+from __future__ import annotations
+
+from catena_nb.store.audit import AuditStore, SyncSummary, UpsertResult
+from catena_nb.store.errors import NotAStoreError, StoreError, StoreLockedError, StoreNotFoundError
+
+__all__ = [
+    "AuditStore",
+    "NotAStoreError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreNotFoundError",
+    "SyncSummary",
+    "UpsertResult",
+]

@@ -1,0 +1,219 @@
+"""The audit store's tables, and the conversions between them and the frames of :mod:`catena_nb.frames`.
+
+Each table holds the frame's own columns, typed for SQL (``TIMESTAMPTZ``, ``VARCHAR``, ``BIGINT``,
+``BOOLEAN``, ``DOUBLE``), so that ad-hoc queries need no JSON. What has no fixed column is kept as JSON
+text: the payload (``payload``, in its wire field order, which decides the order of the ``payload_*``
+columns), and fields unknown to the frames (``extra``).
+
+DuckDB hands pandas back other dtypes than it was given (``Etc/UTC`` timestamps, ``str`` with NaN, ...):
+:func:`read_frame` rebuilds every column with the converters the frames use, so a frame read from the store
+equals the frame built from the same records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from catena_nb.frames import LOG_COLUMNS, MESSAGE_COLUMNS, OPERATION_COLUMNS
+from catena_nb.frames import _wire as w
+from catena_nb.frames._build import _extra_columns, _payload_columns
+from catena_nb.frames._flatten import OP_KEYS
+
+SCHEMA_VERSION = "1"
+
+# column -> SQL type; the kind of conversion on the way out follows from the SQL type and _CATEGORIES.
+_TS, _TEXT, _INT, _BOOL, _FLOAT = "TIMESTAMPTZ", "VARCHAR", "BIGINT", "BOOLEAN", "DOUBLE"
+_OP_TYPES: dict[str, str] = {
+    "operation_id": _TEXT, "created_at": _TS, "updated_at": _TS, "deleted_at": _TS, "partner_id": _TEXT,
+    "connection_id": _TEXT, "source_name": _TEXT, "fleet_ref": _TEXT, "resource": _TEXT,
+    "operation_type": _TEXT, "status": _TEXT, "resource_id": _TEXT, "source_id": _TEXT, "attempts": _INT,
+    "first_attempt_ok": _BOOL, "error_type": _TEXT, "error_details": _TEXT, "http_status": _INT,
+    "duration_s": _FLOAT,
+}  # fmt: skip
+_LOG_TYPES: dict[str, str] = {
+    "log_id": _TEXT, "operation_id": _TEXT, "attempt": _INT, "created_at": _TS, "updated_at": _TS,
+    "status": _TEXT, "error_type": _TEXT, "error_details": _TEXT, "http_status": _INT, "connection_id": _TEXT,
+    "source_name": _TEXT, "resource": _TEXT, "operation_type": _TEXT,
+}  # fmt: skip
+_MESSAGE_TIMES = {"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"}
+_MESSAGE_TYPES: dict[str, str] = {
+    name: _TS if name in _MESSAGE_TIMES else _BOOL if name == "sent_by_driver" else _TEXT
+    for name in MESSAGE_COLUMNS
+}
+_CATEGORIES = {
+    "operations": {"source_name", "resource", "operation_type", "status", "error_type"},
+    "logs": {"status", "error_type", "source_name", "resource", "operation_type"},
+    "messages": {"source_name", "tsp_slug", "status"},
+}
+assert tuple(_OP_TYPES) == OPERATION_COLUMNS
+assert tuple(_LOG_TYPES) == LOG_COLUMNS
+
+
+class Table:
+    """One stored table: its frame columns with SQL types, its key, and its JSON text columns."""
+
+    def __init__(self, name: str, types: Mapping[str, str], key: str, json_columns: Sequence[str]) -> None:
+        self.name = name
+        self.types = dict(types)
+        self.key = key
+        self.json_columns = tuple(json_columns)
+        self.categories = _CATEGORIES[name]
+        self.columns = (*self.types, *self.json_columns)
+
+    def ddl(self) -> str:
+        """The ``CREATE TABLE IF NOT EXISTS`` statement."""
+        cols = [f"{name} {sql}" for name, sql in self.types.items()]
+        cols[0] += " PRIMARY KEY"
+        cols += [f"{name} VARCHAR" for name in self.json_columns]
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+OPERATIONS = Table("operations", _OP_TYPES, "operation_id", ("payload", "extra"))
+LOGS = Table("logs", _LOG_TYPES, "log_id", ("extra",))
+MESSAGES = Table("messages", _MESSAGE_TYPES, "message_id", ("extra",))
+
+STATE_DDL = "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)"
+# The sync bookkeeping in ``sync_state``, one row per name. Each followed table (``SYNCED_TABLES``) has the
+# span it covers: ``<table>.covered_from`` .. ``<table>.high_water`` (ISO 8601 UTC). ``sync.requested_from``
+# is the earliest start any sync of the store was asked for, written before the first request, so that a
+# table without a mark yet (a sync stopped before reaching it) starts there. A store written before that
+# name existed has none: the earliest ``covered_from`` of its tables stands in.
+SYNCED_TABLES = ("operations", "messages")
+REQUESTED_FROM = "sync.requested_from"
+
+
+def covered_from_key(table: str) -> str:
+    """The ``sync_state`` name of the earliest time ``table`` is covered from."""
+    return f"{table}.covered_from"
+
+
+def covered_to_key(table: str) -> str:
+    """The ``sync_state`` name of the time ``table`` is covered up to (its high-water mark)."""
+    return f"{table}.high_water"
+
+
+# No secondary indexes: DuckDB's zone maps serve the time filters, and an ART index per column would cost
+# more on every insert than it saves on the scans of an audit.
+INDEX_DDL: tuple[str, ...] = ()
+
+
+# ----------------------------------------------------------------------------------------- into the store
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able stand-in for a value json cannot write (numpy scalars from a frame, datetimes)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
+def _unknown(record: Mapping[str, Any], known: frozenset[str]) -> str | None:
+    extra = {k: v for k, v in record.items() if k not in known}
+    return _json_text(extra) if extra else None
+
+
+def _unknowns(
+    records: Sequence[Mapping[str, Any]], known: frozenset[str]
+) -> pd.api.extensions.ExtensionArray:
+    """The fields of each record unknown to the frames, as JSON text (NA for a record without any)."""
+    if w.key_union(records) <= known:  # the usual case, checked without a dict per record
+        return pd.array([None] * len(records), dtype="string")
+    return pd.array([_unknown(r, known) for r in records], dtype="string")
+
+
+def operation_rows(records: Sequence[Mapping[str, Any]], ops_df: pd.DataFrame) -> pd.DataFrame:
+    """The ``operations`` table rows of ``records``, from their frame ``ops_df`` (same order)."""
+    out = ops_df.loc[:, list(OPERATION_COLUMNS)].copy()
+    out["payload"] = pd.array([_json_text(r.get("payload") or None) for r in records], dtype="string")
+    out["extra"] = _unknowns(records, OP_KEYS)
+    return out
+
+
+def log_rows(logs_df: pd.DataFrame) -> pd.DataFrame:
+    """The ``logs`` table rows of a logs frame: its columns, and its unknown log fields as JSON text."""
+    out = logs_df.loc[:, list(LOG_COLUMNS)].copy()
+    extra_names = [c for c in logs_df.columns if c not in LOG_COLUMNS]
+    if not extra_names:
+        out["extra"] = pd.array([None] * len(out), dtype="string")
+    else:
+        # the frame named an unknown field after itself, or extra_<field> when that clashed with a column
+        keys = [c[6:] if c.startswith("extra_") and c[6:] in LOG_COLUMNS else c for c in extra_names]
+        values = [_objects(logs_df[c]) for c in extra_names]
+        out["extra"] = pd.array(
+            [_json_text(dict(zip(keys, row, strict=True))) for row in zip(*values, strict=True)],
+            dtype="string",
+        )
+    # assumed: a log without an id is keyed by its operation and attempt number, which is stable as long as
+    # the API keeps the attempts it has already reported
+    missing = out["log_id"].isna().to_numpy()
+    if missing.any():
+        synth = out["operation_id"].astype("string") + "#" + out["attempt"].astype("string")
+        out["log_id"] = out["log_id"].where(~missing, synth)
+    return out
+
+
+def message_rows(records: Sequence[Mapping[str, Any]], msgs_df: pd.DataFrame) -> pd.DataFrame:
+    """The ``messages`` table rows of message ``records``, from their frame ``msgs_df``."""
+    out = msgs_df.loc[:, list(MESSAGE_COLUMNS)].copy()
+    known = frozenset({"id", *MESSAGE_COLUMNS[1:]})
+    out["extra"] = _unknowns(records, known)
+    return out
+
+
+# ----------------------------------------------------------------------------------------- out of the store
+
+
+def _objects(series: pd.Series) -> np.ndarray[Any, Any]:
+    """The values as Python objects, every kind of missing value (NaN, NaT, NA) as None."""
+    arr: np.ndarray[Any, Any] = series.to_numpy(dtype=object, copy=True)
+    arr[np.asarray(pd.isna(arr), dtype=bool)] = None
+    return arr
+
+
+def _column(table: Table, name: str, series: pd.Series) -> Any:
+    sql = table.types[name]
+    if sql == _TS:
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            return pd.DatetimeIndex(series).tz_convert("UTC").as_unit("us")
+        return w.datetimes(_objects(series))
+    if name in table.categories:
+        return w.category(_objects(series))
+    if sql == _TEXT:
+        return w.strings(_objects(series))
+    if sql == _INT:
+        return pd.array(_objects(series), dtype="Int64")
+    if sql == _BOOL:
+        return pd.array(_objects(series), dtype="boolean")
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _decoded(series: pd.Series) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for text in _objects(series):
+        value = json.loads(text) if text is not None else None
+        out.append(value if isinstance(value, dict) else {})
+    return out
+
+
+def read_frame(table: Table, raw: pd.DataFrame) -> pd.DataFrame:
+    """The frame of ``table``, as :mod:`catena_nb.frames` builds it, from DuckDB's ``.df()`` of its rows."""
+    n = len(raw)
+    columns: dict[str, Any] = {name: _column(table, name, raw[name]) for name in table.types}
+    taken = set(columns)
+    if "payload" in table.json_columns:
+        columns.update(_payload_columns(_decoded(raw["payload"]), taken))  # the frames' own rule
+    extras = _decoded(raw["extra"])
+    present = w.key_union(extras)
+    # unknown fields under their own names, as both frames put them
+    columns.update(_extra_columns(extras, sorted(present), present, "", taken))
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))

@@ -1,0 +1,1 @@
+"""Tests of catena_nb.store."""

@@ -1,0 +1,1 @@
+"""What the tests share: fake servers, mock APIs, hostile inputs, helpers."""

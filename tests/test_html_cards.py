@@ -1,0 +1,79 @@
+"""HTML renderers: escaped values, badges, log tables, batch summaries (snapshot-style, no kernel)."""
+
+from __future__ import annotations
+
+from catena_nb._html import batch_html, esc, logs_table_html, operation_html, status_badge
+from catena_nb.models import OperationLog, ResourceOperation
+from tests.support.client_mock import FAILED_OP, op
+
+EVIL = '<img src=x onerror="alert(1)">'
+
+
+def test_esc_escapes_and_shortens() -> None:
+    """Values are escaped (quotes too), None is empty, long text is shortened."""
+    assert esc(EVIL) == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+    assert esc(None) == ""
+    assert len(esc("x" * 1000)) <= 400
+
+
+def test_status_badge() -> None:
+    """A badge shows the status text on its outcome colour; unknown statuses get a neutral colour."""
+    assert status_badge("success") == (
+        '<span class="catena-badge" style="background:#1a7f37;color:#fff;padding:1px 6px;'
+        'border-radius:3px;font-size:11px;font-weight:600">success</span>'
+    )
+    assert "#57606a" in status_badge("brand_new")
+    assert "&lt;b&gt;" in status_badge("<b>")
+
+
+def test_operation_card_escapes_api_text() -> None:
+    """The operation card has the badge, the ids and the logs, with API text escaped."""
+    parsed = ResourceOperation.model_validate(
+        op(
+            "failed",
+            source_name=EVIL,
+            logs=[{"status": "failed", "error_type": "tsp", "error_details": EVIL}],
+        )
+    )
+    html = operation_html(parsed)
+    assert EVIL not in html
+    assert html.count("&lt;img") == 2
+    assert "failed</span>" in html
+    assert parsed.id is not None
+    assert parsed.id in html
+
+
+def test_logs_table_numbers_attempts() -> None:
+    """The log table numbers the attempts from 1 and shows the TSP's HTTP status."""
+    html = logs_table_html(
+        [
+            OperationLog(status="failed", error_type="network", response_status_code=503),
+            OperationLog(status="success"),
+        ]
+    )
+    assert html.count("<tr>") == 3
+    assert "<td" in html
+    assert ">503<" in html
+    assert logs_table_html([]) == "<p><i>no attempts logged</i></p>"
+
+
+def test_seed_example_renders() -> None:
+    """The seed page's 502 example renders its auth error."""
+    html = ResourceOperation.model_validate(FAILED_OP)._repr_html_()
+    assert ">auth<" in html
+    assert "1 attempt<" in html
+
+
+def test_batch_summary_limits_rows() -> None:
+    """The batch summary shows counts, the first rows and how many more there are."""
+    rows = [{"index": i, "status": "success", "operation_id": f"op{i}"} for i in range(25)]
+    html = batch_html({"success": 25, "failed": 0}, rows, total=25, max_rows=20)
+    assert "25 rows" in html
+    assert "… 5 more rows" in html
+    assert "failed</span>" not in html
+    assert (
+        batch_html({}, [{"index": 0, "status": "error", "error": EVIL}], total=1, interrupted=True).count(
+            "&lt;img"
+        )
+        == 1
+    )
