@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from catena_nb.store.audit import AuditStore, SyncSummary, UpsertResult
+from catena_nb.store.audit import AuditStore
 from catena_nb.store.errors import NotAStoreError, StoreError, StoreLockedError, StoreNotFoundError
+from catena_nb.store.sync import SyncSummary
+from catena_nb.store.writes import UpsertResult
 
 __all__ = [
     "AuditStore",

@@ -20,103 +20,44 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import duckdb
 import pandas as pd
 
-from catena_nb._time import as_utc
 from catena_nb.frames import _wire as w
 from catena_nb.frames import messages_frame, operation_frames
-from catena_nb.store import schema as schema
+from catena_nb.store import schema
 from catena_nb.store.errors import (
     NotAStoreError,
     StoreError,
-    StoreLockedError,
     StoreNotFoundError,
     open_error,
 )
+from catena_nb.store.reads import StoredFilters, select
 from catena_nb.store.sync import SyncSummary
 from catena_nb.store.sync import sync as _sync
+from catena_nb.store.writes import (
+    MESSAGE_FURTHER,
+    OPERATION_FURTHER,
+    UpsertResult,
+    merge_rows,
+    newest,
+    write_state,
+)
 
 if TYPE_CHECKING:
     from catena_nb.client import CatenaClient
 
-__all__ = [
-    "AuditStore",
-    "NotAStoreError",
-    "StoreError",
-    "StoreLockedError",
-    "StoreNotFoundError",
-    "SyncSummary",
-    "UpsertResult",
-]
+__all__ = ["AuditStore"]
 
 logger = logging.getLogger("catena_nb.store")
 
 When = dt.datetime | dt.date | str
-
-# A batch record replaces the stored one only if it is newer: a later updated_at (a record without one is
-# older than any with one), or, at the same updated_at, further along (see the ranks below). An equal record,
-# a duplicate webhook delivery say, is left alone.
-_NEWER = """
-    o.{key} IS NULL
-    OR (o.updated_at IS NULL AND b.updated_at IS NOT NULL)
-    OR b.updated_at > o.updated_at
-    OR (b.updated_at IS NOT DISTINCT FROM o.updated_at AND {further})
-"""
-# assumed: an operation only moves from pending to settled, and gains attempts; never the other way round
-_OP_RANK = "(CASE WHEN {t}.status = 'pending' THEN 0 ELSE 1 END, coalesce({t}.attempts, 0))"
-_OP_FURTHER = f"{_OP_RANK.format(t='b')} > {_OP_RANK.format(t='o')}"
-# assumed: a message's delivery status only moves forward, pending < sent < delivered < read
-_MSG_RANK = "CASE {t}.status WHEN 'read' THEN 3 WHEN 'delivered' THEN 2 WHEN 'sent' THEN 1 ELSE 0 END"
-_MSG_FURTHER = f"{_MSG_RANK.format(t='b')} > {_MSG_RANK.format(t='o')}"
-
-
-@dataclass(frozen=True)
-class UpsertResult:
-    """What one upsert did: records new to the store, records replaced, and records left as they were."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __add__(self, other: UpsertResult) -> UpsertResult:
-        return UpsertResult(
-            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
-        )
-
-
-def _newest(records: Iterable[Mapping[str, Any]], key: str) -> list[Mapping[str, Any]]:
-    """One record per id, the newest when a batch holds the same one twice; records without an id dropped."""
-    chosen: dict[str, Mapping[str, Any]] = {}
-    dropped = 0
-    for rec in records:
-        rid = rec.get(key)
-        if rid is None:
-            dropped += 1
-            continue
-        rid = str(rid)
-        old = chosen.get(rid)
-        if old is None or _rank(rec) >= _rank(old):
-            chosen[rid] = rec
-    if dropped:
-        logger.warning("%d records without an id were not stored", dropped)
-    return list(chosen.values())
-
-
-def _rank(rec: Mapping[str, Any]) -> tuple[dt.datetime, int]:
-    stamp = rec.get("updated_at")
-    try:
-        when = as_utc(stamp) if stamp is not None else dt.datetime.min.replace(tzinfo=dt.UTC)
-    except (TypeError, ValueError):
-        when = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return when, int(rec.get("status") != "pending")
 
 
 def _sql_text(text: str) -> str:
@@ -186,8 +127,6 @@ class AuditStore:
             for table in (schema.OPERATIONS, schema.LOGS, schema.MESSAGES):
                 con.execute(table.ddl())
             con.execute(schema.STATE_DDL)
-            for ddl in schema.INDEX_DDL:
-                con.execute(ddl)
             found = con.execute("SELECT value FROM sync_state WHERE name = 'schema_version'").fetchone()
             if found is None:
                 con.execute("INSERT INTO sync_state VALUES ('schema_version', ?)", [schema.SCHEMA_VERSION])
@@ -255,17 +194,17 @@ class AuditStore:
             How many operations were inserted, updated (a newer version replaced the stored one), or left
             unchanged (the same record, or an older one).
         """
-        records = _newest(w.records(ops), "id")
+        records = newest(w.records(ops), "id")
         if not records:
             if state:
                 with self._transaction() as con:
-                    self._write_state(con, state)
+                    write_state(con, state)
             return UpsertResult()
         ops_df, logs_df = operation_frames(records, connections)
         rows = schema.operation_rows(records, ops_df)
         logs = schema.log_rows(logs_df)
         with self._transaction() as con:
-            result, accepted = self._merge(con, schema.OPERATIONS, rows, _OP_FURTHER)
+            result, accepted = merge_rows(con, schema.OPERATIONS, rows, OPERATION_FURTHER)
             if accepted:
                 cols = ", ".join(schema.LOGS.columns)
                 con.register("_batch_logs", logs)
@@ -283,7 +222,7 @@ class AuditStore:
                     con.unregister("_batch_logs")
             con.execute("DROP TABLE IF EXISTS _accepted")
             if state:
-                self._write_state(con, state)
+                write_state(con, state)
         return result
 
     def upsert_messages(
@@ -298,55 +237,16 @@ class AuditStore:
         Returns:
             How many messages were inserted, updated, or left unchanged.
         """
-        records = _newest(w.records(messages), "id")
+        records = newest(w.records(messages), "id")
         with self._transaction() as con:
             result = UpsertResult()
             if records:
                 rows = schema.message_rows(records, messages_frame(records))
-                result, _ = self._merge(con, schema.MESSAGES, rows, _MSG_FURTHER)
+                result, _ = merge_rows(con, schema.MESSAGES, rows, MESSAGE_FURTHER)
                 con.execute("DROP TABLE IF EXISTS _accepted")
             if state:
-                self._write_state(con, state)
+                write_state(con, state)
         return result
-
-    def _merge(
-        self, con: duckdb.DuckDBPyConnection, table: schema.Table, rows: pd.DataFrame, further: str
-    ) -> tuple[UpsertResult, int]:
-        """Insert the new rows and replace the older ones; leaves the accepted keys in ``_accepted``."""
-        key = table.key
-        cols = ", ".join(table.columns)
-        con.register("_batch", rows)
-        try:
-            newer = _NEWER.format(key=key, further=further)
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _accepted AS SELECT b.{key} AS k, o.{key} IS NULL AS is_new "
-                f"FROM _batch b LEFT JOIN {table.name} o ON o.{key} = b.{key} WHERE {newer}"
-            )
-            found = con.execute("SELECT count(*), count(*) FILTER (WHERE is_new) FROM _accepted").fetchall()
-            accepted, inserted = int(found[0][0]), int(found[0][1])
-            if accepted > inserted:
-                # delete and insert in one transaction: quicker than ON CONFLICT DO UPDATE of every column
-                con.execute(
-                    f"DELETE FROM {table.name} WHERE {key} IN (SELECT k FROM _accepted WHERE NOT is_new)"
-                )
-            if accepted:
-                where = "" if accepted == len(rows) else f" WHERE {key} IN (SELECT k FROM _accepted)"
-                con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM _batch{where}")
-        finally:
-            con.unregister("_batch")
-        return UpsertResult(inserted, accepted - inserted, len(rows) - accepted), accepted
-
-    @staticmethod
-    def _write_state(con: duckdb.DuckDBPyConnection, state: Mapping[str, str | None]) -> None:
-        for name, value in state.items():
-            if value is None:
-                con.execute("DELETE FROM sync_state WHERE name = ?", [name])
-            else:
-                con.execute(
-                    "INSERT INTO sync_state VALUES (?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                    [name, value],
-                )
 
     # -- sync bookkeeping ----------------------------------------------------------------------------------
 
@@ -440,71 +340,8 @@ class AuditStore:
                 out[table] = target
         return out
 
-    def _select(
-        self,
-        table: schema.Table,
-        time_column: str,
-        filters: Mapping[str, Any],
-        since: Any,
-        until: Any,
-    ) -> pd.DataFrame:
-        """Rows of ``table`` in the frames' order, filtered, converted to the frames' dtypes."""
-        op_where: list[str] = []  # conditions on the operation (for logs: on the operation they belong to)
-        op_params: list[Any] = []
-        where: list[str] = []
-        params: list[Any] = []
-        logs = table is schema.LOGS
-        if logs:
-            # logs are chosen by their operation's creation time, and ordered like the operations frame
-            source = "logs t JOIN operations o ON o.operation_id = t.operation_id"
-            alias, order = "o", "o.created_at, o.operation_id, t.attempt"
-        else:
-            source = f"{table.name} t"
-            alias, order = "t", f"t.{time_column}, t.{table.key}"
-        if since is not None:
-            op_where.append(f"{alias}.{time_column} >= ?")
-            op_params.append(as_utc(since))
-        if until is not None:
-            op_where.append(f"{alias}.{time_column} < ?")
-            op_params.append(as_utc(until))
-        for column, value in filters.items():
-            if value is None:
-                continue
-            values = [value] if isinstance(value, str) else [str(v) for v in value]
-            test = f"{column} IN ({', '.join('?' * len(values))})"
-            if logs and column != "status":
-                op_where.append(f"o.{test}")
-                op_params.extend(values)
-            else:
-                where.append(f"t.{test}")
-                params.extend(values)
-        cols = ", ".join(f"t.{c}" for c in table.columns)
-        sql = f"SELECT {cols} FROM {source}"
-        if op_where or where:
-            sql += " WHERE " + " AND ".join(op_where + where)
-        with self._lock:
-            raw = self.con.execute(f"{sql} ORDER BY {order}", op_params + params).df()
-            frame = schema.read_frame(table, raw)
-            if logs:
-                # the logs frame takes these categories from the operations, those without logs included
-                for column in ("source_name", "resource", "operation_type"):
-                    found = self.con.execute(
-                        f"SELECT DISTINCT o.{column} FROM operations o "
-                        f"{'WHERE ' + ' AND '.join(op_where) if op_where else ''}",
-                        op_params,
-                    ).fetchall()
-                    names = sorted(str(v) for (v,) in found if v is not None)
-                    frame[column] = frame[column].cat.set_categories(names)
-        return frame
-
     def operations_frame(
-        self,
-        since: When | None = None,
-        until: When | None = None,
-        *,
-        source_name: str | Iterable[str] | None = None,
-        connection_id: str | Iterable[str] | None = None,
-        status: str | Iterable[str] | None = None,
+        self, since: When | None = None, until: When | None = None, **filters: Unpack[StoredFilters]
     ) -> pd.DataFrame:
         """The stored operations created in ``[since, until)``, as :func:`catena_nb.operations_frame` gives.
 
@@ -518,35 +355,21 @@ class AuditStore:
             connection_id: one connection or several.
             status: ``pending``, ``success``, ``failed``, or several.
         """
-        filters = {"source_name": source_name, "connection_id": connection_id, "status": status}
-        return self._select(schema.OPERATIONS, "created_at", filters, since, until)
+        return self._read(schema.OPERATIONS, "created_at", filters, since, until)
 
     def logs_frame(
-        self,
-        since: When | None = None,
-        until: When | None = None,
-        *,
-        source_name: str | Iterable[str] | None = None,
-        connection_id: str | Iterable[str] | None = None,
-        status: str | Iterable[str] | None = None,
+        self, since: When | None = None, until: When | None = None, **filters: Unpack[StoredFilters]
     ) -> pd.DataFrame:
         """The stored attempt logs, as :func:`catena_nb.logs_frame` has them.
 
         ``since``/``until`` select the operations by their ``created_at`` (so that every attempt of an
-        operation in the window is there); ``status`` is the attempt's status. Rows follow the operations'
-        order, then the attempt number.
+        operation in the window is there); ``source_name`` and ``connection_id`` are the operation's,
+        ``status`` is the attempt's. Rows follow the operations' order, then the attempt number.
         """
-        filters = {"source_name": source_name, "connection_id": connection_id, "status": status}
-        return self._select(schema.LOGS, "created_at", filters, since, until)
+        return self._read(schema.LOGS, "created_at", filters, since, until)
 
     def messages_frame(
-        self,
-        since: When | None = None,
-        until: When | None = None,
-        *,
-        source_name: str | Iterable[str] | None = None,
-        connection_id: str | Iterable[str] | None = None,
-        status: str | Iterable[str] | None = None,
+        self, since: When | None = None, until: When | None = None, **filters: Unpack[StoredFilters]
     ) -> pd.DataFrame:
         """The stored messages that occurred in ``[since, until)``, as :func:`catena_nb.messages_frame` gives.
 
@@ -557,5 +380,16 @@ class AuditStore:
             connection_id: one connection or several.
             status: the delivery status (``pending``, ``sent``, ``delivered``, ``read``), or several.
         """
-        filters = {"source_name": source_name, "connection_id": connection_id, "status": status}
-        return self._select(schema.MESSAGES, "occurred_at", filters, since, until)
+        return self._read(schema.MESSAGES, "occurred_at", filters, since, until)
+
+    def _read(
+        self, table: schema.Table, time_column: str, filters: StoredFilters, since: Any, until: Any
+    ) -> pd.DataFrame:
+        unknown = set(filters) - set(StoredFilters.__annotations__)
+        if unknown:
+            raise TypeError(
+                f"unknown filter {', '.join(sorted(unknown))}: a store read takes "
+                f"{', '.join(StoredFilters.__annotations__)}"
+            )
+        with self._lock:
+            return select(self.con, table, time_column, dict(filters), since, until)

@@ -99,7 +99,6 @@ def covered_to_key(table: str) -> str:
 
 # No secondary indexes: DuckDB's zone maps serve the time filters, and an ART index per column would cost
 # more on every insert than it saves on the scans of an audit.
-INDEX_DDL: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------- into the store

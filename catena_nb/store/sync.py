@@ -34,7 +34,8 @@ from catena_nb.store import schema as schema
 
 if TYPE_CHECKING:
     from catena_nb.client import CatenaClient
-    from catena_nb.store.audit import AuditStore, UpsertResult
+    from catena_nb.store.audit import AuditStore
+from catena_nb.store.writes import UpsertResult
 
 __all__ = ["MESSAGES_SETTLE", "OPERATIONS_OVERLAP", "SyncSummary", "sync"]
 

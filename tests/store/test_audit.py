@@ -16,7 +16,7 @@ from catena_nb.frames import logs_frame, messages_frame, operations_frame
 from catena_nb.sandbox.api.shapes import lookup_shape
 from catena_nb.sandbox.sim.history import generate_history
 from catena_nb.sandbox.sim.world import build_world
-from catena_nb.store import AuditStore, UpsertResult
+from catena_nb.store import AuditStore, UpsertResult, audit
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ def test_failed_write_leaves_neither_rows_nor_bookkeeping(history, monkeypatch):
         def broken(con, state):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(AuditStore, "_write_state", staticmethod(broken))
+        monkeypatch.setattr(audit, "write_state", broken)
         with pytest.raises(RuntimeError, match="disk full"):
             store.upsert(ops[:100], state={"operations.high_water": "2026-11-01T00:00:00Z"})
         monkeypatch.undo()
