@@ -23,7 +23,7 @@ from catena_nb.sandbox.api.context import EngineLike, MessageView, RequestCounte
 from catena_nb.sandbox.api.faults import FaultInjector, FaultRates
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.api.tokens import TokenStore
-from catena_nb.sandbox.sim.types import Connection, Incident, World
+from catena_nb.sandbox.sim.types import Connection, Incident, Pace, World
 
 logger = logging.getLogger("catena_nb.sandbox")
 
@@ -221,7 +221,7 @@ class Sandbox:
         sim = Simulation(
             world=world,
             engine_factory=lambda state: Engine(
-                state, seed=self.seed, tsp_latency=self.tsp_latency, time_scale=self.time_scale
+                state, seed=self.seed, pace=Pace(time_scale=self.time_scale, tsp_latency=self.tsp_latency)
             ),
             message_view=message_view,
         )

@@ -18,7 +18,7 @@ from catena_nb.sandbox.api.errors import APIError, field_error, validation_error
 from catena_nb.sandbox.api.pagination import Key, envelope, page
 from catena_nb.sandbox.api.query import MAX_LIST_VALUES, CursorParam, Size, parse_cursor
 from catena_nb.sandbox.api.schemas import COMMON_ERRORS, CursorPage, CursorPageWithTotal, SortOrder
-from catena_nb.sandbox.api.state import iso
+from catena_nb.sandbox.sim.timestamps import iso
 from catena_nb.sandbox.sim.types import Connection, User, World
 
 router = APIRouter(dependencies=[Depends(require_token)])

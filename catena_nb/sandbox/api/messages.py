@@ -33,8 +33,9 @@ from catena_nb.sandbox.api.schemas import (
     SortOrder,
     error_responses,
 )
-from catena_nb.sandbox.api.shapes import write_shape
-from catena_nb.sandbox.api.state import new_id, utcnow_iso
+from catena_nb.sandbox.sim.ids import new_uuid7
+from catena_nb.sandbox.sim.records import write_shape
+from catena_nb.sandbox.sim.timestamps import utcnow_iso
 from catena_nb.sandbox.sim.types import Connection
 
 router = APIRouter(tags=["Drivers & Users"], dependencies=[Depends(require_token)])
@@ -81,7 +82,7 @@ def _new_operation(
 ) -> dict[str, Any]:
     now = utcnow_iso()
     return {
-        "id": new_id(),
+        "id": new_uuid7(),
         "created_at": now,
         "updated_at": now,
         "deleted_at": None,

@@ -9,7 +9,7 @@ from fastapi import Query
 
 from catena_nb.sandbox.api.errors import APIError, field_error, validation_error
 from catena_nb.sandbox.api.pagination import DEFAULT_SIZE, MAX_SIZE, Cursor, CursorError, Key
-from catena_nb.sandbox.api.state import iso
+from catena_nb.sandbox.sim.timestamps import iso
 
 MAX_WINDOW = dt.timedelta(days=45)
 DEFAULT_WINDOW = dt.timedelta(days=1)

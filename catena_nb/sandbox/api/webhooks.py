@@ -16,7 +16,8 @@ from catena_nb.sandbox.api.errors import APIError
 from catena_nb.sandbox.api.pagination import envelope, page
 from catena_nb.sandbox.api.query import CursorParam, Size, parse_cursor
 from catena_nb.sandbox.api.schemas import COMMON_ERRORS, CursorPageWithTotal, WebhookCreate, error_responses
-from catena_nb.sandbox.api.state import new_id, utcnow_iso
+from catena_nb.sandbox.sim.ids import new_uuid7
+from catena_nb.sandbox.sim.timestamps import utcnow_iso
 
 router = APIRouter(tags=["Webhooks"], dependencies=[Depends(require_token)])
 
@@ -50,7 +51,7 @@ async def create_webhook(body: WebhookCreate, ctx: Ctx) -> Response:
     now = utcnow_iso()
     filters = None if body.filters is None else body.filters.model_dump(mode="json", exclude_none=True)
     sub = {
-        "id": new_id(),
+        "id": new_uuid7(),
         "url": body.url,
         "event_name": body.event_name,
         "filters": filters or {},

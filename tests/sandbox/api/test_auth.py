@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from catena_nb.sandbox import Sandbox
-from tests.sandbox.conftest import make_sandbox
 
 
 def _token(sb: Sandbox, **overrides: str) -> httpx.Response:
@@ -79,7 +78,7 @@ def test_revoked_token_is_refused(sb: Sandbox) -> None:
 
 def test_tokens_expire_after_ttl() -> None:
     """A token stops working once token_ttl has passed; sb.token lasts for the sandbox's life."""
-    with make_sandbox(seed=2, token_ttl=0.3) as sandbox:
+    with Sandbox(seed=2, token_ttl=0.3) as sandbox:
         token = _token(sandbox).json()["access_token"]
         time.sleep(1.0)  # well past the 0.3 s lifetime
         r = httpx.get(

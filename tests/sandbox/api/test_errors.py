@@ -12,7 +12,7 @@ import pytest
 from catena_nb.sandbox import Sandbox
 from catena_nb.sandbox.api.faults import FaultRates
 from catena_nb.sandbox.server import Simulation
-from tests.sandbox.conftest import FakeEngine, FakeEngineSandbox, make_sandbox, message_body
+from tests.support.sandbox import FakeEngine, FakeEngineSandbox, message_body
 
 CREATE = "/v2/telematics/messages"
 
@@ -58,7 +58,7 @@ def test_409_on_a_duplicate_webhook(client: httpx.Client) -> None:
 
 def test_429_has_retry_after_and_creates_nothing() -> None:
     """An injected 429 has detail.retry_after_seconds and a Retry-After header, and runs no route."""
-    with make_sandbox(seed=1, faults={"429": 1.0}, time_scale=1.0) as sandbox, _authed(sandbox) as c:
+    with Sandbox(seed=1, faults={"429": 1.0}, time_scale=1.0) as sandbox, _authed(sandbox) as c:
         r = c.post(CREATE, json=message_body(sandbox))
         assert r.status_code == 429
         body = r.json()
@@ -76,7 +76,7 @@ def test_429_has_retry_after_and_creates_nothing() -> None:
 
 def test_500_body_and_nothing_created() -> None:
     """An injected 500 is {"message": "Internal Server Error"} and runs no route; the token endpoint too."""
-    with make_sandbox(seed=1, faults={"500": 1.0}) as sandbox, _authed(sandbox) as c:
+    with Sandbox(seed=1, faults={"500": 1.0}) as sandbox, _authed(sandbox) as c:
         r = c.post(CREATE, json=message_body(sandbox))
         assert r.status_code == 500
         assert r.json() == {"message": "Internal Server Error"}
@@ -93,7 +93,7 @@ def test_500_body_and_nothing_created() -> None:
 
 def test_drop_cuts_the_answer_after_the_create() -> None:
     """A dropped connection loses the answer of a create that did happen (the operation exists)."""
-    with make_sandbox(seed=1, faults={"drop": 1.0}, tsp_latency=0.0, time_scale=0.001) as sandbox:
+    with Sandbox(seed=1, faults={"drop": 1.0}, tsp_latency=0.0, time_scale=0.001) as sandbox:
         with _authed(sandbox) as c, pytest.raises(httpx.RemoteProtocolError):
             c.post(CREATE, json=message_body(sandbox))
         assert sandbox.state.operation_count() == 1
@@ -103,7 +103,7 @@ def test_drop_cuts_the_answer_after_the_create() -> None:
 
 def test_slow_answers_still_answer() -> None:
     """A slow answer is delayed, not lost: the request succeeds and is counted as a slow fault."""
-    with make_sandbox(seed=1, faults={"slow": 1.0}, time_scale=0.01) as sandbox, _authed(sandbox) as c:
+    with Sandbox(seed=1, faults={"slow": 1.0}, time_scale=0.01) as sandbox, _authed(sandbox) as c:
         assert c.get("/v2/integrations/connections").status_code == 200
         assert sandbox.fault_counts == {"500": 0, "429": 0, "slow": 1, "drop": 0}
 
@@ -112,7 +112,7 @@ def test_fault_share_is_seeded_and_spread() -> None:
     """faults=0.4 disturbs about 40% of 60 requests, split over the four kinds, identically for a seed."""
     counts = []
     for _ in range(2):
-        with make_sandbox(seed=5, faults=0.4, time_scale=0.001) as sandbox:
+        with Sandbox(seed=5, faults=0.4, time_scale=0.001) as sandbox:
             with httpx.Client(base_url=sandbox.url, timeout=30) as c:
                 for _ in range(60):
                     with contextlib.suppress(httpx.RemoteProtocolError):
