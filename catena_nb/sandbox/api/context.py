@@ -7,10 +7,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import anyio
-from fastapi import Request
+from fastapi import Depends, Request
 
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.api.tokens import TokenStore
@@ -100,7 +100,16 @@ class SandboxContext:
 
 
 def get_ctx(request: Request) -> SandboxContext:
-    """The sandbox context of the app serving ``request``."""
+    """The sandbox context of the app serving ``request``.
+
+    Raises:
+        TypeError: the app was not made by ``app.create_app``.
+    """
     ctx = request.app.state.ctx
-    assert isinstance(ctx, SandboxContext)
+    if not isinstance(ctx, SandboxContext):
+        raise TypeError(f"the app holds no SandboxContext but {type(ctx).__name__}")
     return ctx
+
+
+# A route's parameter ``ctx: Ctx`` receives the context.
+Ctx = Annotated[SandboxContext, Depends(get_ctx)]

@@ -67,10 +67,7 @@ class Engine:
         self.tsp = TspSimulator(state.world, seed=seed, pace=self._pace)
         self._books = {c.id: MessageBook(seed, c, self.tsp.profile(c.id)) for c in state.world.connections}
         self.webhooks = WebhookSender(
-            state.webhook_subscriptions,
-            fleet_of=lambda conn_id: c.fleet_id if (c := self._conns.get(conn_id)) else None,
-            on_stale=lambda webhook_id: state.set_webhook_status(webhook_id, "stale"),
-            pace=self._pace,
+            state, fleets={c.id: c.fleet_id for c in state.world.connections}, pace=self._pace
         )
         self.worker = AsyncWorker(
             call=lambda job: self._attempt(job.op, job.attempt, job.occurrence, sync=False),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,40 +33,42 @@ class TspProfile:
     read_median_s: float
 
 
-# (slug, the messages endpoint its errors name, the header carrying its request id)
-_ENDPOINTS = (
-    ("samsara", "https://api.samsara.com/v1/fleet/messages", "x-samsara-request-id"),
-    ("motive", "https://api.gomotive.com/v1/messages", "x-request-id"),
-    ("geotab", "https://my.geotab.com/apiv1", "x-geotab-request-id"),
-    ("omnitracs", "https://api.omnitracs.com/messaging/v1/messages", "x-correlation-id"),
-)
 # assumed: no TSP publishes its message API's error rates; these are small enough that an audit finds a
 # healthy baseline (about 5% of attempts fail, mostly retryable) and large enough that every error_type shows
 # up in a day of traffic. Rate limits are generous (1,000 sync sends 16 at a time with 50 ms latency stay
 # under them even on one samsara connection: a burst of 600, then 150/s) but real: a sync burst above them
 # gets a 429.
-# One row per field of TspProfile, one column per TSP in the order of _ENDPOINTS.
-_BEHAVIOUR: dict[str, tuple[Any, Any, Any, Any]] = {
-    #                    samsara  motive  geotab  omnitracs
-    "latency_median_s": (0.35, 0.55, 0.8, 1.3),
-    "latency_sigma": (0.45, 0.5, 0.55, 0.6),
-    "p_auth": (0.002, 0.003, 0.002, 0.004),
-    "p_validation": (0.004, 0.006, 0.005, 0.008),
-    "p_network": (0.015, 0.02, 0.025, 0.03),
-    "p_tsp": (0.025, 0.03, 0.02, 0.035),
-    "text_limit": (2000, 1000, 1000, 500),
-    "rejects_empty_text": (False, True, True, True),
-    "supports_priority": (True, True, False, True),
-    "rate_per_s": (150.0, 120.0, 120.0, 100.0),
-    "burst": (600, 600, 600, 600),
-    "sent_delay_s": (2.0, 3.0, 5.0, 8.0),
-    "delivered_median_s": (45.0, 90.0, 180.0, 360.0),
-    "p_never_delivered": (0.03, 0.05, 0.06, 0.1),
-    "p_read": (0.4, 0.3, 0.25, 0.2),
-    "read_median_s": (600.0, 900.0, 1200.0, 1800.0),
+# The tables give the fields of TspProfile in its order, one row per TSP.
+# slug: (the messages endpoint its errors name, the header carrying its request id)
+_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "samsara": ("https://api.samsara.com/v1/fleet/messages", "x-samsara-request-id"),
+    "motive": ("https://api.gomotive.com/v1/messages", "x-request-id"),
+    "geotab": ("https://my.geotab.com/apiv1", "x-geotab-request-id"),
+    "omnitracs": ("https://api.omnitracs.com/messaging/v1/messages", "x-correlation-id"),
+}
+# slug: (latency median s, latency sigma; error rates per attempt: auth, validation, network, tsp)
+_CALLS: dict[str, tuple[float, float, float, float, float, float]] = {
+    "samsara": (0.35, 0.45, 0.002, 0.004, 0.015, 0.025),
+    "motive": (0.55, 0.5, 0.003, 0.006, 0.02, 0.03),
+    "geotab": (0.8, 0.55, 0.002, 0.005, 0.025, 0.02),
+    "omnitracs": (1.3, 0.6, 0.004, 0.008, 0.03, 0.035),
+}
+# slug: (text limit, rejects empty text, supports priority; rate limit: calls per s, burst)
+_RULES: dict[str, tuple[int, bool, bool, float, int]] = {
+    "samsara": (2000, False, True, 150.0, 600),
+    "motive": (1000, True, True, 120.0, 600),
+    "geotab": (1000, True, False, 120.0, 600),
+    "omnitracs": (500, True, True, 100.0, 600),
+}
+# slug: (sent delay s, delivered median s, share never delivered, share read, read median s)
+_DELIVERY: dict[str, tuple[float, float, float, float, float]] = {
+    "samsara": (2.0, 45.0, 0.03, 0.4, 600.0),
+    "motive": (3.0, 90.0, 0.05, 0.3, 900.0),
+    "geotab": (5.0, 180.0, 0.06, 0.25, 1200.0),
+    "omnitracs": (8.0, 360.0, 0.1, 0.2, 1800.0),
 }
 
 PROFILES: dict[str, TspProfile] = {
-    slug: TspProfile(slug, url, header, **{name: column[i] for name, column in _BEHAVIOUR.items()})
-    for i, (slug, url, header) in enumerate(_ENDPOINTS)
+    slug: TspProfile(*(slug, *endpoint, *_CALLS[slug], *_RULES[slug], *_DELIVERY[slug]))
+    for slug, endpoint in _ENDPOINTS.items()
 }

@@ -26,9 +26,9 @@ import queue
 import threading
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -72,6 +72,13 @@ def sign(secret: str, timestamp: str, payload: bytes) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
+class Subscriptions(Protocol):
+    """Where the subscriptions are kept (the sandbox's store)."""
+
+    def webhook_subscriptions(self) -> list[dict[str, Any]]: ...
+    def set_webhook_status(self, webhook_id: str, status: str) -> None: ...
+
+
 @dataclass
 class _Delivery:
     subscription: dict[str, Any] = field(repr=False)  # holds the secret, which must never reach a log
@@ -84,26 +91,18 @@ class WebhookSender:
     """Posts events to the matching subscriptions on a few lane threads, with retries.
 
     Args:
-        subscriptions: returns the current subscriptions (each ``id, url, event_name, secret, filters,
-            status``).
-        fleet_of: maps a connection id to its fleet id (for ``filters.fleet_ids``).
-        on_stale: called with a subscription id when the circuit breaker marks it stale.
+        store: holds the subscriptions (each ``id, url, event_name, secret, filters, status``); the circuit
+            breaker marks one ``stale`` there.
+        fleets: the fleet id of each connection id (for ``filters.fleet_ids``).
         pace: turns the backoff between attempts into real seconds.
         lanes: delivery threads.
     """
 
     def __init__(
-        self,
-        subscriptions: Callable[[], list[dict[str, Any]]],
-        *,
-        fleet_of: Callable[[str], str | None],
-        on_stale: Callable[[str], None],
-        pace: Pace,
-        lanes: int = 4,
+        self, store: Subscriptions, *, fleets: Mapping[str, str], pace: Pace, lanes: int = 4
     ) -> None:
-        self._subscriptions = subscriptions
-        self._fleet_of = fleet_of
-        self._on_stale = on_stale
+        self._store = store
+        self._fleets = fleets
         self._pace = pace
         self._consecutive_failures: dict[str, int] = {}
         self._queues: list[queue.SimpleQueue[_Delivery | None]] = [queue.SimpleQueue() for _ in range(lanes)]
@@ -145,10 +144,10 @@ class WebhookSender:
             return 0
         subs = [
             s
-            for s in self._subscriptions()
+            for s in self._store.webhook_subscriptions()
             if s.get("status", "active") == "active"
             and event_matches(str(s.get("event_name", "")), event_name)
-            and _filters_admit(s.get("filters"), op, self._fleet_of(str(op.get("connection_id"))))
+            and _filters_admit(s.get("filters"), op, self._fleets.get(str(op.get("connection_id"))))
         ]
         if not subs:
             return 0
@@ -190,7 +189,7 @@ class WebhookSender:
                 logger.info(
                     "webhook %s marked stale after %d undelivered events", sub_id, STALE_AFTER_FAILURES
                 )
-                self._on_stale(sub_id)
+                self._store.set_webhook_status(sub_id, "stale")
 
     def _http(self) -> httpx.Client:
         if self._client is None:

@@ -152,8 +152,3 @@ def build_world(seed: int) -> World:
             )
         )
     return World(seed=seed, partner_id=partner_id, connections=tuple(connections))
-
-
-def user_index(world: World) -> dict[str, User]:
-    """Every user of the world by Catena id."""
-    return {u.id: u for c in world.connections for u in c.user_records}
