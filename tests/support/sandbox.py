@@ -7,10 +7,11 @@ import queue
 import threading
 from typing import Any
 
+import httpx
+
 from catena_nb.sandbox import Sandbox
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.server import Simulation
-from catena_nb.sandbox.sim.delivery import message_view
 from catena_nb.sandbox.sim.ids import new_uuid7
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
 from catena_nb.sandbox.sim.types import AttemptRecord
@@ -80,7 +81,12 @@ class FakeEngineSandbox(Sandbox):
     """The sandbox with the fake engine, for tests that need an engine of their own behaviour."""
 
     def _simulation(self) -> Simulation:
-        return Simulation(world=build_world(self.seed), engine_factory=FakeEngine, message_view=message_view)
+        return Simulation(world=build_world(self.seed), engine_factory=FakeEngine)
+
+
+def authed_client(sb: Sandbox) -> httpx.Client:
+    """An httpx client of ``sb`` that sends its ready token."""
+    return httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {sb.token}"}, timeout=30)
 
 
 def message_body(sb: Sandbox, index: int = 0, **overrides: Any) -> dict[str, Any]:

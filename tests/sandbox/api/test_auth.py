@@ -89,20 +89,3 @@ def test_tokens_expire_after_ttl() -> None:
             sandbox.url + "/v2/integrations/connections", headers={"Authorization": f"Bearer {sandbox.token}"}
         )
         assert r.status_code == 200
-
-
-def test_repr_hides_secrets(sb: Sandbox) -> None:
-    """The sandbox's repr shows its URL and seed, never the client secret or the token."""
-    text = repr(sb)
-    assert sb.url in text
-    assert "seed=7" in text
-    assert sb.client_secret not in text
-    assert sb.token not in text
-    assert sb.client_secret not in repr(sb.state)
-    assert sb.client_secret not in repr(sb.requests)
-
-
-def test_history_needs_anchor() -> None:
-    """history= without anchor= is a ValueError that says how to fix it."""
-    with pytest.raises(ValueError, match="anchor"):
-        Sandbox(history=3)
