@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from catena_nb.sandbox.api.app import serve_app
 from catena_nb.sandbox.api.auth import REALM_PREFIX
-from catena_nb.sandbox.api.context import EngineLike, MessageView, RequestCounter, SandboxContext
+from catena_nb.sandbox.api.context import EngineLike, RequestCounter, SandboxContext
 from catena_nb.sandbox.api.faults import FaultInjector, FaultRates
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.api.tokens import TokenStore
@@ -121,7 +121,6 @@ class Simulation:
 
     world: World
     engine_factory: Callable[[SandboxState], EngineLike]
-    message_view: MessageView
     operations: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
@@ -218,7 +217,6 @@ class Sandbox:
 
     def _simulation(self) -> Simulation:
         """Build the simulated world, its history and its engine (the simulation modules of this package)."""
-        from catena_nb.sandbox.sim.delivery import message_view
         from catena_nb.sandbox.sim.engine import Engine
         from catena_nb.sandbox.sim.world import build_world
 
@@ -228,7 +226,6 @@ class Sandbox:
             engine_factory=lambda state: Engine(
                 state, seed=self.seed, pace=Pace(time_scale=self.time_scale, tsp_latency=self.tsp_latency)
             ),
-            message_view=message_view,
         )
         if self.history and self.anchor is not None:  # __init__ refuses a history without an anchor
             from catena_nb.sandbox.sim.history import generate_history
@@ -253,7 +250,7 @@ class Sandbox:
         state.add_messages(sim.messages)
         engine = sim.engine_factory(state)
         tokens = TokenStore(self.client_id, self._client_secret, sim.world.partner_id, self.token_ttl)
-        ctx = SandboxContext(state=state, engine=engine, tokens=tokens, message_view=sim.message_view)
+        ctx = SandboxContext(state=state, engine=engine, tokens=tokens)
         server = ServerThread(serve_app(ctx, self.fault_injector), port=self._port)
         engine.start()
         try:

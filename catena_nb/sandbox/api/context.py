@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
@@ -46,9 +44,6 @@ class EngineLike(Protocol):
         ...
 
 
-MessageView = Callable[[dict[str, Any], dt.datetime], dict[str, Any]]
-
-
 class RequestCounter:
     """How many requests reached the server, per (method, route path); thread-safe."""
 
@@ -86,7 +81,6 @@ class SandboxContext:
     state: SandboxState
     engine: EngineLike
     tokens: TokenStore
-    message_view: MessageView
     requests: RequestCounter = field(default_factory=RequestCounter)
     sync_timeout: float = SYNC_GATEWAY_TIMEOUT_S
     _limiter: anyio.CapacityLimiter | None = None

@@ -29,6 +29,7 @@ from catena_nb.sandbox.api.schemas import (
     ResourceOperation,
     error_responses,
 )
+from catena_nb.sandbox.sim.delivery import message_view
 from catena_nb.sandbox.sim.ids import new_uuid7
 from catena_nb.sandbox.sim.records import group_message_payload, message_payload, new_operation, write_shape
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
@@ -128,7 +129,7 @@ def _list(ctx: SandboxContext, kind: str, query: MessageQuery) -> Response:
     now = dt.datetime.now(dt.UTC)
     items = []
     for msg in msgs:
-        view = ctx.message_view(msg, now)
+        view = message_view(msg, now)
         if not query.include_source_data:
             view["source_data"] = None
         items.append(view)
