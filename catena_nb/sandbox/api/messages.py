@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from fastapi.responses import Response
 from catena_nb.sandbox.api.auth import bearer_router
 from catena_nb.sandbox.api.context import Ctx, SandboxContext
 from catena_nb.sandbox.api.errors import APIError
+from catena_nb.sandbox.api.pagination import dumps
 from catena_nb.sandbox.api.query import (
     DirectMessageQuery,
     GroupMessageQuery,
@@ -79,9 +79,7 @@ async def _submit(
 
 
 def _json(body: Any, status: int) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json"
-    )
+    return Response(dumps(body), status_code=status, media_type="application/json")
 
 
 @router.post("/v2/telematics/messages", status_code=202, responses=_CREATE_RESPONSES)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import bisect
 import gc
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, page
+from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, dumps, page
 from catena_nb.sandbox.sim.records import lookup_shape
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
 from catena_nb.sandbox.sim.types import AttemptRecord, World
@@ -178,7 +177,7 @@ class SandboxState:
     def _operation_json_locked(self, op_id: str) -> bytes:
         cached = self._op_json.get(op_id)
         if cached is None:
-            cached = json.dumps(lookup_shape(self._ops[op_id]), separators=(",", ":")).encode()
+            cached = dumps(lookup_shape(self._ops[op_id]))
             self._op_json[op_id] = cached
         return cached
 
