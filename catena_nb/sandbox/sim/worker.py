@@ -127,11 +127,11 @@ class AsyncWorker:
         for _ in range(self._n_workers):
             self._work.put(None)
 
-    def submit(self, job: Job, delay_s: float = 0.0) -> None:
-        """Queue a new operation's job to run after ``delay_s`` real seconds."""
+    def submit(self, job: Job) -> None:
+        """Queue a new operation's job; its first attempt is due at once."""
         with self._cond:
             self._pending += 1
-            heapq.heappush(self._heap, (time.monotonic() + delay_s, next(self._seq), job))
+            heapq.heappush(self._heap, (time.monotonic(), next(self._seq), job))
             self._cond.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
