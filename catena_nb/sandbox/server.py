@@ -11,25 +11,25 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
 
-from catena_nb.sandbox.api.app import create_app, serve_app
+from catena_nb.sandbox.api.app import serve_app
 from catena_nb.sandbox.api.auth import REALM_PREFIX
-from catena_nb.sandbox.api.context import EngineLike, MessageView, RequestCounter, SandboxContext
+from catena_nb.sandbox.api.context import EngineLike, RequestCounter, SandboxContext
 from catena_nb.sandbox.api.faults import FaultInjector, FaultRates
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.api.tokens import TokenStore
-from catena_nb.sandbox.sim.types import Connection, Incident, World
+from catena_nb.sandbox.sim.types import Connection, Incident, Pace, World
 
 logger = logging.getLogger("catena_nb.sandbox")
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
+_T = TypeVar("_T")
 
 
 class ServerThread:
@@ -99,15 +99,14 @@ class ServerThread:
             time.sleep(0.005)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """Ask uvicorn to exit and wait for its thread."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                assert self._server is not None
-                self._server.force_exit = True
-                self._thread.join(timeout)
+        """Ask uvicorn to exit and wait for its thread (forcing it out if it does not leave in time)."""
+        server, thread = self._server, self._thread
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout)
+            if thread.is_alive():
+                server.force_exit = True
+                thread.join(timeout)
         self._close_socket()
 
     def _close_socket(self) -> None:
@@ -122,10 +121,16 @@ class Simulation:
 
     world: World
     engine_factory: Callable[[SandboxState], EngineLike]
-    message_view: MessageView
     operations: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+
+
+def _started(value: _T | None) -> _T:
+    """``value``, which a sandbox holds once started."""
+    if value is None:
+        raise RuntimeError("the sandbox is not running: use `with Sandbox(...) as sb:` or call start()")
+    return value
 
 
 def _parse_anchor(anchor: str | dt.date | None) -> dt.date | None:
@@ -203,7 +208,6 @@ class Sandbox:
         self._ctx: SandboxContext | None = None
         self._token: str | None = None
         self.incidents: list[Incident] = []
-        self._engine: EngineLike | None = None
 
     def __repr__(self) -> str:
         where = self.url if self._server is not None else "not started"
@@ -213,7 +217,6 @@ class Sandbox:
 
     def _simulation(self) -> Simulation:
         """Build the simulated world, its history and its engine (the simulation modules of this package)."""
-        from catena_nb.sandbox.sim.delivery import message_view
         from catena_nb.sandbox.sim.engine import Engine
         from catena_nb.sandbox.sim.world import build_world
 
@@ -221,14 +224,12 @@ class Sandbox:
         sim = Simulation(
             world=world,
             engine_factory=lambda state: Engine(
-                state, seed=self.seed, tsp_latency=self.tsp_latency, time_scale=self.time_scale
+                state, seed=self.seed, pace=Pace(time_scale=self.time_scale, tsp_latency=self.tsp_latency)
             ),
-            message_view=message_view,
         )
-        if self.history:
+        if self.history and self.anchor is not None:  # __init__ refuses a history without an anchor
             from catena_nb.sandbox.sim.history import generate_history
 
-            assert self.anchor is not None
             hist = generate_history(world, self.seed, self.history, self.anchor)
             sim.operations, sim.messages, sim.incidents = hist.operations, hist.messages, list(hist.incidents)
         return sim
@@ -249,15 +250,15 @@ class Sandbox:
         state.add_messages(sim.messages)
         engine = sim.engine_factory(state)
         tokens = TokenStore(self.client_id, self._client_secret, sim.world.partner_id, self.token_ttl)
-        ctx = SandboxContext(state=state, engine=engine, tokens=tokens, message_view=sim.message_view)
-        server = ServerThread(serve_app(create_app(ctx), self.fault_injector), port=self._port)
+        ctx = SandboxContext(state=state, engine=engine, tokens=tokens)
+        server = ServerThread(serve_app(ctx, self.fault_injector), port=self._port)
         engine.start()
         try:
             server.start()
         except BaseException:
             engine.stop()
             raise
-        self._engine, self._ctx, self._server, self.incidents = engine, ctx, server, sim.incidents
+        self._ctx, self._server, self.incidents = ctx, server, sim.incidents
         self._token, _ = tokens.issue(ttl=math.inf)
         if sim.operations:
             # Render the history's lookup JSON in the background: the first listing is then as fast as later.
@@ -272,37 +273,30 @@ class Sandbox:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
-        if self._engine is not None:
-            self._engine.stop()
+        if self._ctx is not None:
+            self._ctx.engine.stop()
 
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # -- what callers use ----------------------------------------------------------------------------------
 
     def _context(self) -> SandboxContext:
-        if self._ctx is None:
-            raise RuntimeError("the sandbox is not running: use `with Sandbox(...) as sb:` or call start()")
-        return self._ctx
-
-    @property
-    def url(self) -> str:
-        """The API's base URL, e.g. ``http://127.0.0.1:8000``."""
-        if self._server is None:
-            raise RuntimeError("the sandbox is not running: use `with Sandbox(...) as sb:` or call start()")
-        return f"http://{HOST}:{self._server.port}"
+        """What the routes serve (kept after ``stop()``, so that tests can look at the store)."""
+        return _started(self._ctx)
 
     @property
     def port(self) -> int:
         """The port the API listens on."""
-        if self._server is None:
-            raise RuntimeError("the sandbox is not running")
-        return self._server.port
+        return _started(self._server).port
+
+    @property
+    def url(self) -> str:
+        """The API's base URL, e.g. ``http://127.0.0.1:8000``."""
+        return f"http://{HOST}:{self.port}"
 
     @property
     def auth_url(self) -> str:
@@ -322,9 +316,7 @@ class Sandbox:
     @property
     def token(self) -> str:
         """A bearer token valid for the sandbox's whole life."""
-        self._context()
-        assert self._token is not None
-        return self._token
+        return _started(self._token)
 
     @property
     def state(self) -> SandboxState:

@@ -1,110 +1,19 @@
-"""Fixtures for the sandbox's API tests: a running sandbox, an authorised httpx client, helpers."""
+"""Fixtures for the sandbox's API tests: a running sandbox and an authorised httpx client."""
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import queue
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from catena_nb.sandbox import Sandbox
-from catena_nb.sandbox.api.state import SandboxState, new_id, utcnow_iso
-from catena_nb.sandbox.server import Simulation
-
-HAVE_ENGINE = importlib.util.find_spec("catena_nb.sandbox.sim.engine") is not None
-
-
-class FakeEngine:
-    """Stands in for the simulation engine: a seeded-by-content outcome, one attempt, no delivery life."""
-
-    def __init__(self, state: SandboxState) -> None:
-        self.state = state
-        self.stats: dict[str, int] = {"sync": 0, "async": 0}
-        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
-        self._busy = 0
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(5)
-
-    def enqueue(self, op: dict[str, Any]) -> None:
-        with self._cond:
-            self._busy += 1
-        self.stats["async"] += 1
-        self._queue.put(op)
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._busy == 0, timeout)
-
-    def _run(self) -> None:
-        while (op := self._queue.get()) is not None:
-            self.execute_sync(op)
-            with self._cond:
-                self._busy -= 1
-                self._cond.notify_all()
-
-    def execute_sync(self, op: dict[str, Any]) -> dict[str, Any]:
-        self.stats["sync"] += 1
-        digest = hashlib.sha256(repr(sorted(op["payload"].items())).encode()).digest()
-        ok = digest[0] % 3 != 0
-        now = utcnow_iso()
-        log = {
-            "id": new_id(),
-            "created_at": now,
-            "updated_at": now,
-            "resource_operation_id": op["id"],
-            "status": "success" if ok else "failed",
-            "error_type": None if ok else "auth",
-            "error_details": None
-            if ok
-            else "Client error '401 Unauthorized' for url 'https://api.samsara.com/v1/fleet/messages'",
-            "response_status_code": 200 if ok else 401,
-            "response_headers": {"content-type": "application/json"},
-        }
-        return self.state.record_attempt(
-            op["id"],
-            log,
-            status="success" if ok else "failed",
-            resource_id=new_id() if ok else None,
-            source_id=str(int.from_bytes(digest[1:5], "big")) if ok else None,
-            updated_at=now,
-        )
-
-
-class FakeEngineSandbox(Sandbox):
-    """The sandbox with the fake engine (used until the simulation engine exists)."""
-
-    def _simulation(self) -> Simulation:
-        from catena_nb.sandbox.sim.delivery import message_view
-        from catena_nb.sandbox.sim.world import build_world
-
-        return Simulation(world=build_world(self.seed), engine_factory=FakeEngine, message_view=message_view)
-
-
-def make_sandbox(**kwargs: Any) -> Sandbox:
-    """A sandbox (not started) with the real simulation when it exists, else the fake engine."""
-    if HAVE_ENGINE:
-        return Sandbox(**kwargs)
-    kwargs.pop("history", None)
-    kwargs.pop("anchor", None)
-    return FakeEngineSandbox(**kwargs)
 
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
     """One fast sandbox per test module."""
-    with make_sandbox(seed=7, tsp_latency=0.0, time_scale=0.001) as sandbox:
+    with Sandbox(seed=7, tsp_latency=0.0, time_scale=0.001) as sandbox:
         yield sandbox
 
 
@@ -113,44 +22,3 @@ def client(sb: Sandbox) -> Iterator[httpx.Client]:
     """An httpx client of the sandbox, authorised with its ready token."""
     with httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {sb.token}"}, timeout=30) as c:
         yield c
-
-
-def message_body(sb: Sandbox, index: int = 0, **overrides: Any) -> dict[str, Any]:
-    """A valid message body on one of the sandbox's connections."""
-    conn = sb.connections[index % len(sb.connections)]
-    users = conn.users
-    body: dict[str, Any] = {
-        "connection_id": conn.id,
-        "sender_id": users[0],
-        "recipient_id": users[1 + index % (len(users) - 1)],
-        "message_text": f"Delivery confirmed at warehouse B ({index})",
-        "priority": "low",
-    }
-    body.update(overrides)
-    return body
-
-
-def synthetic_operation(
-    conn_id: str, created_at: str, *, source_name: str = "samsara", **fields: Any
-) -> dict[str, Any]:
-    """An operation record for loading straight into the store."""
-    op_id = new_id()
-    op: dict[str, Any] = {
-        "id": op_id,
-        "created_at": created_at,
-        "updated_at": created_at,
-        "deleted_at": None,
-        "partner_id": "9df92c50-d8a7-460e-aab2-a93f1de9280a",
-        "connection_id": conn_id,
-        "source_name": source_name,
-        "fleet_ref": "FLT-X-01",
-        "resource": "message",
-        "operation_type": "create",
-        "payload": {"message_text": "x"},
-        "resource_id": None,
-        "source_id": None,
-        "status": "pending",
-        "logs": [],
-    }
-    op.update(fields)
-    return op

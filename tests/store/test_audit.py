@@ -13,8 +13,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from catena_nb.frames import logs_frame, messages_frame, operations_frame
-from catena_nb.sandbox.api.shapes import lookup_shape
 from catena_nb.sandbox.sim.history import generate_history
+from catena_nb.sandbox.sim.records import lookup_shape
 from catena_nb.sandbox.sim.world import build_world
 from catena_nb.store import AuditStore, UpsertResult, audit
 

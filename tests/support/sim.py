@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from catena_nb.sandbox.api.state import SandboxState
+from catena_nb.sandbox.sim.ids import new_uuid7
+from catena_nb.sandbox.sim.records import group_message_payload, message_payload, new_operation
 from catena_nb.sandbox.sim.types import World
-from catena_nb.sandbox.sim.world import group_message_payload, message_payload, new_uuid7
 
 STAMP = "2026-11-02T10:00:00.000000Z"
 
@@ -24,50 +25,15 @@ def new_op(
     conn = world.connections[conn_index]
     sender = sender or conn.dispatchers[0]
     recipient = recipient or conn.drivers[0]
-    payload = message_payload(
-        world,
-        connection_id=conn.id,
-        sender_id=sender,
-        recipient_id=recipient,
-        message_text=text,
-        priority=priority,
-    )
-    return _record(world, conn_index, "message", payload)
+    payload = message_payload(conn, sender, recipient, message_text=text, priority=priority)
+    return new_operation(new_uuid7(), STAMP, world.partner_id, conn, "message", payload)
 
 
 def new_group_op(world: World, conn_index: int, *, text: str) -> dict[str, Any]:
     """A pending group-message operation record to every driver of the connection."""
     conn = world.connections[conn_index]
-    payload = group_message_payload(
-        world,
-        connection_id=conn.id,
-        sender_id=conn.dispatchers[0],
-        recipient_ids=conn.drivers,
-        message_text=text,
-        priority=None,
-    )
-    return _record(world, conn_index, "group_message", payload)
-
-
-def _record(world: World, conn_index: int, resource: str, payload: dict[str, Any]) -> dict[str, Any]:
-    conn = world.connections[conn_index]
-    return {
-        "id": new_uuid7(),
-        "created_at": STAMP,
-        "updated_at": STAMP,
-        "deleted_at": None,
-        "partner_id": world.partner_id,
-        "connection_id": conn.id,
-        "source_name": conn.source_name,
-        "fleet_ref": conn.fleet_ref,
-        "resource": resource,
-        "operation_type": "create",
-        "payload": payload,
-        "resource_id": None,
-        "source_id": None,
-        "status": "pending",
-        "logs": [],
-    }
+    payload = group_message_payload(conn, conn.dispatchers[0], conn.drivers, message_text=text, priority=None)
+    return new_operation(new_uuid7(), STAMP, world.partner_id, conn, "group_message", payload)
 
 
 def rows(world: World, n: int) -> list[tuple[int, str, str, str]]:

@@ -1,6 +1,6 @@
 """The sandbox's FastAPI app: every route of the Catena API it reproduces, behind the fault injector.
 
-``create_app(ctx)`` builds the FastAPI app; ``serve_app(app, injector)`` wraps it in the request counter and
+``create_app(ctx)`` builds the FastAPI app; ``serve_app(ctx, injector)`` wraps it in the request counter and
 the fault injector, which is what the server runs.
 """
 
@@ -10,11 +10,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catena_nb.sandbox.api import auth
-from catena_nb.sandbox.api import directory as routes_directory
-from catena_nb.sandbox.api import messages as routes_messages
-from catena_nb.sandbox.api import operations as routes_operations
-from catena_nb.sandbox.api import webhooks as routes_webhooks
+from catena_nb.sandbox.api import auth, connections, messages, operations, users, webhooks
 from catena_nb.sandbox.api.context import RequestCounter, SandboxContext
 from catena_nb.sandbox.api.errors import install_error_handlers
 from catena_nb.sandbox.api.faults import FaultInjector, FaultMiddleware
@@ -24,10 +20,11 @@ OPENAPI_PATH = "/openapi.json"
 # The operations list route must come before /connections/{connection_id}, which would otherwise claim it.
 _ROUTERS = (
     auth.router,
-    routes_messages.router,
-    routes_operations.router,
-    routes_directory.router,
-    routes_webhooks.router,
+    messages.router,
+    operations.router,
+    connections.router,
+    users.router,
+    webhooks.router,
 )
 
 _DESCRIPTION = """A local stand-in for the Catena Telematics API with simulated TSPs.
@@ -88,9 +85,8 @@ def _exempt(path: str) -> bool:
     return path == OPENAPI_PATH
 
 
-def serve_app(app: FastAPI, injector: FaultInjector | None = None) -> ASGIApp:
-    """The ASGI callable to serve: ``app`` behind the request counter and (if given) the fault injector."""
-    ctx = app.state.ctx
-    assert isinstance(ctx, SandboxContext)
+def serve_app(ctx: SandboxContext, injector: FaultInjector | None = None) -> ASGIApp:
+    """The ASGI callable to serve: the app over ``ctx`` behind the request counter and the fault injector."""
+    app = create_app(ctx)
     inner: ASGIApp = app if injector is None else FaultMiddleware(app, injector, _exempt)
     return RequestCountingMiddleware(inner, ctx.requests)

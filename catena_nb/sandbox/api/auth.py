@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from catena_nb.sandbox.api.context import SandboxContext, get_ctx
+from catena_nb.sandbox.api.context import Ctx, get_ctx
 from catena_nb.sandbox.api.errors import APIError
+from catena_nb.sandbox.api.schemas import COMMON_ERRORS
 from catena_nb.sandbox.api.tokens import GRANTED_SCOPE, expires_in
 
 REALM_PREFIX = "/realms/catena"
@@ -22,43 +23,31 @@ REVOKE_PATH = REALM_PREFIX + "/protocol/openid-connect/revoke"
 
 router = APIRouter(tags=["OAuth 2.0"])
 
-_FORM_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
-                        "client_id": {"type": "string"},
-                        "client_secret": {"type": "string"},
-                        "scope": {"type": "string"},
-                    },
-                    "required": ["grant_type"],
-                }
-            }
-        },
+
+def _form_body(properties: dict[str, dict[str, Any]], required: str) -> dict[str, Any]:
+    """The ``openapi_extra`` of a route that reads an ``application/x-www-form-urlencoded`` body."""
+    schema = {"type": "object", "properties": properties, "required": [required]}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        }
     }
-}
-_REVOKE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "token": {"type": "string"},
-                        "client_id": {"type": "string"},
-                        "client_secret": {"type": "string"},
-                    },
-                    "required": ["token"],
-                }
-            }
-        },
-    }
-}
+
+
+_STRING = {"type": "string"}
+_TOKEN_FORM = _form_body(
+    {
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "client_id": _STRING,
+        "client_secret": _STRING,
+        "scope": _STRING,
+    },
+    required="grant_type",
+)
+_REVOKE_FORM = _form_body(
+    {"token": _STRING, "client_id": _STRING, "client_secret": _STRING}, required="token"
+)
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -84,8 +73,8 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
     return form.get("client_id"), form.get("client_secret")
 
 
-@router.post(TOKEN_PATH, openapi_extra=_FORM_BODY, summary="Get Token")
-async def token(request: Request, ctx: Annotated[SandboxContext, Depends(get_ctx)]) -> Response:
+@router.post(TOKEN_PATH, openapi_extra=_TOKEN_FORM, summary="Get Token")
+async def token(request: Request, ctx: Ctx) -> Response:
     """Exchange client credentials for a bearer token (OAuth 2.0 client credentials grant)."""
     form = await _form(request)
     grant = form.get("grant_type")
@@ -114,8 +103,8 @@ async def token(request: Request, ctx: Annotated[SandboxContext, Depends(get_ctx
     )
 
 
-@router.post(REVOKE_PATH, openapi_extra=_REVOKE_BODY, summary="Revoke Token")
-async def revoke(request: Request, ctx: Annotated[SandboxContext, Depends(get_ctx)]) -> Response:
+@router.post(REVOKE_PATH, openapi_extra=_REVOKE_FORM, summary="Revoke Token")
+async def revoke(request: Request, ctx: Ctx) -> Response:
     """Revoke a token; later requests carrying it get 401."""
     form = await _form(request)
     client_id, secret = _client_credentials(request, form)
@@ -148,3 +137,8 @@ async def require_token(
             "Invalid or expired token",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+
+
+def bearer_router(tag: str) -> APIRouter:
+    """A router for ``/v2`` routes: each needs a bearer token and may answer the common errors."""
+    return APIRouter(tags=[tag], dependencies=[Depends(require_token)], responses=COMMON_ERRORS)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import anyio
-from fastapi import Request
+from fastapi import Depends, Request
 
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.api.tokens import TokenStore
@@ -44,9 +42,6 @@ class EngineLike(Protocol):
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no operation is queued or in flight; False on timeout."""
         ...
-
-
-MessageView = Callable[[dict[str, Any], dt.datetime], dict[str, Any]]
 
 
 class RequestCounter:
@@ -86,7 +81,6 @@ class SandboxContext:
     state: SandboxState
     engine: EngineLike
     tokens: TokenStore
-    message_view: MessageView
     requests: RequestCounter = field(default_factory=RequestCounter)
     sync_timeout: float = SYNC_GATEWAY_TIMEOUT_S
     _limiter: anyio.CapacityLimiter | None = None
@@ -100,7 +94,16 @@ class SandboxContext:
 
 
 def get_ctx(request: Request) -> SandboxContext:
-    """The sandbox context of the app serving ``request``."""
+    """The sandbox context of the app serving ``request``.
+
+    Raises:
+        TypeError: the app was not made by ``app.create_app``.
+    """
     ctx = request.app.state.ctx
-    assert isinstance(ctx, SandboxContext)
+    if not isinstance(ctx, SandboxContext):
+        raise TypeError(f"the app holds no SandboxContext but {type(ctx).__name__}")
     return ctx
+
+
+# A route's parameter ``ctx: Ctx`` receives the context.
+Ctx = Annotated[SandboxContext, Depends(get_ctx)]

@@ -82,35 +82,23 @@ def _from_pydantic(err: dict[str, Any]) -> dict[str, str]:
     return field_error(".".join(loc), value, str(err.get("msg", "")), str(err.get("type", "")))
 
 
-async def _api_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, APIError)
-    return error_response(exc.status, exc.detail, exc.headers)
-
-
-async def _request_validation(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    return error_response(422, [_from_pydantic(dict(e)) for e in exc.errors()])
-
-
-async def _http_exception(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    detail: Any = exc.detail
-    if exc.status_code == 404 and detail == "Not Found":
-        detail = "No route matches this path"
-    elif exc.status_code == 405 and detail == "Method Not Allowed":
-        detail = "This route does not accept this method"
-    if exc.status_code >= 500:
-        return error_response(500)
-    return error_response(exc.status_code, detail, dict(exc.headers or {}))
-
-
-async def _unhandled(_: Request, exc: Exception) -> Response:
+async def _answer(_: Request, exc: Exception) -> Response:
+    """The documented answer to any error a route, FastAPI's validation or Starlette's routing raised."""
+    if isinstance(exc, APIError):
+        return error_response(exc.status, exc.detail, exc.headers)
+    if isinstance(exc, RequestValidationError):
+        return error_response(422, [_from_pydantic(dict(e)) for e in exc.errors()])
+    if isinstance(exc, StarletteHTTPException) and exc.status_code < 500:
+        detail: Any = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No route matches this path"
+        elif exc.status_code == 405 and detail == "Method Not Allowed":
+            detail = "This route does not accept this method"
+        return error_response(exc.status_code, detail, dict(exc.headers or {}))
     return error_response(500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app can answer carry the documented body."""
-    app.add_exception_handler(APIError, _api_error)
-    app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(StarletteHTTPException, _http_exception)
-    app.add_exception_handler(Exception, _unhandled)
+    for kind in (APIError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, _answer)

@@ -5,24 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 from fastapi.responses import Response
 
-from catena_nb.sandbox.api.auth import require_token
-from catena_nb.sandbox.api.context import SandboxContext, get_ctx
+from catena_nb.sandbox.api.auth import bearer_router
+from catena_nb.sandbox.api.context import Ctx
 from catena_nb.sandbox.api.errors import APIError, field_error, validation_error
 from catena_nb.sandbox.api.pagination import envelope
-from catena_nb.sandbox.api.query import (
-    MAX_LIST_VALUES,
-    CursorParam,
-    FromParam,
-    Size,
-    ToParam,
-    parse_cursor,
-    window,
-)
+from catena_nb.sandbox.api.query import FromParam, PageQuery, Strings, ToParam, parse_cursor, window
 from catena_nb.sandbox.api.schemas import (
-    COMMON_ERRORS,
     SOURCE_NAME_PATTERN,
     CursorPage,
     OperationType,
@@ -30,29 +21,21 @@ from catena_nb.sandbox.api.schemas import (
     ResourceOperationRead,
 )
 
-router = APIRouter(tags=["Resource Operations"], dependencies=[Depends(require_token)])
-
-Ctx = Annotated[SandboxContext, Depends(get_ctx)]
+router = bearer_router("Resource Operations")
 
 
-@router.get(
-    "/v2/integrations/connections/resource-operations",
-    response_model=CursorPage,
-    responses=COMMON_ERRORS,
-    summary="List Resource Operations",
-)
+@router.get("/v2/integrations/connections/resource-operations", response_model=CursorPage)
 async def list_resource_operations(
     ctx: Ctx,
+    page: PageQuery,
     resource: Resource | None = None,
     connection_id: uuid.UUID | None = None,
     source_name: Annotated[str | None, Query(pattern=SOURCE_NAME_PATTERN)] = None,
-    fleet_refs: Annotated[list[str] | None, Query(max_length=MAX_LIST_VALUES)] = None,
+    fleet_refs: Strings = None,
     operation: OperationType | None = None,
     source_id: str | None = None,
     from_datetime: FromParam = None,
     to_datetime: ToParam = None,
-    cursor: CursorParam = None,
-    size: Size = 300,
 ) -> Response:
     """Operations in ``created_at`` order (then id), filtered; there is no status filter in the real API."""
     if source_id is not None and resource is None:
@@ -82,8 +65,8 @@ async def list_resource_operations(
         connection_id=None if connection_id is None else str(connection_id),
         lo=lo,
         hi=hi,
-        cursor=parse_cursor(cursor),
-        size=size,
+        cursor=parse_cursor(page.cursor),
+        size=page.size,
         accept=accept if tests or refs else None,
     )
     # assumed: integrations pages carry no `total` (catena-api.md §3)
@@ -93,8 +76,6 @@ async def list_resource_operations(
 @router.get(
     "/v2/integrations/connections/{connection_id}/resource-operations/{resource_operation_id}",
     response_model=ResourceOperationRead,
-    responses=COMMON_ERRORS,
-    summary="Get Resource Operation",
 )
 async def get_resource_operation(
     ctx: Ctx, connection_id: uuid.UUID, resource_operation_id: uuid.UUID

@@ -13,6 +13,7 @@ import bisect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Key = tuple[str, str]
 
@@ -172,3 +173,24 @@ def envelope(items_json: list[bytes], cut: PageSlice, total: int | None = None) 
     )
     rest = json.dumps(tail, separators=(",", ":")).encode()[1:]  # drop the "{": the items open the object
     return b'{"items":[' + b",".join(items_json) + b"]," + rest
+
+
+def page_records(
+    records: Sequence[dict[str, Any]],
+    cursor: Cursor | None,
+    size: int,
+    accept: Callable[[dict[str, Any]], bool] | None = None,
+    *,
+    descending: bool = False,
+) -> tuple[list[dict[str, Any]], PageSlice, int]:
+    """One page of a short list of records sorted by ``(created_at, id)``, and how many pass ``accept``."""
+    by_key: dict[Key, dict[str, Any]] = {(r["created_at"], r["id"]): r for r in records}
+    test = None if accept is None else (lambda k: accept(by_key[k]))
+    cut = page(list(by_key), lo=None, hi=None, cursor=cursor, size=size, descending=descending, accept=test)
+    total = len(records) if accept is None else sum(1 for r in records if accept(r))
+    return [by_key[k] for k in cut.keys], cut, total
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON bytes, as every answer is written."""
+    return json.dumps(obj, separators=(",", ":")).encode()

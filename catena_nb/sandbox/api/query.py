@@ -1,15 +1,23 @@
-"""Query parameters shared by the list endpoints: page size, cursor, and the date window."""
+"""The query strings of the list endpoints: the page, the date window, and each telematics list's filters.
+
+A list route takes its query as one dependency (``Annotated[UserQuery, Depends()]``); FastAPI reads the
+dataclass's fields as the query parameters, with their constraints, and lists them in the OpenAPI document.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from catena_nb.sandbox.api.errors import APIError, field_error, validation_error
 from catena_nb.sandbox.api.pagination import DEFAULT_SIZE, MAX_SIZE, Cursor, CursorError, Key
-from catena_nb.sandbox.api.state import iso
+from catena_nb.sandbox.api.schemas import SortOrder
+from catena_nb.sandbox.sim.timestamps import iso
 
 MAX_WINDOW = dt.timedelta(days=45)
 DEFAULT_WINDOW = dt.timedelta(days=1)
@@ -21,8 +29,9 @@ FromParam = Annotated[
     dt.datetime | None, Query(description="Start of the window (inclusive); default now - 1 day.")
 ]
 ToParam = Annotated[dt.datetime | None, Query(description="End of the window (exclusive); default now.")]
-
-__all__ = ["DEFAULT_SIZE", "CursorParam", "FromParam", "Size", "ToParam", "parse_cursor", "window"]
+UUIDs = Annotated[list[uuid.UUID] | None, Query(max_length=MAX_LIST_VALUES)]
+Strings = Annotated[list[str] | None, Query(max_length=MAX_LIST_VALUES)]
+Test = Callable[[dict[str, Any]], bool]
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -84,3 +93,101 @@ def parse_cursor(cursor: str | None) -> Cursor | None:
     except CursorError as exc:
         # assumed: 400 Bad Request (the docs do not say how an invalid cursor is answered)
         raise APIError(400, str(exc)) from exc
+
+
+@dataclass
+class Page:
+    """Where a page of a list starts, and how many items it holds."""
+
+    cursor: CursorParam = None
+    size: Size = DEFAULT_SIZE
+
+
+# A route's parameter ``page: PageQuery`` reads ``cursor`` and ``size``.
+PageQuery = Annotated[Page, Depends()]
+
+
+@dataclass
+class TelematicsQuery:
+    """What every telematics list reads: fleet and connection, source data, order and page.
+
+    A field with ``tests`` in its metadata is an "any of these values" filter on that field of the records.
+    """
+
+    fleet_ids: UUIDs = field(default=None, metadata={"tests": "fleet_id"})
+    fleet_refs: Strings = field(default=None, metadata={"tests": "fleet_ref"})
+    connection_id: uuid.UUID | None = None
+    include_source_data: bool = False
+    sort_by: str | None = None
+    sort_order: SortOrder = "asc"
+    cursor: CursorParam = None
+    size: Size = DEFAULT_SIZE
+
+    def descending(self, order_field: str) -> bool:
+        """Whether the page runs newest first; only ``order_field`` may be asked for as ``sort_by``.
+
+        Raises:
+            APIError: 422 for another ``sort_by``.
+        """
+        if self.sort_by not in (None, order_field):
+            # assumed: only the default order is offered; other fields are refused, not ignored
+            raise validation_error(
+                [
+                    field_error(
+                        "query.sort_by", self.sort_by, f"Only {order_field} is supported", "literal_error"
+                    )
+                ]
+            )
+        return self.sort_order == "desc"
+
+    def tests(self) -> list[Test]:
+        """One record test per "any of" parameter given: the field it tests holds one of the values."""
+        given = ((f.metadata["tests"], getattr(self, f.name)) for f in fields(self) if "tests" in f.metadata)
+        return [_one_of(record_field, wanted) for record_field, wanted in given if wanted]
+
+
+def _one_of(record_field: str, wanted: list[Any]) -> Test:
+    values = {str(v) for v in wanted}
+    return lambda r: r.get(record_field) is not None and str(r.get(record_field)) in values
+
+
+def all_of(tests: list[Test]) -> Test | None:
+    """One test passing the records that pass all of ``tests`` (None when there are none)."""
+    if not tests:
+        return None
+    return lambda r: all(t(r) for t in tests)
+
+
+@dataclass
+class UserQuery(TelematicsQuery):
+    """The query of ``GET /v2/telematics/users``."""
+
+    is_driver: bool | None = None
+    user_ids: UUIDs = field(default=None, metadata={"tests": "id"})
+    source_ids: Strings = field(default=None, metadata={"tests": "source_id"})
+
+
+@dataclass
+class MessageQuery(TelematicsQuery):
+    """What both message lists read besides their recipients: the date window and the sender."""
+
+    from_datetime: FromParam = None
+    to_datetime: ToParam = None
+    sender_ids: UUIDs = field(default=None, metadata={"tests": "sender_id"})
+    source_sender_ids: Strings = field(default=None, metadata={"tests": "source_sender_id"})
+
+
+@dataclass
+class DirectMessageQuery(MessageQuery):
+    """The query of ``GET /v2/telematics/messages``."""
+
+    recipient_ids: UUIDs = field(default=None, metadata={"tests": "recipient_id"})
+    source_recipient_ids: Strings = field(default=None, metadata={"tests": "source_recipient_id"})
+
+
+@dataclass
+class GroupMessageQuery(MessageQuery):
+    """The query of ``GET /v2/telematics/group-messages``."""
+
+    group_ids: UUIDs = field(default=None, metadata={"tests": "group_id"})
+    source_group_ids: Strings = field(default=None, metadata={"tests": "source_group_id"})

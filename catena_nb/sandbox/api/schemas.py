@@ -1,7 +1,8 @@
 """Request bodies the sandbox validates, and the response schemas its OpenAPI document declares.
 
 Request models forbid unknown fields, as the real API's do (an extra field is a 422). Response models exist
-for ``/openapi.json`` only: the routes build their bodies from the stored records (see ``shapes.py``).
+for ``/openapi.json`` only: the routes build their bodies from the stored records (``sim/records.py``), and
+the two operation schemas are made from the same key lists as those bodies.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from catena_nb.sandbox.sim.records import LOOKUP_KEYS, WRITE_KEYS
 
 Priority = Literal["low", "medium", "high"]
 Resource = Literal[
@@ -90,41 +93,38 @@ class ResourceOperationLog(_Response):
     response_headers: dict[str, str] | None = None
 
 
-class ResourceOperation(_Response):
-    """A resource operation as the telematics write endpoints answer it."""
+_Status = Literal["pending", "success", "failed"]
+# Every field of the operation record, for each of the two shapes (sim/records.py) to pick its own from.
+_OPERATION_FIELDS: dict[str, Any] = {
+    "id": (uuid.UUID, ...),
+    "created_at": (str, ...),
+    "updated_at": (str, ...),
+    "deleted_at": (str | None, None),
+    "partner_id": (uuid.UUID, ...),
+    "connection_id": (uuid.UUID, ...),
+    "source_name": (str, ...),
+    "fleet_ref": (str | None, None),
+    "resource": (Resource, ...),
+    "resource_id": (uuid.UUID | None, None),
+    "source_id": (str | None, None),
+    "operation_type": (OperationType, ...),
+    "payload": (dict[str, Any], ...),
+    "status": (_Status, ...),
+    "logs": (list[ResourceOperationLog], []),
+}
 
-    id: uuid.UUID
-    created_at: str
-    updated_at: str
-    deleted_at: str | None = None
-    partner_id: uuid.UUID
-    connection_id: uuid.UUID
-    resource: Resource
-    resource_id: uuid.UUID | None = None
-    source_id: str | None = None
-    operation_type: OperationType
-    payload: dict[str, Any]
-    status: Literal["pending", "success", "failed"]
-    logs: list[ResourceOperationLog] = []
+
+def _operation_schema(name: str, doc: str, keys: tuple[str, ...]) -> type[BaseModel]:
+    fields = {key: _OPERATION_FIELDS[key] for key in keys}
+    return create_model(name, __base__=_Response, __doc__=doc, __module__=__name__, **fields)
 
 
-class ResourceOperationRead(_Response):
-    """A resource operation as the integrations lookups answer it."""
-
-    id: uuid.UUID
-    created_at: str
-    updated_at: str
-    partner_id: uuid.UUID
-    connection_id: uuid.UUID
-    source_name: str
-    fleet_ref: str | None = None
-    resource: Resource
-    resource_id: uuid.UUID | None = None
-    source_id: str | None = None
-    operation_type: OperationType
-    payload: dict[str, Any]
-    status: Literal["pending", "success", "failed"]
-    logs: list[ResourceOperationLog] = []
+ResourceOperation = _operation_schema(
+    "ResourceOperation", "A resource operation as the telematics write endpoints answer it.", WRITE_KEYS
+)
+ResourceOperationRead = _operation_schema(
+    "ResourceOperationRead", "A resource operation as the integrations lookups answer it.", LOOKUP_KEYS
+)
 
 
 class CursorPage(_Response):

@@ -1,8 +1,8 @@
 """The sandbox's in-memory store: resource operations, messages, webhook subscriptions.
 
 Operations and messages are plain dicts in the wire format (the operation record is the union of the two
-shapes described in ``shapes.py``), with ISO timestamp strings ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC). Strings
-of that one format sort like the instants they name, so the indexes below are sorted lists of
+shapes described in ``sim/records.py``), with ISO timestamp strings ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC).
+Strings of that one format sort like the instants they name, so the indexes below are sorted lists of
 ``(timestamp, id)`` keys searched with ``bisect``: a date window over 100,000 operations costs two binary
 searches, and a cursor is just the last key a page showed.
 
@@ -12,45 +12,16 @@ Every method takes the one lock: the simulation's worker threads write while the
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import gc
-import json
-import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, page
-from catena_nb.sandbox.api.shapes import lookup_shape
-from catena_nb.sandbox.sim.types import World
-
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def iso(moment: dt.datetime) -> str:
-    """Format a datetime in the sandbox's one timestamp format (naive datetimes are taken as UTC)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.strftime(ISO_FORMAT)
-
-
-def utcnow_iso() -> str:
-    """The current time in the sandbox's timestamp format."""
-    return iso(dt.datetime.now(dt.UTC))
-
-
-def new_id() -> str:
-    """A fresh UUID version 7 (time-ordered, as the real API's ids are)."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76  # version
-    value |= ((rand >> 68) & 0xFFF) << 64  # rand_a
-    value |= 0b10 << 62  # variant
-    value |= rand & ((1 << 62) - 1)  # rand_b
-    return str(uuid.UUID(int=value))
+from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, dumps, page
+from catena_nb.sandbox.sim.records import lookup_shape
+from catena_nb.sandbox.sim.timestamps import utcnow_iso
+from catena_nb.sandbox.sim.types import AttemptRecord, World
 
 
 class _Index:
@@ -179,16 +150,7 @@ class SandboxState:
         with self._lock:
             return len(self._ops)
 
-    def record_attempt(
-        self,
-        op_id: str,
-        log: dict[str, Any],
-        *,
-        status: str,
-        resource_id: str | None,
-        source_id: str | None,
-        updated_at: str,
-    ) -> dict[str, Any]:
+    def record_attempt(self, op_id: str, attempt: AttemptRecord) -> dict[str, Any]:
         """Append one attempt's log to an operation and set its outcome.
 
         Returns:
@@ -199,11 +161,11 @@ class SandboxState:
         """
         with self._lock:
             op = self._ops[op_id]
-            op["logs"] = [*(op.get("logs") or []), dict(log)]
-            op["status"] = status
-            op["resource_id"] = resource_id
-            op["source_id"] = source_id
-            op["updated_at"] = updated_at
+            op["logs"] = [*(op.get("logs") or []), dict(attempt.log)]
+            op["status"] = attempt.status
+            op["resource_id"] = attempt.resource_id
+            op["source_id"] = attempt.source_id
+            op["updated_at"] = attempt.log["updated_at"]
             self._op_json.pop(op_id, None)
             return _copy_op(op)
 
@@ -215,7 +177,7 @@ class SandboxState:
     def _operation_json_locked(self, op_id: str) -> bytes:
         cached = self._op_json.get(op_id)
         if cached is None:
-            cached = json.dumps(lookup_shape(self._ops[op_id]), separators=(",", ":")).encode()
+            cached = dumps(lookup_shape(self._ops[op_id]))
             self._op_json[op_id] = cached
         return cached
 
@@ -263,7 +225,7 @@ class SandboxState:
 
     def add_messages(self, msgs: Iterable[dict[str, Any]]) -> None:
         """Store many message records at once."""
-        # update_message replaces fields rather than mutating them, so the top level is all that needs copying
+        # the store never changes a stored message, so its top level is all that needs copying
         records = [dict(m) for m in msgs]
         with self._lock:
             self._msg_version += 1
@@ -282,16 +244,6 @@ class SandboxState:
             if bulk:
                 for index in [*self._msg_index.values(), *self._msg_by_conn.values()]:
                     index.keys.sort()
-
-    def update_message(self, message_id: str, **fields: Any) -> None:
-        """Change fields of a stored message (its sort key, occurred_at, must not change).
-
-        Raises:
-            KeyError: no message has that id.
-        """
-        with self._lock:
-            self._msgs[message_id].update(_clone_dict(fields))
-            self._msg_version += 1
 
     def get_message(self, message_id: str) -> dict[str, Any] | None:
         """A copy of the message record, or None."""

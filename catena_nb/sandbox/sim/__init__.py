@@ -1,3 +1,15 @@
-"""The sandbox's simulation: world, TSPs, engine, worker, delivery, history, webhooks."""
+"""The sandbox's simulation: the seeded world, the TSPs behind it, what happens to an operation, the history.
+
+- ``types``: the records both halves share (users, connections, attempt outcomes, ``Pace``).
+- ``world``: the seeded partner, connections and users; ``ids``, ``timestamps``: every record's formats.
+- ``records``: the operation record, its payloads, its attempt logs and its two wire shapes.
+- ``profiles``, ``outcomes``, ``ratelimit``, ``tsp``: how each TSP behaves, what one call answers, each
+  connection's rate limit, and the calls as they happen in real time.
+- ``engine``, ``worker``, ``threads``, ``webhooks``: sync and async operations, retries, webhook deliveries.
+- ``delivery``: the record of a message a TSP accepted, and its life (sent, delivered, read).
+- ``history``, ``traffic``, ``incidents``: days of past traffic, and the three incidents in it.
+
+Nothing here imports the HTTP side (``api``): the server wires the two together.
+"""
 
 from __future__ import annotations

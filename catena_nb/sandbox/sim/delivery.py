@@ -14,18 +14,18 @@ import functools
 import hashlib
 from typing import Any
 
-from catena_nb.sandbox.sim.tsp import TspProfile, draw, lognormal
-from catena_nb.sandbox.sim.types import Connection, User
-from catena_nb.sandbox.sim.world import iso, source_id_for, stable_uuid
+from catena_nb.sandbox.sim.ids import source_id_for, stable_int, stable_uuid
+from catena_nb.sandbox.sim.outcomes import Draw, draw, lognormal
+from catena_nb.sandbox.sim.profiles import TspProfile
+from catena_nb.sandbox.sim.timestamps import iso
+from catena_nb.sandbox.sim.types import Connection, Pace, User
 
 # assumed: a message the TSP never delivers stays "sent" (it reached the TSP's queue), except this share of
 # them, which the TSP never even hands to the device and which stay "pending".
 _NEVER_SENT_SHARE = 0.3
 
 
-def plan_delivery(
-    profile: TspProfile, u: tuple[float, float, float, float, int]
-) -> tuple[float | None, float | None, float | None]:
+def plan_delivery(profile: TspProfile, u: Draw) -> tuple[float | None, float | None, float | None]:
     """Delays in simulated seconds from acceptance to (sent, delivered, read); None for never.
 
     Most messages are delivered within minutes, some never are; only a minority is ever read.
@@ -52,196 +52,142 @@ def _text_hash(text: str) -> str:
     return _sha256(text)
 
 
-def build_message(
-    *,
-    conn: Connection,
-    profile: TspProfile,
-    message_id: str,
-    source_id: str,
-    sender: User,
-    recipient: User,
-    message_text: str | None,
-    priority: str | None,
-    reply_to_message_id: str | None,
-    occurred_at: str,
-    created_at: str,
-    sent_at: str | None,
-    delivered_at: str | None,
-    read_at: str | None,
-    thread_id: str,
-    source_thread_id: str,
-) -> dict[str, Any]:
-    """A MessageRead record with its planned times (the stored form; see ``message_view``)."""
-    text = message_text or ""
-    return {
-        "fleet_id": conn.fleet_id,
-        "fleet_ref": conn.fleet_ref,
-        "id": message_id,
-        "created_at": created_at,
-        "updated_at": created_at,
-        "deleted_at": None,
-        "connection_id": conn.id,
-        "tsp_id": conn.tsp_id,
-        "tsp_slug": conn.source_name,
-        "source_name": conn.source_name,
-        "source_id": source_id,
-        "source_data_hash": _sha256(
-            f"{source_id}|{sender.source_id}|{recipient.source_id}|{occurred_at}|{text}"
-        ),
-        "occurred_at": occurred_at,
-        "execution_id": None,
-        "schedule_id": None,
-        "extras": {"priority": priority if profile.supports_priority else None},
-        "source_sender_id": sender.source_id,
-        "source_recipient_id": recipient.source_id,
-        "sender_id": sender.id,
-        "recipient_id": recipient.id,
-        "message_text": message_text,
-        "message_hash": _text_hash(text),
-        "status": "pending",
-        "delivered_at": delivered_at,
-        "read_at": read_at,
-        "sent_by_driver": sender.is_driver,
-        "sender_name": f"{sender.first_name} {sender.last_name}",
-        "recipient_name": f"{recipient.first_name} {recipient.last_name}",
-        "thread_id": thread_id,
-        "source_thread_id": source_thread_id,
-        "reply_to_message_id": reply_to_message_id,
-        "source_reply_to_message_id": None,
-        "_sent_at": sent_at,
-    }
+Times = tuple[str | None, str | None, str | None]  # planned sent_at, delivered_at, read_at
 
 
-def build_group_message(
-    *,
-    conn: Connection,
-    message_id: str,
-    source_id: str,
-    sender: User,
-    recipients: list[User],
-    message_text: str | None,
-    occurred_at: str,
-    created_at: str,
-    sent_at: str | None,
-    delivered_at: str | None,
-    group_id: str,
-    source_group_id: str,
-) -> dict[str, Any]:
-    """A GroupMessageRead record with its planned times (no read_at, recipient_name or reply fields)."""
-    text = message_text or ""
-    return {
-        "fleet_id": conn.fleet_id,
-        "fleet_ref": conn.fleet_ref,
-        "id": message_id,
-        "created_at": created_at,
-        "updated_at": created_at,
-        "deleted_at": None,
-        "connection_id": conn.id,
-        "tsp_id": conn.tsp_id,
-        "tsp_slug": conn.source_name,
-        "source_name": conn.source_name,
-        "source_id": source_id,
-        "source_data_hash": _sha256(f"{source_id}|{sender.source_id}|{group_id}|{occurred_at}|{text}"),
-        "occurred_at": occurred_at,
-        "execution_id": None,
-        "schedule_id": None,
-        "extras": {},
-        "source_sender_id": sender.source_id,
-        "source_recipient_ids": [r.source_id for r in recipients],
-        "sender_id": sender.id,
-        "recipient_ids": [r.id for r in recipients],
-        "group_id": group_id,
-        "source_group_id": source_group_id,
-        "message_text": message_text,
-        "message_hash": _text_hash(text),
-        "status": "pending",
-        "delivered_at": delivered_at,
-        "sent_by_driver": sender.is_driver,
-        "sender_name": f"{sender.first_name} {sender.last_name}",
-        "thread_id": None,
-        "source_thread_id": None,
-        "_sent_at": sent_at,
-    }
+class MessageBook:
+    """Builds the records of the messages one connection's TSP accepted, caching the ids of its threads.
 
-
-def thread_ids(seed: int, conn: Connection, a: str, b: str) -> tuple[str, str]:
-    """The Catena and TSP ids of the conversation between two users of a connection."""
-    lo, hi = sorted((a, b))
-    n = int.from_bytes(hashlib.blake2b(f"{seed}|thread|{lo}|{hi}".encode(), digest_size=8).digest(), "big")
-    return stable_uuid(seed, "thread", conn.id, lo, hi), source_id_for(conn.source_name, n)
-
-
-def group_ids(seed: int, conn: Connection, recipient_ids: list[str]) -> tuple[str, str]:
-    """The Catena and TSP ids of the group a group message goes to."""
-    key = ",".join(sorted(recipient_ids))
-    n = int.from_bytes(hashlib.blake2b(f"{seed}|group|{key}".encode(), digest_size=8).digest(), "big")
-    return stable_uuid(seed, "group", conn.id, key), source_id_for(conn.source_name, n)
-
-
-def live_message(
-    *,
-    seed: int,
-    key: str,
-    op: dict[str, Any],
-    conn: Connection,
-    profile: TspProfile,
-    users: dict[str, User],
-    message_id: str,
-    source_id: str,
-    now: dt.datetime,
-    time_scale: float,
-) -> dict[str, Any]:
-    """The record of a message the TSP just accepted for ``op``, its delays shrunk by ``time_scale``.
+    A payload with ``recipient_ids`` gives a GroupMessageRead record, one with ``recipient_id`` a MessageRead
+    record; both keep the planned times (``_sent_at``, ``delivered_at``, ``read_at``) for ``message_view``.
 
     Args:
-        key: the operation's content key (``tsp.operation_key``), so that the plan is as deterministic as
-            the outcome.
+        seed: seeds the ids of threads and groups.
+        conn: the connection; the payload's users must be among its users.
+        profile: its TSP's profile.
     """
-    payload = op.get("payload") or {}
-    sent_d, delivered_d, read_d = plan_delivery(profile, draw(seed, key, 0))
 
-    def at(delay: float | None) -> str | None:
-        return None if delay is None else iso(now + dt.timedelta(seconds=delay * time_scale))
+    def __init__(self, seed: int, conn: Connection, profile: TspProfile) -> None:
+        self.seed = seed
+        self.conn = conn
+        self.profile = profile
+        self._users = {u.id: u for u in conn.user_records}
+        self._threads: dict[tuple[str, str], tuple[str, str]] = {}
 
-    occurred = iso(now)
-    sender = users[payload["sender_id"]]
-    if op.get("resource") == "group_message":
-        recipients = [users[r] for r in payload.get("recipient_ids") or []]
-        group_id, source_group_id = group_ids(seed, conn, [r.id for r in recipients])
-        return build_group_message(
-            conn=conn,
-            message_id=message_id,
-            source_id=source_id,
-            sender=sender,
-            recipients=recipients,
-            message_text=payload.get("message_text"),
-            occurred_at=occurred,
-            created_at=occurred,
-            sent_at=at(sent_d),
-            delivered_at=at(delivered_d),
-            group_id=group_id,
-            source_group_id=source_group_id,
+    def record(
+        self, payload: dict[str, Any], message_id: str, source_id: str, occurred_at: str, times: Times
+    ) -> dict[str, Any]:
+        """The record of the message ``payload`` asked for, created when it occurred, with planned times."""
+        sender = self._users[payload["sender_id"]]
+        text = payload.get("message_text")
+        sent_at, delivered_at, read_at = times
+        if "recipient_ids" in payload:
+            recipients = [self._users[r] for r in payload["recipient_ids"]]
+            group_id, source_group_id = self.group_ids([r.id for r in recipients])
+            return {
+                **self._head(message_id, source_id, sender, group_id, occurred_at, text),
+                "extras": {},
+                "source_sender_id": sender.source_id,
+                "source_recipient_ids": [r.source_id for r in recipients],
+                "sender_id": sender.id,
+                "recipient_ids": [r.id for r in recipients],
+                "group_id": group_id,
+                "source_group_id": source_group_id,
+                "message_text": text,
+                "message_hash": _text_hash(text or ""),
+                "status": "pending",
+                "delivered_at": delivered_at,
+                "sent_by_driver": sender.is_driver,
+                "sender_name": f"{sender.first_name} {sender.last_name}",
+                "thread_id": None,
+                "source_thread_id": None,
+                "_sent_at": sent_at,
+            }
+        recipient = self._users[payload["recipient_id"]]
+        thread_id, source_thread_id = self.thread_ids(sender.id, recipient.id)
+        priority = payload.get("priority")
+        return {
+            **self._head(message_id, source_id, sender, recipient.source_id, occurred_at, text),
+            "extras": {"priority": priority if self.profile.supports_priority else None},
+            "source_sender_id": sender.source_id,
+            "source_recipient_id": recipient.source_id,
+            "sender_id": sender.id,
+            "recipient_id": recipient.id,
+            "message_text": text,
+            "message_hash": _text_hash(text or ""),
+            "status": "pending",
+            "delivered_at": delivered_at,
+            "read_at": read_at,
+            "sent_by_driver": sender.is_driver,
+            "sender_name": f"{sender.first_name} {sender.last_name}",
+            "recipient_name": f"{recipient.first_name} {recipient.last_name}",
+            "thread_id": thread_id,
+            "source_thread_id": source_thread_id,
+            "reply_to_message_id": payload.get("reply_to_message_id"),
+            "source_reply_to_message_id": None,
+            "_sent_at": sent_at,
+        }
+
+    def _head(
+        self, message_id: str, source_id: str, sender: User, to: str, occurred_at: str, text: str | None
+    ) -> dict[str, Any]:
+        """The fields both records start with; ``to`` is the recipient's TSP id or the group's id."""
+        conn = self.conn
+        return {
+            "fleet_id": conn.fleet_id,
+            "fleet_ref": conn.fleet_ref,
+            "id": message_id,
+            "created_at": occurred_at,
+            "updated_at": occurred_at,
+            "deleted_at": None,
+            "connection_id": conn.id,
+            "tsp_id": conn.tsp_id,
+            "tsp_slug": conn.source_name,
+            "source_name": conn.source_name,
+            "source_id": source_id,
+            "source_data_hash": _sha256(f"{source_id}|{sender.source_id}|{to}|{occurred_at}|{text or ''}"),
+            "occurred_at": occurred_at,
+            "execution_id": None,
+            "schedule_id": None,
+        }
+
+    def thread_ids(self, a: str, b: str) -> tuple[str, str]:
+        """The Catena and TSP ids of the conversation between two users of the connection."""
+        pair = (a, b) if a <= b else (b, a)
+        ids = self._threads.get(pair)
+        if ids is None:
+            lo, hi = pair
+            ids = self._threads[pair] = (
+                stable_uuid(self.seed, "thread", self.conn.id, lo, hi),
+                source_id_for(self.conn.source_name, stable_int(self.seed, "thread", lo, hi)),
+            )
+        return ids
+
+    def group_ids(self, recipient_ids: list[str]) -> tuple[str, str]:
+        """The Catena and TSP ids of the group a group message goes to."""
+        key = ",".join(sorted(recipient_ids))
+        return (
+            stable_uuid(self.seed, "group", self.conn.id, key),
+            source_id_for(self.conn.source_name, stable_int(self.seed, "group", key)),
         )
-    recipient = users[payload["recipient_id"]]
-    thread_id, source_thread_id = thread_ids(seed, conn, sender.id, recipient.id)
-    return build_message(
-        conn=conn,
-        profile=profile,
-        message_id=message_id,
-        source_id=source_id,
-        sender=sender,
-        recipient=recipient,
-        message_text=payload.get("message_text"),
-        priority=payload.get("priority"),
-        reply_to_message_id=payload.get("reply_to_message_id"),
-        occurred_at=occurred,
-        created_at=occurred,
-        sent_at=at(sent_d),
-        delivered_at=at(delivered_d),
-        read_at=at(read_d),
-        thread_id=thread_id,
-        source_thread_id=source_thread_id,
-    )
+
+    def live(
+        self, op: dict[str, Any], message_id: str, source_id: str, *, key: str, now: dt.datetime, pace: Pace
+    ) -> dict[str, Any]:
+        """The record of a message the TSP just accepted for ``op``, its delays paced into real time.
+
+        Args:
+            key: the operation's content key (``outcomes.operation_key``), so that the plan is as
+                deterministic as the outcome.
+        """
+        sent, delivered, read = plan_delivery(self.profile, draw(self.seed, key, 0))
+
+        def at(delay: float | None) -> str | None:
+            return None if delay is None else iso(now + dt.timedelta(seconds=pace.real(delay)))
+
+        return self.record(
+            op.get("payload") or {}, message_id, source_id, iso(now), (at(sent), at(delivered), at(read))
+        )
 
 
 def message_view(msg: dict[str, Any], now: dt.datetime | str) -> dict[str, Any]:
@@ -252,7 +198,7 @@ def message_view(msg: dict[str, Any], now: dt.datetime | str) -> dict[str, Any]:
     Keys starting with ``_`` (the plan) are dropped.
 
     Args:
-        msg: a stored record (``build_message`` / ``build_group_message``).
+        msg: a stored record (``MessageBook.record``).
         now: a datetime, or a timestamp string in the sandbox's format.
     """
     now_s = now if isinstance(now, str) else iso(now)

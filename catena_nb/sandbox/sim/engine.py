@@ -8,21 +8,20 @@ operation, and a message the TSP accepted gets a record with its delivery life (
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 import time
 from typing import Any, Protocol
 
-import httpx
-
-from catena_nb.sandbox.sim.delivery import live_message
-from catena_nb.sandbox.sim.tsp import TspSimulator, bucket_violations, max_window_count, operation_key
-from catena_nb.sandbox.sim.types import AttemptOutcome, World
+from catena_nb.sandbox.sim.delivery import MessageBook
+from catena_nb.sandbox.sim.ids import new_uuid7
+from catena_nb.sandbox.sim.outcomes import operation_key
+from catena_nb.sandbox.sim.ratelimit import bucket_violations, max_window_count
+from catena_nb.sandbox.sim.records import attempt_log
+from catena_nb.sandbox.sim.timestamps import iso
+from catena_nb.sandbox.sim.tsp import TspSimulator
+from catena_nb.sandbox.sim.types import AttemptOutcome, AttemptRecord, Pace, World
 from catena_nb.sandbox.sim.webhooks import WebhookSender
 from catena_nb.sandbox.sim.worker import AsyncWorker, Job, RetryPolicy
-from catena_nb.sandbox.sim.world import iso, new_uuid7, user_index
-
-logger = logging.getLogger("catena_nb.sandbox.sim.engine")
 
 
 class StateLike(Protocol):
@@ -32,18 +31,10 @@ class StateLike(Protocol):
 
     def add_operation(self, op: dict[str, Any]) -> None: ...
     def get_operation(self, op_id: str) -> dict[str, Any] | None: ...
-    def record_attempt(
-        self,
-        op_id: str,
-        log: dict[str, Any],
-        *,
-        status: str,
-        resource_id: str | None,
-        source_id: str | None,
-        updated_at: str,
-    ) -> dict[str, Any]: ...
+    def record_attempt(self, op_id: str, attempt: AttemptRecord) -> dict[str, Any]: ...
     def add_message(self, msg: dict[str, Any]) -> None: ...
     def webhook_subscriptions(self) -> list[dict[str, Any]]: ...
+    def set_webhook_status(self, webhook_id: str, status: str) -> None: ...
 
 
 class Engine:
@@ -52,16 +43,12 @@ class Engine:
     Args:
         state: the sandbox's store.
         seed: the seed of every outcome (with the operation's content and attempt number).
-        tsp_latency: seconds every TSP call takes (None: each TSP's latency profile times ``time_scale``).
-        time_scale: multiplies every simulated wait: latencies, backoffs, delivery delays; the TSP rate limits
-            become ``limit / time_scale`` calls per real second.
+        pace: how simulated time runs in real time (default: as simulated, each TSP at its own latency).
         workers: threads making async attempts.
-        webhook_lanes: threads delivering webhooks.
         policy: the async retry policy (default: 5 attempts, backoff from 2 s).
-        webhook_transport: an httpx transport for webhook deliveries (tests); None for real HTTP.
 
     Example:
-        >>> engine = Engine(state, seed=7, tsp_latency=0.0, time_scale=0.001)  # doctest: +SKIP
+        >>> engine = Engine(state, seed=7, pace=Pace(time_scale=0.001, tsp_latency=0.0))  # doctest: +SKIP
         >>> engine.start(); engine.enqueue(op); engine.wait_idle(30); engine.stop()  # doctest: +SKIP
     """
 
@@ -70,37 +57,25 @@ class Engine:
         state: StateLike,
         *,
         seed: int,
-        tsp_latency: float | None = None,
-        time_scale: float = 1.0,
+        pace: Pace | None = None,
         workers: int = 8,
-        webhook_lanes: int = 4,
         policy: RetryPolicy | None = None,
-        webhook_transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if time_scale <= 0:
-            raise ValueError("time_scale must be positive")
         self._state = state
-        self._seed = seed
-        self._time_scale = time_scale
-        world = state.world
-        self._conns = {c.id: c for c in world.connections}
-        self._users = user_index(world)
-        self.tsp = TspSimulator(world, seed=seed, tsp_latency=tsp_latency, time_scale=time_scale)
+        self._pace = pace or Pace()
+        self._conns = {c.id: c for c in state.world.connections}
+        self.tsp = TspSimulator(state.world, seed=seed, pace=self._pace)
+        self._books = {c.id: MessageBook(seed, c, self.tsp.profile(c.id)) for c in state.world.connections}
         self.webhooks = WebhookSender(
-            state.webhook_subscriptions,
-            fleet_of=lambda conn_id: c.fleet_id if (c := self._conns.get(conn_id)) else None,
-            time_scale=time_scale,
-            lanes=webhook_lanes,
-            transport=webhook_transport,
-            on_stale=self._mark_stale,
+            state, fleets={c.id: c.fleet_id for c in state.world.connections}, pace=self._pace
         )
         self.worker = AsyncWorker(
             call=lambda job: self._attempt(job.op, job.attempt, job.occurrence, sync=False),
             report=self._report_async,
             gate=lambda conn_id: self.tsp.limiter(conn_id).try_acquire(),
             jitter=lambda job: self.tsp.jitter(job.op, job.attempt, occurrence=job.occurrence),
+            pace=self._pace,
             policy=policy,
-            time_scale=time_scale,
             threads=workers,
         )
         self._lock = threading.Lock()
@@ -195,7 +170,7 @@ class Engine:
                 "calls": limiter.admitted,
                 "rate_limit_per_s": profile.rate_per_s,
                 "burst": profile.burst,
-                "max_calls_per_s": max_window_count(times, self._time_scale),
+                "max_calls_per_s": max_window_count(times, self._pace.time_scale),
                 "rate_limit_violations": bucket_violations(times, limiter.rate, limiter.burst),
                 "sync_rate_limited": self.tsp.rate_limited[conn_id],
             }
@@ -218,11 +193,6 @@ class Engine:
 
     # -- internals -----------------------------------------------------------------------------------------
 
-    def _mark_stale(self, webhook_id: str) -> None:
-        set_status = getattr(self._state, "set_webhook_status", None)
-        if set_status is not None:
-            set_status(webhook_id, "stale")
-
     def _ensure_stored(self, op: dict[str, Any]) -> dict[str, Any]:
         stored = self._state.get_operation(op["id"])
         if stored is None:
@@ -243,7 +213,8 @@ class Engine:
         # assumed (catena-api.md §11): Catena maps sender and recipients to TSP ids before calling the TSP; an
         # id that is not a user of the connection fails the operation at once with a validation error.
         conn_id = op.get("connection_id")
-        if conn_id not in self._conns:
+        conn = self._conns.get(str(conn_id))
+        if conn is None:
             return f"connection_id '{conn_id}' is not a connection of this partner"
         payload = op.get("payload") or {}
         named = [("sender_id", payload.get("sender_id"))]
@@ -254,9 +225,8 @@ class Engine:
         else:
             named.append(("recipient_id", payload.get("recipient_id")))
         for field, user_id in named:
-            user = self._users.get(str(user_id))
-            if user is None or user.connection_id != conn_id:
-                return f"{field} '{user_id}' is not a user of connection '{conn_id}'"
+            if conn.source_id_of(str(user_id)) is None:
+                return f"{field} '{user_id}' is not a user of connection '{conn.id}'"
         return None
 
     @staticmethod
@@ -283,45 +253,15 @@ class Engine:
         self, op: dict[str, Any], outcome: AttemptOutcome, *, final: bool, key: str
     ) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
-        stamp = iso(now)
         # assumed: a successful attempt is logged too ("one entry per attempt", catena-api.md §4), although
         # the seed page's 200 example shows an empty list; an audit needs it to tell first-attempt successes.
-        log = {
-            "id": new_uuid7(),
-            "created_at": stamp,
-            "updated_at": stamp,
-            "resource_operation_id": op["id"],
-            "status": "success" if outcome.ok else "failed",
-            "error_type": outcome.error_type,
-            "error_details": outcome.error_details,
-            "response_status_code": outcome.response_status_code,
-            "response_headers": dict(outcome.response_headers),
-        }
-        resource_id: str | None = None
-        if outcome.ok:
-            resource_id = new_uuid7()
-            conn = self._conns[op["connection_id"]]
-            message = live_message(
-                seed=self._seed,
-                key=key,
-                op=op,
-                conn=conn,
-                profile=self.tsp.profile(conn.id),
-                users=self._users,
-                message_id=resource_id,
-                source_id=str(outcome.source_id),
-                now=now,
-                time_scale=self._time_scale,
-            )
-            self._state.add_message(message)
-            status = "success"
-        else:
-            status = "failed" if final else "pending"
+        log = attempt_log(new_uuid7(), op["id"], iso(now), outcome)
+        if not outcome.ok:
+            return self._state.record_attempt(op["id"], AttemptRecord(log, "failed" if final else "pending"))
+        message_id = new_uuid7()
+        book = self._books[op["connection_id"]]
+        source_id = str(outcome.source_id)
+        self._state.add_message(book.live(op, message_id, source_id, key=key, now=now, pace=self._pace))
         return self._state.record_attempt(
-            op["id"],
-            log,
-            status=status,
-            resource_id=resource_id,
-            source_id=outcome.source_id if outcome.ok else None,
-            updated_at=stamp,
+            op["id"], AttemptRecord(log, "success", message_id, outcome.source_id)
         )

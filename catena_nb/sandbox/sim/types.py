@@ -1,14 +1,15 @@
 """Records shared by the sandbox's server half (state, routes) and its simulation half (TSPs, worker,
 history, webhooks).
 
-Operations and messages themselves travel as plain dicts in the wire format (see ``state.py``); these
-dataclasses describe the seeded world around them.
+Operations and messages themselves travel as plain dicts in the wire format (``records.py``,
+``delivery.py``); these dataclasses describe the seeded world around them and what an attempt produced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,20 @@ class Connection:
 
     @property
     def drivers(self) -> list[str]:
+        """The Catena ids of this connection's drivers."""
         return [u.id for u in self.user_records if u.is_driver]
 
     @property
     def dispatchers(self) -> list[str]:
+        """The Catena ids of this connection's dispatchers."""
         return [u.id for u in self.user_records if not u.is_driver]
+
+    def source_id_of(self, user_id: str) -> str | None:
+        """The TSP's id of one of this connection's users; None for anyone else."""
+        for user in self.user_records:
+            if user.id == user_id:
+                return user.source_id
+        return None
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,49 @@ class AttemptOutcome:
 
 
 @dataclass(frozen=True)
+class AttemptRecord:
+    """What one attempt changes on its operation: the log it adds, the new status and the ids it produced.
+
+    The operation's ``updated_at`` becomes the log's.
+    """
+
+    log: dict[str, Any]
+    status: str  # pending (a retry follows) | success | failed
+    resource_id: str | None = None  # on success: the id of the message it created
+    source_id: str | None = None  # on success: the TSP's id of that message
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How the simulation's time runs in real time.
+
+    Args:
+        time_scale: multiplies every simulated wait (latencies, retry backoffs, delivery delays); the TSPs'
+            rate limits become ``limit / time_scale`` calls per real second.
+        tsp_latency: real seconds every TSP call takes, overriding the profiles' latencies (None: each
+            call's simulated latency times ``time_scale``).
+
+    Raises:
+        ValueError: ``time_scale`` is not positive.
+    """
+
+    time_scale: float = 1.0
+    tsp_latency: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.time_scale > 0:
+            raise ValueError("time_scale must be positive")
+
+    def real(self, simulated_s: float) -> float:
+        """Real seconds for a simulated wait."""
+        return simulated_s * self.time_scale
+
+    def call_seconds(self, latency_s: float) -> float:
+        """Real seconds a TSP call of this simulated latency takes."""
+        return self.real(latency_s) if self.tsp_latency is None else self.tsp_latency
+
+
+@dataclass(frozen=True)
 class World:
     """Everything seeded from ``seed``: the partner, its connections and their users."""
 
@@ -87,14 +140,8 @@ class World:
     connections: tuple[Connection, ...]
 
     def connection(self, connection_id: str) -> Connection | None:
+        """The connection with that id, or None."""
         for conn in self.connections:
             if conn.id == connection_id:
                 return conn
-        return None
-
-    def user(self, user_id: str) -> User | None:
-        for conn in self.connections:
-            for user in conn.user_records:
-                if user.id == user_id:
-                    return user
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import fnmatch
+import functools
 import gzip
 import hashlib
 import hmac
@@ -23,17 +24,18 @@ import json
 import logging
 import queue
 import threading
-import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from catena_nb.sandbox.api.shapes import lookup_shape
-from catena_nb.sandbox.sim.world import new_uuid7
+from catena_nb.sandbox.sim.ids import new_uuid7
+from catena_nb.sandbox.sim.records import lookup_shape
+from catena_nb.sandbox.sim.threads import ThreadGroup
+from catena_nb.sandbox.sim.types import Pace
 
 logger = logging.getLogger("catena_nb.sandbox.sim.webhooks")
 
@@ -70,6 +72,13 @@ def sign(secret: str, timestamp: str, payload: bytes) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
+class Subscriptions(Protocol):
+    """Where the subscriptions are kept (the sandbox's store)."""
+
+    def webhook_subscriptions(self) -> list[dict[str, Any]]: ...
+    def set_webhook_status(self, webhook_id: str, status: str) -> None: ...
+
+
 @dataclass
 class _Delivery:
     subscription: dict[str, Any] = field(repr=False)  # holds the secret, which must never reach a log
@@ -82,79 +91,48 @@ class WebhookSender:
     """Posts events to the matching subscriptions on a few lane threads, with retries.
 
     Args:
-        subscriptions: returns the current subscriptions (each ``id, url, event_name, secret, filters,
-            status``).
-        fleet_of: maps a connection id to its fleet id (for ``filters.fleet_ids``).
-        time_scale: multiplies the backoff between attempts.
+        store: holds the subscriptions (each ``id, url, event_name, secret, filters, status``); the circuit
+            breaker marks one ``stale`` there.
+        fleets: the fleet id of each connection id (for ``filters.fleet_ids``).
+        pace: turns the backoff between attempts into real seconds.
         lanes: delivery threads.
-        transport: an httpx transport (tests may pass one); None for real HTTP.
-        on_stale: called with a subscription id when the circuit breaker marks it stale.
     """
 
     def __init__(
-        self,
-        subscriptions: Callable[[], list[dict[str, Any]]],
-        *,
-        fleet_of: Callable[[str], str | None] = lambda _conn: None,
-        time_scale: float = 1.0,
-        lanes: int = 4,
-        max_attempts: int = MAX_DELIVERY_ATTEMPTS,
-        backoff_s: float = DELIVERY_BACKOFF_S,
-        transport: httpx.BaseTransport | None = None,
-        on_stale: Callable[[str], None] | None = None,
+        self, store: Subscriptions, *, fleets: Mapping[str, str], pace: Pace, lanes: int = 4
     ) -> None:
-        self._subscriptions = subscriptions
-        self._on_stale = on_stale
+        self._store = store
+        self._fleets = fleets
+        self._pace = pace
         self._consecutive_failures: dict[str, int] = {}
-        self._fleet_of = fleet_of
-        self._time_scale = time_scale
-        self._max_attempts = max_attempts
-        self._backoff_s = backoff_s
-        self._transport = transport
         self._queues: list[queue.SimpleQueue[_Delivery | None]] = [queue.SimpleQueue() for _ in range(lanes)]
-        self._threads: list[threading.Thread] = []
+        self._threads = ThreadGroup(
+            [(f"sandbox-webhook-{i}", functools.partial(self._lane, q)) for i, q in enumerate(self._queues)]
+        )
         self._client: httpx.Client | None = None
         self._cond = threading.Condition()
         self._in_flight = 0
-        self._stop = threading.Event()
-        self._started = False
+        self._stop = threading.Event()  # cuts the backoff of a delivery short
         self.sent = 0
         self.failed = 0
         self.attempts = 0
 
-    @property
-    def in_flight(self) -> int:
-        """Deliveries queued or being attempted."""
-        with self._cond:
-            return self._in_flight
-
     def start(self) -> None:
         """Start the lane threads (idempotent)."""
-        with self._cond:
-            if self._started:
-                return
-            self._started = True
-        # trust_env=False: deliveries go to the subscriber's URL itself, never through a proxy from the env
-        self._client = httpx.Client(timeout=RECEIVER_TIMEOUT_S, trust_env=False, transport=self._transport)
-        self._threads = [
-            threading.Thread(target=self._lane, args=(q,), name=f"sandbox-webhook-{i}", daemon=True)
-            for i, q in enumerate(self._queues)
-        ]
-        for thread in self._threads:
-            thread.start()
+        if self._client is None:
+            # trust_env=False: deliveries go to the subscriber's URL itself, never through an env proxy
+            self._client = httpx.Client(timeout=RECEIVER_TIMEOUT_S, trust_env=False)
+        self._threads.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the lanes (idempotent); deliveries not yet made are dropped."""
-        with self._cond:
-            if not self._started or self._stop.is_set():
-                return
-            self._stop.set()
+        if self._threads.stop(self._wake_lanes, timeout) and self._client is not None:
+            self._client.close()
+
+    def _wake_lanes(self) -> None:
+        self._stop.set()
         for q in self._queues:
             q.put(None)
-        for thread in self._threads:
-            thread.join(timeout)
-        if self._client is not None:
-            self._client.close()
 
     def publish(self, event_name: str, op: dict[str, Any]) -> int:
         """Queue ``event_name`` about ``op`` (an internal record) for every matching subscription.
@@ -166,10 +144,10 @@ class WebhookSender:
             return 0
         subs = [
             s
-            for s in self._subscriptions()
+            for s in self._store.webhook_subscriptions()
             if s.get("status", "active") == "active"
             and event_matches(str(s.get("event_name", "")), event_name)
-            and _filters_admit(s.get("filters"), op, self._fleet_of(str(op.get("connection_id"))))
+            and _filters_admit(s.get("filters"), op, self._fleets.get(str(op.get("connection_id"))))
         ]
         if not subs:
             return 0
@@ -183,14 +161,8 @@ class WebhookSender:
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no delivery is queued or in flight; False if ``timeout`` passed first."""
-        deadline = time.monotonic() + timeout
         with self._cond:
-            while self._in_flight:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.5))
-            return True
+            return self._cond.wait_for(lambda: self._in_flight == 0, timeout)
 
     def _lane(self, q: queue.SimpleQueue[_Delivery | None]) -> None:
         while True:
@@ -213,15 +185,20 @@ class WebhookSender:
                     self._consecutive_failures[sub_id] = self._consecutive_failures.get(sub_id, 0) + 1
                 stale = self._consecutive_failures[sub_id] == STALE_AFTER_FAILURES
                 self._cond.notify_all()
-            if stale and self._on_stale is not None:
+            if stale:
                 logger.info(
                     "webhook %s marked stale after %d undelivered events", sub_id, STALE_AFTER_FAILURES
                 )
-                self._on_stale(sub_id)
+                self._store.set_webhook_status(sub_id, "stale")
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            raise RuntimeError("the webhook sender is not started")
+        return self._client
 
     def _deliver(self, delivery: _Delivery) -> bool:
         sub = delivery.subscription
-        for attempt in range(1, self._max_attempts + 1):
+        for attempt in range(1, MAX_DELIVERY_ATTEMPTS + 1):
             if self._stop.is_set():
                 return False
             moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -251,9 +228,8 @@ class WebhookSender:
             }
             with self._cond:
                 self.attempts += 1
-            assert self._client is not None
             try:
-                response = self._client.post(str(sub["url"]), content=gzip.compress(payload), headers=headers)
+                response = self._http().post(str(sub["url"]), content=gzip.compress(payload), headers=headers)
                 if response.status_code < 500:
                     return True
                 reason = f"HTTP {response.status_code}"
@@ -262,9 +238,12 @@ class WebhookSender:
             logger.debug(
                 "delivery %d of %s to webhook %s failed (%s)", attempt, delivery.event_name, sub["id"], reason
             )
-            if attempt < self._max_attempts:
-                self._stop.wait(self._backoff_s * 2 ** (attempt - 1) * self._time_scale)
+            if attempt < MAX_DELIVERY_ATTEMPTS:
+                self._stop.wait(self._pace.real(DELIVERY_BACKOFF_S * 2 ** (attempt - 1)))
         logger.info(
-            "webhook %s: %s undelivered after %d attempts", sub["id"], delivery.event_name, self._max_attempts
+            "webhook %s: %s undelivered after %d attempts",
+            sub["id"],
+            delivery.event_name,
+            MAX_DELIVERY_ATTEMPTS,
         )
         return False

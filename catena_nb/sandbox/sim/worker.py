@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from catena_nb.sandbox.sim.types import AttemptOutcome
+from catena_nb.sandbox.sim.threads import ThreadGroup
+from catena_nb.sandbox.sim.types import AttemptOutcome, Pace
 
 logger = logging.getLogger("catena_nb.sandbox.sim.worker")
 
@@ -69,8 +70,8 @@ class AsyncWorker:
         report: records an attempt; ``final`` is True for the operation's last one.
         gate: ``gate(connection_id)`` takes a rate-limit token: 0.0 when admitted, else seconds to wait.
         jitter: a uniform draw in [0, 1) for the backoff after a job's current attempt.
+        pace: turns the policy's simulated backoffs into real seconds.
         policy: the retry policy.
-        time_scale: multiplies every backoff.
         threads: how many calls may be in flight at once.
     """
 
@@ -81,29 +82,28 @@ class AsyncWorker:
         report: Callable[[Job, AttemptOutcome, bool], None],
         gate: Callable[[str], float],
         jitter: Callable[[Job], float],
+        pace: Pace,
         policy: RetryPolicy | None = None,
-        time_scale: float = 1.0,
         threads: int = 8,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._call = call
         self._report = report
         self._gate = gate
         self._jitter = jitter
+        self._pace = pace
         self.policy = policy or RetryPolicy()
-        self._time_scale = time_scale
-        self._n_threads = threads
-        self._clock = clock
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Job]] = []
         self._seq = itertools.count()
         self._ready: dict[str, deque[Job]] = {}
+        self._n_workers = threads
         self._free = threads
         self._pending = 0
         self._work: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._started = False
-        self._stopping = False
+        self._threads = ThreadGroup(
+            [("sandbox-dispatch", self._dispatch_loop)]
+            + [(f"sandbox-worker-{i}", self._work_loop) for i in range(threads)]
+        )
         self.retries = 0
         self.throttled = 0  # times a due job found its connection's bucket empty and waited
 
@@ -115,53 +115,35 @@ class AsyncWorker:
 
     def start(self) -> None:
         """Start the dispatcher and worker threads (idempotent)."""
-        with self._cond:
-            if self._started:
-                return
-            self._started = True
-        self._threads = [threading.Thread(target=self._dispatch_loop, name="sandbox-dispatch", daemon=True)]
-        self._threads += [
-            threading.Thread(target=self._work_loop, name=f"sandbox-worker-{i}", daemon=True)
-            for i in range(self._n_threads)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._threads.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop and join every thread (idempotent); jobs still queued are dropped."""
-        with self._cond:
-            if not self._started or self._stopping:
-                return
-            self._stopping = True
-            self._cond.notify_all()
-        for _ in range(self._n_threads):
-            self._work.put(None)
-        for thread in self._threads:
-            thread.join(timeout)
+        self._threads.stop(self._wake_all, timeout)
 
-    def submit(self, job: Job, delay_s: float = 0.0) -> None:
-        """Queue a new operation's job to run after ``delay_s`` real seconds."""
+    def _wake_all(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+        for _ in range(self._n_workers):
+            self._work.put(None)
+
+    def submit(self, job: Job) -> None:
+        """Queue a new operation's job; its first attempt is due at once."""
         with self._cond:
             self._pending += 1
-            heapq.heappush(self._heap, (self._clock() + delay_s, next(self._seq), job))
+            heapq.heappush(self._heap, (time.monotonic(), next(self._seq), job))
             self._cond.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no operation is pending; False if ``timeout`` seconds passed first."""
-        deadline = self._clock() + timeout
         with self._cond:
-            while self._pending:
-                left = deadline - self._clock()
-                if left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.5))
-            return True
+            return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
     def _dispatch_loop(self) -> None:
         rotation: deque[str] = deque()
         with self._cond:
-            while not self._stopping:
-                now = self._clock()
+            while not self._threads.stopping:
+                now = time.monotonic()
                 while self._heap and self._heap[0][0] <= now:
                     job = heapq.heappop(self._heap)[2]
                     ready = self._ready.get(job.connection_id)
@@ -191,7 +173,7 @@ class AsyncWorker:
                     handed = True
                 if handed:
                     continue
-                self._cond.wait(max(0.0, min(wake - self._clock(), 0.5)))
+                self._cond.wait(max(0.0, min(wake - time.monotonic(), 0.5)))
 
     def _work_loop(self) -> None:
         while True:
@@ -204,7 +186,7 @@ class AsyncWorker:
                 outcome = self._call(job)
                 final = not self.policy.should_retry(outcome, job.attempt)
                 if not final:
-                    delay = self.policy.delay_s(job.attempt, self._jitter(job)) * self._time_scale
+                    delay = self._pace.real(self.policy.delay_s(job.attempt, self._jitter(job)))
                 self._report(job, outcome, final)
             except Exception:  # a bug must not leave the operation pending forever
                 logger.exception(
@@ -218,5 +200,5 @@ class AsyncWorker:
                 else:
                     self.retries += 1
                     job.attempt += 1
-                    heapq.heappush(self._heap, (self._clock() + delay, next(self._seq), job))
+                    heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), job))
                 self._cond.notify_all()

@@ -1,24 +1,16 @@
 """The seeded world behind the sandbox: one partner, its connections to TSPs, and their users.
 
 Everything here is a pure function of the seed: the same seed gives the same ids, names and TSP-side source
-ids on any machine and any day. Ids are UUID-formatted digests of ``(seed, kind, index)``.
-
-It also holds the small conventions the simulation shares: the timestamp format and id makers.
+ids on any machine and any day. Ids are UUID-formatted digests of ``(seed, kind, index)`` (``ids.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 import random
-import time
-import uuid
-from typing import Any
 
+from catena_nb.sandbox.sim.ids import source_id_for, stable_int, stable_uuid
 from catena_nb.sandbox.sim.types import Connection, User, World
-
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # (source_name, fleet name) per connection; samsara and motive serve two fleets each, so an audit can tell a
 # TSP-wide problem from one connection's.
@@ -30,7 +22,6 @@ _CONNECTIONS = (
     ("geotab", "Harbor Logistics"),
     ("omnitracs", "Summit Tank Lines"),
 )
-TSP_NAMES = ("samsara", "motive", "geotab", "omnitracs")
 
 _FIRST = (
     "James",
@@ -98,52 +89,6 @@ _LAST = (
 )
 
 
-def iso(moment: dt.datetime) -> str:
-    """Format a datetime as the sandbox's timestamp string (naive datetimes are taken as UTC)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.strftime(ISO_FORMAT)
-
-
-def stable_uuid(seed: int, kind: str, *parts: object) -> str:
-    """A UUID-formatted id that depends only on ``(seed, kind, *parts)``."""
-    digest = hashlib.blake2b(f"{seed}\x1f{kind}\x1f{parts!r}".encode(), digest_size=16).digest()
-    return str(uuid.UUID(bytes=digest, version=5))
-
-
-def uuid7_at(ms: int, rand: int) -> str:
-    """A UUID version 7 string for the millisecond ``ms`` with 74 bits of ``rand``."""
-    return "%08x-%04x-7%03x-%04x-%012x" % (  # noqa: UP031 - %-formatting is the fastest here (history)
-        ms >> 16 & 0xFFFF_FFFF,
-        ms & 0xFFFF,
-        rand >> 62 & 0xFFF,
-        0x8000 | (rand >> 48 & 0x3FFF),
-        rand & 0xFFFF_FFFF_FFFF,
-    )
-
-
-def new_uuid7() -> str:
-    """A fresh time-ordered id, like the real API's operation and message ids."""
-    return uuid7_at(time.time_ns() // 1_000_000, int.from_bytes(os.urandom(10), "big"))
-
-
-def source_id_for(style: str, n: int) -> str:
-    """A TSP-side id in the TSP's own style, made from the non-negative integer ``n``."""
-    if style == "samsara":  # numeric ids (the seed page shows "51477344", "98765432")
-        return str(10_000_000 + n % 90_000_000)
-    if style == "motive":  # numeric, seven digits
-        return str(1_000_000 + n % 9_000_000)
-    if style == "geotab":  # short base-36 entity ids such as "b2F7"
-        alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-        out = ["b"]
-        for _ in range(5):
-            n, r = divmod(n, len(alphabet))
-            out.append(alphabet[r])
-        return "".join(out)
-    # omnitracs-style prefixed alphanumerics
-    return f"OMX{n % 10_000_000:07d}"
-
-
 def _username(style: str, first: str, last: str, n: int) -> str:
     if style == "samsara":
         return f"{first[0].lower()}{last.lower()}"
@@ -182,9 +127,7 @@ def build_world(seed: int) -> World:
         users: list[User] = []
         for u in range(n_users):
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
-            number = int.from_bytes(
-                hashlib.blake2b(f"{seed}|user-source|{index}|{u}".encode(), digest_size=8).digest(), "big"
-            )
+            number = stable_int(seed, "user-source", index, u)
             users.append(
                 User(
                     id=stable_uuid(seed, "user", index, u),
@@ -209,63 +152,3 @@ def build_world(seed: int) -> World:
             )
         )
     return World(seed=seed, partner_id=partner_id, connections=tuple(connections))
-
-
-def user_index(world: World) -> dict[str, User]:
-    """Every user of the world by Catena id."""
-    return {u.id: u for c in world.connections for u in c.user_records}
-
-
-def message_payload(
-    world: World,
-    *,
-    connection_id: str,
-    sender_id: str,
-    recipient_id: str,
-    message_text: str | None,
-    priority: str | None,
-    reply_to_message_id: str | None = None,
-    users: dict[str, User] | None = None,
-) -> dict[str, Any]:
-    """The operation ``payload`` Catena shows for a message: the request plus the TSP-side ids it mapped.
-
-    Key order follows the seed page's example (PostgreSQL jsonb order: by length, then bytes). A user the
-    world does not know maps to a null source id.
-    """
-    users = user_index(world) if users is None else users
-    sender, recipient = users.get(sender_id), users.get(recipient_id)
-    return {
-        "priority": priority,
-        "sender_id": sender_id,
-        "message_text": message_text,
-        "recipient_id": recipient_id,
-        "connection_id": connection_id,
-        "source_sender_id": None if sender is None else sender.source_id,
-        "reply_to_message_id": reply_to_message_id,
-        "source_recipient_id": None if recipient is None else recipient.source_id,
-        "source_reply_to_message_id": None,
-    }
-
-
-def group_message_payload(
-    world: World,
-    *,
-    connection_id: str,
-    sender_id: str,
-    recipient_ids: list[str],
-    message_text: str | None,
-    priority: str | None,
-    users: dict[str, User] | None = None,
-) -> dict[str, Any]:
-    """The operation ``payload`` for a group message, with the mapped TSP-side ids (keys in jsonb order)."""
-    users = user_index(world) if users is None else users
-    sender = users.get(sender_id)
-    return {
-        "priority": priority,
-        "sender_id": sender_id,
-        "message_text": message_text,
-        "connection_id": connection_id,
-        "recipient_ids": list(recipient_ids),
-        "source_sender_id": None if sender is None else sender.source_id,
-        "source_recipient_ids": [None if users.get(r) is None else users[r].source_id for r in recipient_ids],
-    }

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from catena_nb.sandbox import Sandbox
-from catena_nb.sandbox.api.shapes import WRITE_LOG_KEYS
 from catena_nb.sandbox.server import Simulation
-from tests.sandbox.conftest import FakeEngine, FakeEngineSandbox, message_body
+from catena_nb.sandbox.sim.records import WRITE_LOG_KEYS
+from tests.support.sandbox import FakeEngine, FakeEngineSandbox, message_body
 
 SEEDS = json.loads((Path(__file__).parent / "seed_examples.json").read_text())
 # The Create Message page documents these two log fields; the Sync Write page's example leaves them out.

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from catena_nb.sandbox import Sandbox
-from catena_nb.sandbox.api.state import iso
-from tests.sandbox.conftest import make_sandbox, message_body, synthetic_operation
+from catena_nb.sandbox.sim.timestamps import iso
+from tests.support.sandbox import message_body, synthetic_operation
 
 LIST = "/v2/integrations/connections/resource-operations"
 BASE = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -24,7 +24,7 @@ WINDOW = {"from_datetime": "2026-03-01T00:00:00Z", "to_datetime": "2026-03-10T00
 @pytest.fixture(scope="module")
 def loaded() -> Iterator[Sandbox]:
     """A sandbox holding 2,500 synthetic operations in March 2026 on two connections."""
-    with make_sandbox(seed=11, tsp_latency=0.0, time_scale=0.001) as sandbox:
+    with Sandbox(seed=11, tsp_latency=0.0, time_scale=0.001) as sandbox:
         a, b = sandbox.connections[0], sandbox.connections[1]
         ops = []
         for i in range(2500):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from catena_nb.sandbox.sim.delivery import live_message, message_view, plan_delivery
-from catena_nb.sandbox.sim.tsp import PROFILES, draw, operation_key
-from catena_nb.sandbox.sim.world import build_world, iso, user_index
+from catena_nb.sandbox.sim.delivery import MessageBook, message_view, plan_delivery
+from catena_nb.sandbox.sim.outcomes import draw, operation_key
+from catena_nb.sandbox.sim.profiles import PROFILES
+from catena_nb.sandbox.sim.timestamps import iso
+from catena_nb.sandbox.sim.types import Pace
+from catena_nb.sandbox.sim.world import build_world
 from tests.support.sim import new_group_op, new_op
 
 T0 = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
@@ -16,24 +19,13 @@ T0 = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
 def _read_message() -> dict[str, Any]:
     world = build_world(7)
     conn = world.connections[0]
-    profile = PROFILES[conn.source_name]
+    book = MessageBook(7, conn, PROFILES[conn.source_name])
     # find content whose plan has a read time, so every stage shows
     for i in range(500):
         op = new_op(world, 0, text=f"Load {i}")
         key = operation_key(op, 1)
-        if plan_delivery(profile, draw(7, key, 0))[2] is not None:
-            return live_message(
-                seed=7,
-                key=key,
-                op=op,
-                conn=conn,
-                profile=profile,
-                users=user_index(world),
-                message_id="m1",
-                source_id="123",
-                now=T0,
-                time_scale=1.0,
-            )
+        if plan_delivery(book.profile, draw(7, key, 0))[2] is not None:
+            return book.live(op, "m1", "123", key=key, now=T0, pace=Pace())
     raise AssertionError("no read message in 500 draws")
 
 
@@ -107,20 +99,12 @@ def test_time_scale_shrinks_delivery_delays():
     """With time_scale 0.001 the planned delivery is a thousand times sooner."""
     world = build_world(7)
     conn = world.connections[2]
-    profile = PROFILES[conn.source_name]
+    book = MessageBook(7, conn, PROFILES[conn.source_name])
     op = new_group_op(world, 2, text="Yard closed at 18:00")
-    args: dict[str, Any] = {
-        "seed": 7,
-        "key": operation_key(op, 1),
-        "op": op,
-        "conn": conn,
-        "profile": profile,
-        "users": user_index(world),
-        "message_id": "g1",
-        "source_id": "9",
-        "now": T0,
-    }
-    slow, fast = live_message(**args, time_scale=1.0), live_message(**args, time_scale=0.001)
+    slow, fast = (
+        book.live(op, "g1", "9", key=operation_key(op, 1), now=T0, pace=Pace(time_scale=scale))
+        for scale in (1.0, 0.001)
+    )
     assert "recipient_ids" in slow
     assert "read_at" not in slow
     if slow["delivered_at"] is not None:

@@ -11,7 +11,7 @@ import pytest
 
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.sim.engine import Engine
-from catena_nb.sandbox.sim.types import World
+from catena_nb.sandbox.sim.types import Pace, World
 from catena_nb.sandbox.sim.worker import RetryPolicy
 from catena_nb.sandbox.sim.world import build_world
 from tests.support.sim import fresh_state, new_group_op, new_op, rows
@@ -19,10 +19,9 @@ from tests.support.sim import fresh_state, new_group_op, new_op, rows
 SEED = 7
 
 
-def _engine(world: World, **kw: Any) -> tuple[SandboxState, Engine]:
+def _engine(world: World, time_scale: float = 0.001, **kw: Any) -> tuple[SandboxState, Engine]:
     state = fresh_state(world)
-    kw = {"seed": SEED, "tsp_latency": 0.0, "time_scale": 0.001, **kw}
-    return state, Engine(state, **kw)
+    return state, Engine(state, seed=SEED, pace=Pace(time_scale=time_scale, tsp_latency=0.0), **kw)
 
 
 def _outcome(op: dict[str, Any]) -> tuple[str, tuple[str | None, ...]]:

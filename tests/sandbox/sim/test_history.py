@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import random
 import re
 import statistics
 
 import pytest
 
-from catena_nb.sandbox.api.shapes import LOOKUP_KEYS, WRITE_KEYS, WRITE_LOG_KEYS
-from catena_nb.sandbox.sim.history import History, _place_incidents, generate_history
+from catena_nb.sandbox.sim.history import History, generate_history
+from catena_nb.sandbox.sim.records import LOOKUP_KEYS, WRITE_KEYS, WRITE_LOG_KEYS
 from catena_nb.sandbox.sim.world import build_world
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -154,16 +153,3 @@ def test_short_histories_have_no_incidents_and_zero_days_is_empty():
     empty = generate_history(world, 1, 0, "2026-01-05")
     assert empty.operations == []
     assert empty.messages == []
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_incidents_fit_any_window_length(seed):
-    """From 9 to 60 days, the three incidents always find separate days inside the window."""
-    world = build_world(seed)
-    for days in range(9, 61):
-        start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        incidents = _place_incidents(world, random.Random(f"{seed}:{days}"), start, days)
-        assert len(incidents) == 3
-        end = start + dt.timedelta(days=days)
-        assert all(start < i.start < i.end < end for i in incidents)
-        assert len({i.start.date() for i in incidents}) == 3

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from catena_nb.sandbox.sim.engine import Engine
+from catena_nb.sandbox.sim.ids import new_uuid7
+from catena_nb.sandbox.sim.types import Pace
 from catena_nb.sandbox.sim.webhooks import event_matches
-from catena_nb.sandbox.sim.world import build_world, new_uuid7
+from catena_nb.sandbox.sim.world import build_world
 from tests.support.sim import fresh_state, new_op
 
 SECRET = "whsec-test-0123456789"
@@ -88,7 +90,7 @@ def _run(receiver: Receiver, n_async: int, n_sync: int):
     world = build_world(3)
     state = fresh_state(world)
     sub = _subscribe(state, receiver.url)
-    engine = Engine(state, seed=3, tsp_latency=0.0, time_scale=0.001)
+    engine = Engine(state, seed=3, pace=Pace(time_scale=0.001, tsp_latency=0.0))
     async_ops = [new_op(world, i % 6, text=f"async {i}") for i in range(n_async)]
     sync_ops = [new_op(world, i % 6, text=f"sync {i}") for i in range(n_sync)]
     engine.start()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from catena_nb.sandbox.sim.types import AttemptOutcome
+from catena_nb.sandbox.sim.types import AttemptOutcome, Pace
 from catena_nb.sandbox.sim.worker import AsyncWorker, Job, RetryPolicy
 
 NETWORK = AttemptOutcome(ok=False, latency_s=0.0, error_type="network", retryable=True)
@@ -41,7 +41,7 @@ def _worker(
         report=report,
         gate=gate,
         jitter=lambda _job: 0.5,
-        time_scale=0.0005,
+        pace=Pace(time_scale=0.0005),
         threads=4,
     )
     return worker, reports

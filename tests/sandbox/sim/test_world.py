@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from catena_nb.sandbox.sim.world import build_world, message_payload, uuid7_at
+from catena_nb.sandbox.sim.world import build_world
 
 
 def test_same_seed_same_world_other_seed_other_ids():
@@ -51,41 +51,3 @@ def test_source_ids_follow_each_tsp_style():
                 assert user.source_id.startswith("b")
             else:
                 assert user.source_id.startswith("OMX")
-
-
-def test_message_payload_maps_source_ids_in_seed_order():
-    """The payload carries the TSP-side ids of sender and recipient, keys in the seed example's order."""
-    world = build_world(7)
-    conn = world.connections[0]
-    sender, recipient = conn.user_records[0], conn.user_records[-1]
-    payload = message_payload(
-        world,
-        connection_id=conn.id,
-        sender_id=sender.id,
-        recipient_id=recipient.id,
-        message_text="hi",
-        priority="low",
-    )
-    assert list(payload) == [
-        "priority",
-        "sender_id",
-        "message_text",
-        "recipient_id",
-        "connection_id",
-        "source_sender_id",
-        "reply_to_message_id",
-        "source_recipient_id",
-        "source_reply_to_message_id",
-    ]
-    assert (payload["source_sender_id"], payload["source_recipient_id"]) == (
-        sender.source_id,
-        recipient.source_id,
-    )
-
-
-def test_uuid7_strings_are_version_7():
-    """The time-ordered ids parse as UUID version 7 and sort by their millisecond."""
-    a, b = uuid7_at(1_790_000_000_000, 2**73 + 5), uuid7_at(1_790_000_000_001, 1)
-    assert uuid.UUID(a).version == 7
-    assert uuid.UUID(a).variant == uuid.RFC_4122
-    assert a < b
