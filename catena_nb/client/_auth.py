@@ -154,22 +154,24 @@ class CatenaAuth:
 
     def _loop(self, http: httpx.Client | httpx.AsyncClient, within: Deadline | None) -> RetryLoop:
         """The token request's retry loop, within its own deadline or the API call's when that ends first."""
-        secret, client_id = self._secret, self.client_id
-        if secret is None or client_id is None:
-            raise RuntimeError("a static token is never fetched")
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": secret.get(),
-            "scope": _config.TOKEN_SCOPE,
-        }
         return RetryLoop(
             Target("POST", self.token_url, token_request=True),
-            lambda timeout: http.build_request("POST", self.token_url, data=form, timeout=timeout),
+            lambda timeout: http.build_request("POST", self.token_url, data=self._form(), timeout=timeout),
             Deadline.start(self._deadline, within=within),
             policy=self._policy,
             timeout=self._timeout,
         )
+
+    def _form(self) -> dict[str, str]:
+        # built for each attempt: the secret is kept only in its `Secret`
+        if self._secret is None or self.client_id is None:
+            raise RuntimeError("a static token is never fetched")
+        return {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self._secret.get(),
+            "scope": _config.TOKEN_SCOPE,
+        }
 
     def _store(self, response: httpx.Response) -> Secret:
         rid = response.headers.get("x-request-id")
