@@ -234,7 +234,7 @@ class RetryLoop:
             elif response is None:
                 raise RuntimeError("an attempt ended with neither an answer nor a failure")
             elif self.target.refresh and not refreshed and response.status_code == 401:
-                logger.debug("401 from %s: fetching a new token and sending it once more", self.target.what)
+                logger.debug("401 from %s: fetching a new token and retrying once", self.target.what)
                 attempt, refreshed = Attempt(None, attempt.token, self._build), True
                 continue
             else:
@@ -251,13 +251,16 @@ class RetryLoop:
         """The wait before the next attempt after a failed connection, or the error to raise."""
         target, deadline = self.target, self.deadline
         if deadline.passed() or deadline_passed(failure):
+            # whether any attempt of the call may have reached the API
             raise target.deadline_error(deadline, retries + 1, sent, failure)
-        if not self.target.retry or retries >= self._policy.max_retries:
-            raise target.connection_error(failure, sent)
+        # whether this attempt may have: the error tells of the connection that failed
+        this = not target.token_request and may_have_sent(failure)
+        if not target.retry or retries >= self._policy.max_retries:
+            raise target.connection_error(failure, this)
         delay = self._policy.delay(retries)
         if not deadline.allows(delay):
             more = f"; not retried, as the wait would pass the call's deadline of {deadline.seconds:g} s"
-            raise target.connection_error(failure, sent, more)
+            raise target.connection_error(failure, this, more)
         self._log(retries, delay, type(failure).__name__)
         return delay
 
