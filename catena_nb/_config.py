@@ -5,7 +5,6 @@ from __future__ import annotations
 DEFAULT_BASE_URL = "https://api.catenatelematics.com"
 DEFAULT_AUTH_URL = "https://auth.catenatelematics.com/realms/catena"
 TOKEN_PATH = "/protocol/openid-connect/token"
-REVOKE_PATH = "/protocol/openid-connect/revoke"
 TOKEN_SCOPE = "organization"
 
 ENV_BASE_URL = "CATENA_BASE_URL"

@@ -1,10 +1,10 @@
-"""Bearer authentication: a static token, or OAuth2 client credentials with a cached, shared refresh.
+"""The bearer token of every API request: a static one, or one fetched with OAuth2 client credentials.
 
 The token is fetched from `{auth_url}/protocol/openid-connect/token` (form body, `scope=organization`),
-cached until `expires_in` minus a margin (30 s, or half the lifetime when that is shorter), fetched by one
-thread (or task) at a time, and fetched again once when the API answers 401, the request then being sent
-once more: a 401 means the API did not act on it, so even a create is safe to resend. The token request itself
-is retried on connection errors, 429 and 5xx, within its own deadline or, when it is made for an API
+cached until `expires_in` minus a margin (30 s, or half the lifetime when that is shorter), and fetched by
+one thread (or task) at a time: the others then find it in the cache. A call asks for a token before each
+attempt; after a 401 it asks for one other than the token the API refused (`_transport`). The token request
+goes through the same retry loop as the API calls, within its own deadline or, when it is made for an API
 call, within that call's.
 
 Neither the token nor the client secret ever reaches a repr, a log line or an exception text: both are
@@ -17,33 +17,27 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 
 from catena_nb import _config
 from catena_nb._redact import Secret
-from catena_nb.client._deadline import (
-    DEADLINE_EXTENSION,
-    Deadline,
-    deadline_passed,
-    guard_sockets,
-    send_async,
-    send_sync,
+from catena_nb.client._deadline import Deadline, guard_sockets
+from catena_nb.client._transport import (
+    AsyncSender,
+    RetryLoop,
+    RetryPolicy,
+    SyncSender,
+    Target,
+    retry_after_s,
 )
-from catena_nb.client._retry import RetryPolicy, retry_after_s
-from catena_nb.errors import APIConnectionError, APITimeoutError, ResponseValidationError, status_error
+from catena_nb.errors import ResponseValidationError, status_error
 
-__all__ = ["CatenaAuth", "Secret"]
+__all__ = ["CatenaAuth", "Secret", "refresh_delay"]
 
 logger = logging.getLogger("catena_nb.auth")
-
-
-def _outer_deadline(request: httpx.Request) -> Deadline | None:
-    """The deadline of the API call a request belongs to (the clients put it in the request's extensions)."""
-    deadline = request.extensions.get(DEADLINE_EXTENSION)
-    return deadline if isinstance(deadline, Deadline) else None
 
 
 @dataclass
@@ -57,10 +51,8 @@ def refresh_delay(expires_in: float, margin: float = _config.TOKEN_REFRESH_MARGI
     return max(expires_in - margin, expires_in / 2)
 
 
-class CatenaAuth(httpx.Auth):
-    """An `httpx.Auth` with sync and async flows; built by the clients from their settings."""
-
-    requires_response_body = True  # a 401's body is read so the error can quote it
+class CatenaAuth:
+    """The credentials of a client and its cached token; built by the clients from their settings."""
 
     def __init__(
         self,
@@ -96,8 +88,8 @@ class CatenaAuth(httpx.Auth):
         self._token: _Token | None = None
         self._lock = threading.Lock()
         self._alock: asyncio.Lock | None = None
-        self._sync_http: httpx.Client | None = None
-        self._async_http: httpx.AsyncClient | None = None
+        self._sync: SyncSender | None = None
+        self._async: AsyncSender | None = None
         self.fetches = 0  # how many tokens were fetched (for tests and diagnostics)
 
     @property
@@ -105,41 +97,50 @@ class CatenaAuth(httpx.Auth):
         """`"static token"` or `"client credentials"`."""
         return "static token" if self._static is not None else "client credentials"
 
+    @property
+    def refreshable(self) -> bool:
+        """Whether a refused token can be replaced (client credentials; a static token cannot)."""
+        return self._static is None
+
     def __repr__(self) -> str:
         who = f", client_id={self.client_id!r}" if self._static is None else ""
         return f"CatenaAuth({self.kind}{who})"
 
-    # ------------------------------------------------------------------------------------------ flows
-
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign the request; on a 401 fetch a new token once and send the request again."""
-        within = _outer_deadline(request)
-        token = self._sync_token(within=within)
-        request.headers["Authorization"] = f"Bearer {token.get()}"
-        response = yield request
-        if response.status_code == 401 and self._static is None:
-            logger.debug(
-                "401 from %s %s: fetching a new token and retrying once", request.method, request.url.path
-            )
-            token = self._sync_token(stale=token, within=within)
-            request.headers["Authorization"] = f"Bearer {token.get()}"
-            yield request
-
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """The async twin of `sync_auth_flow`."""
-        within = _outer_deadline(request)
-        token = await self._async_token(within=within)
-        request.headers["Authorization"] = f"Bearer {token.get()}"
-        response = yield request
-        if response.status_code == 401 and self._static is None:
-            logger.debug(
-                "401 from %s %s: fetching a new token and retrying once", request.method, request.url.path
-            )
-            token = await self._async_token(stale=token, within=within)
-            request.headers["Authorization"] = f"Bearer {token.get()}"
-            yield request
-
     # ---------------------------------------------------------------------------------------- tokens
+
+    def sync_token(self, stale: Secret | None = None, within: Deadline | None = None) -> Secret:
+        """A valid token other than `stale`, fetched when the cache has none (within the call's deadline)."""
+        cached = self._cached(stale)
+        if cached is not None:
+            return cached
+        with self._lock:  # one fetch at a time; the others then find the new token in the cache
+            again = self._cached(stale)
+            return again if again is not None else self._fetch(within)
+
+    async def async_token(self, stale: Secret | None = None, within: Deadline | None = None) -> Secret:
+        """`sync_token` for the async client: the fetch is awaited, one task at a time."""
+        cached = self._cached(stale)
+        if cached is not None:
+            return cached
+        if self._alock is None:
+            self._alock = asyncio.Lock()
+        async with self._alock:
+            again = self._cached(stale)
+            return again if again is not None else await self._afetch(within)
+
+    def _fetch(self, within: Deadline | None) -> Secret:
+        if self._sync is None:
+            transport = self._transport if isinstance(self._transport, httpx.BaseTransport) else None
+            self._sync = SyncSender(httpx.Client(transport=transport, timeout=self._timeout), self._sleep)
+            guard_sockets(self._sync.http)
+        return self._store(self._sync.send(self._loop(self._sync.http, within)))
+
+    async def _afetch(self, within: Deadline | None) -> Secret:
+        if self._async is None:
+            transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
+            http = httpx.AsyncClient(transport=transport, timeout=self._timeout)
+            self._async = AsyncSender(http, self._async_sleep, grace=0.0)
+        return self._store(await self._async.send(self._loop(self._async.http, within)))
 
     def _cached(self, stale: Secret | None) -> Secret | None:
         if self._static is not None:
@@ -151,132 +152,26 @@ class CatenaAuth(httpx.Auth):
             return None  # the API refused this very token: fetch another one
         return tok.value
 
-    def _sync_token(self, stale: Secret | None = None, within: Deadline | None = None) -> Secret:
-        cached = self._cached(stale)
-        if cached is not None:
-            return cached
-        with self._lock:  # one fetch at a time; the others then find the new token in the cache
-            cached = self._cached(stale)
-            if cached is not None:
-                return cached
-            if self._sync_http is None:
-                transport = self._transport if isinstance(self._transport, httpx.BaseTransport) else None
-                self._sync_http = httpx.Client(transport=transport, timeout=self._timeout)
-                guard_sockets(self._sync_http)
-            deadline = Deadline.start(self._deadline, within=within)
-            attempt = 0
-            while True:
-                response: httpx.Response | None = None
-                failure: httpx.TransportError | None = None
-                request = self._token_request(self._sync_http, deadline)
-                try:
-                    response = send_sync(self._sync_http, request, deadline)
-                except httpx.TransportError as exc:
-                    failure = exc
-                wait = self._next_wait(attempt, deadline, response, failure)
-                if wait is None:
-                    assert response is not None
-                    return self._store(response)
-                self._sleep(wait)
-                attempt += 1
-
-    async def _async_token(self, stale: Secret | None = None, within: Deadline | None = None) -> Secret:
-        cached = self._cached(stale)
-        if cached is not None:
-            return cached
-        if self._alock is None:
-            self._alock = asyncio.Lock()
-        async with self._alock:
-            cached = self._cached(stale)
-            if cached is not None:
-                return cached
-            if self._async_http is None:
-                transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
-                self._async_http = httpx.AsyncClient(transport=transport, timeout=self._timeout)
-            deadline = Deadline.start(self._deadline, within=within)
-            attempt = 0
-            while True:
-                response: httpx.Response | None = None
-                failure: httpx.TransportError | None = None
-                request = self._token_request(self._async_http, deadline)
-                try:
-                    response = await send_async(self._async_http, request, deadline)
-                except httpx.TransportError as exc:
-                    failure = exc
-                wait = self._next_wait(attempt, deadline, response, failure)
-                if wait is None:
-                    assert response is not None
-                    return self._store(response)
-                await self._async_sleep(wait)
-                attempt += 1
-
-    def _token_request(self, http: httpx.Client | httpx.AsyncClient, deadline: Deadline) -> httpx.Request:
-        timeout = deadline.timeout(self._timeout)
-        return http.build_request("POST", self.token_url, data=self._form(), timeout=timeout)
-
-    def _next_wait(
-        self,
-        attempt: int,
-        deadline: Deadline,
-        response: httpx.Response | None,
-        failure: httpx.TransportError | None,
-    ) -> float | None:
-        """After one token request: None to use `response`, else the wait before the next; raises the error.
-
-        Called outside any `except` block, so that httpx's exception (it holds the form, secret and all) is
-        not attached to the error as its context.
-        """
-        what = "the token request"
-        if failure is not None:
-            error = self._connection_error(failure, deadline)
-            passed = isinstance(error, APITimeoutError) and error.deadline is not None
-            if passed or attempt >= self._policy.max_retries:
-                raise error
-            delay = self._policy.delay(attempt)
-            if not deadline.allows(delay):
-                logger.debug("not retrying %s: a wait of %.2f s would pass its deadline", what, delay)
-                raise error
-            self._policy.log_decision(what, attempt, delay, type(failure).__name__)
-            return delay
-        assert response is not None
-        if not self._policy.should_retry_status(response.status_code, attempt):
-            return None
-        delay = self._policy.delay(attempt, retry_after_s(response.headers, response.content))
-        if not deadline.allows(delay):
-            status = response.status_code
-            logger.debug("not retrying %s after HTTP %d: a wait would pass its deadline", what, status)
-            return None
-        self._policy.log_decision(what, attempt, delay, f"HTTP {response.status_code}")
-        return delay
+    def _loop(self, http: httpx.Client | httpx.AsyncClient, within: Deadline | None) -> RetryLoop:
+        """The token request's retry loop, within its own deadline or the API call's when that ends first."""
+        return RetryLoop(
+            Target("POST", self.token_url, token_request=True),
+            lambda timeout: http.build_request("POST", self.token_url, data=self._form(), timeout=timeout),
+            Deadline.start(self._deadline, within=within),
+            policy=self._policy,
+            timeout=self._timeout,
+        )
 
     def _form(self) -> dict[str, str]:
-        assert self._secret is not None
-        assert self.client_id is not None
+        # built for each attempt: the secret is kept only in its `Secret`
+        if self._secret is None or self.client_id is None:
+            raise RuntimeError("a static token is never fetched")
         return {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self._secret.get(),
             "scope": _config.TOKEN_SCOPE,
         }
-
-    def _connection_error(self, exc: httpx.TransportError, deadline: Deadline) -> APIConnectionError:
-        # the API request itself was not sent yet, so it is safe to send it again later
-        if deadline.passed() or deadline_passed(exc):
-            return APITimeoutError(
-                f"the token request did not complete within the deadline of {deadline.seconds:g} s "
-                f"(the last attempt ended by {type(exc).__name__}); the API request was not sent",
-                method="POST",
-                url=self.token_url,
-                maybe_sent=False,
-                deadline=deadline.seconds,
-            )
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        return cls(
-            f"the token request failed: {type(exc).__name__}",
-            method="POST",
-            url=self.token_url,
-            maybe_sent=False,
-        )
 
     def _store(self, response: httpx.Response) -> Secret:
         rid = response.headers.get("x-request-id")
@@ -308,15 +203,15 @@ class CatenaAuth(httpx.Auth):
 
     def close(self) -> None:
         """Close the sync token client (the transport is the API client's, closed with it)."""
-        if self._sync_http is not None:
-            self._sync_http.close()
-            self._sync_http = None
+        if self._sync is not None:
+            self._sync.http.close()
+            self._sync = None
 
     async def aclose(self) -> None:
         """Close the async token client."""
-        if self._async_http is not None:
-            await self._async_http.aclose()
-            self._async_http = None
+        if self._async is not None:
+            await self._async.http.aclose()
+            self._async = None
 
 
 def _token_of(response: httpx.Response) -> tuple[str | None, float, str]:

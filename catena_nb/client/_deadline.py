@@ -8,10 +8,10 @@ server that never answers. A `Deadline` bounds the whole call:
   and the sockets of httpx's default transport never wait past it (`guard_sockets`), so that a server that
   trickles its headers, or falls silent halfway, is cut off too;
 - async: the attempt runs under `asyncio.timeout` (`send_async`);
-- the caller starts no retry wait that would pass the deadline (`Deadline.allows`).
+- the retry loop starts no wait that would pass the deadline (`Deadline.allows`, in `_transport`).
 
 A passed deadline surfaces as an `httpx.TimeoutException` whose text says so; the clients turn it into an
-`APITimeoutError` that names the deadline.
+`APITimeoutError` that names the deadline (`_transport.Target.deadline_error`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import httpx
 
 __all__ = [
     "API_GRACE_S",
-    "DEADLINE_EXTENSION",
     "Deadline",
     "check_deadline",
     "deadline_passed",
@@ -38,11 +37,8 @@ __all__ = [
     "send_sync",
 ]
 
-# The request extension that carries the call's deadline to the auth flow (its token request shares it).
-DEADLINE_EXTENSION = "catena_nb.deadline"
 # asyncio's timeout of an API call fires this long after the deadline, so that httpx's own (capped)
-# timeouts, which say whether the request was sent, normally come first, and so does the timeout of a token
-# request made for the call (its grace is 0), whose error says that the API request was not sent.
+# timeouts, which say whether the request was sent, normally come first (a token request's grace is 0).
 API_GRACE_S = 0.25
 _PASSED = "the call's deadline passed"
 
@@ -122,7 +118,6 @@ def send_sync(http: httpx.Client, request: httpx.Request, deadline: Deadline) ->
         httpx.TimeoutException: the deadline passed (the text says so), or a capped timeout fired.
         httpx.TransportError: any other failure of the connection.
     """
-    request.extensions[DEADLINE_EXTENSION] = deadline
     previous = _current.set(deadline)
     try:
         response = http.send(request, stream=True)
@@ -152,7 +147,6 @@ async def send_async(
         httpx.TimeoutException: the deadline passed (the text says so), or a capped timeout fired.
         httpx.TransportError: any other failure of the connection.
     """
-    request.extensions[DEADLINE_EXTENSION] = deadline
     try:
         async with asyncio.timeout(max(deadline.left(), 0) + grace):
             return await http.send(request)
@@ -212,16 +206,10 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._inner = inner
 
     def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
+        self, host: str, port: int, timeout: float | None = None, *args: Any, **kwargs: Any
     ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(
-            host, port, _cap(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
+        # the other arguments (local_address, socket_options) pass through as they came
+        stream = self._inner.connect_tcp(host, port, _cap(timeout, httpcore.ConnectTimeout), *args, **kwargs)
         return _GuardedStream(stream)
 
     def connect_unix_socket(

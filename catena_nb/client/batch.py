@@ -5,37 +5,49 @@ resent after the API may have acted on it. Two answers prove it did not: a 429 (
 and a connection that could not even be opened; only those rows are sent again, after a pause shared by all
 workers (the batch slows down as a whole). A connection lost after the request left is reported as
 `unknown`: the message may have been created.
+
+This module holds what a batch gives back (`BatchResult`, one `RowOutcome` per row) and how rows are read
+and checked; `_batching` sends them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures as cf
-import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
-from catena_nb.client._retry import Pacer
-from catena_nb.errors import (
-    APIConnectionError,
-    APIStatusError,
-    CatenaError,
-    InvalidRequestError,
-    RateLimitError,
-)
+from catena_nb.errors import APIStatusError, InvalidRequestError
 from catena_nb.models import ResourceOperation, _Request
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BatchResult", "RowOutcome", "normalize_rows", "run_async", "run_sync"]
-
-logger = logging.getLogger("catena_nb.batch")
+__all__ = [
+    "BATCH_DEFAULTS",
+    "BatchOptions",
+    "BatchResult",
+    "OnInvalid",
+    "RowOutcome",
+    "normalize_rows",
+    "validate_rows",
+]
 
 R = TypeVar("R", bound=_Request)
 OnInvalid = Literal["report", "raise"]
+
+
+class BatchOptions(TypedDict, total=False):
+    """The options of `create_many`: `sync` sends, at most `concurrency` in flight, a `progress` bar, and
+    `on_invalid="report"` (bad rows become `invalid` outcomes) or `"raise"` (before anything is sent)."""
+
+    sync: bool
+    concurrency: int
+    progress: bool | None
+    on_invalid: OnInvalid
+
+
+BATCH_DEFAULTS: dict[str, Any] = {"sync": False, "concurrency": 8, "on_invalid": "report"}
 
 
 @dataclass(frozen=True)
@@ -196,7 +208,7 @@ def normalize_rows(rows: Iterable[Mapping[str, Any]] | Any) -> list[dict[str, An
 
 
 def validate_rows(
-    rows: Sequence[dict[str, Any]], model: type[R], on_invalid: OnInvalid
+    rows: list[dict[str, Any]], model: type[R], on_invalid: OnInvalid
 ) -> tuple[dict[int, R], dict[int, RowOutcome]]:
     """Validate every row; bad rows become `invalid` outcomes (or one error when `on_invalid="raise"`)."""
     valid: dict[int, R] = {}
@@ -211,190 +223,3 @@ def validate_rows(
     if invalid and on_invalid == "raise":
         raise InvalidRequestError(problems, what=f"batch ({len(invalid)} bad rows)")
     return valid, invalid
-
-
-def _failure(i: int, row: dict[str, Any], exc: Exception, sends: int) -> RowOutcome:
-    if isinstance(exc, APIConnectionError):
-        status, created = ("unknown", None) if exc.maybe_sent else ("error", False)
-    elif isinstance(exc, APIStatusError) and exc.status_code >= 500:
-        status, created = "unknown", None
-    elif isinstance(exc, CatenaError):
-        status, created = "error", False
-    else:  # a bug or an unexpected exception in one row must not lose the others' outcomes
-        status, created = "unknown", None
-    return RowOutcome(i, row, error=exc, status=status, created=created, sends=sends)
-
-
-def _resend_hint(exc: Exception) -> tuple[bool, float | None]:
-    """Whether the API certainly did not act on the request, and its wait hint."""
-    if isinstance(exc, RateLimitError):
-        return True, exc.retry_after
-    if isinstance(exc, APIConnectionError) and not exc.maybe_sent:
-        return True, None
-    return False, None
-
-
-def progress_bar(enabled: bool, total: int, desc: str, unit: str = " rows") -> Any:
-    """A tqdm bar (notebook or terminal), or a disabled one that callers update all the same."""
-    from tqdm.auto import tqdm  # imported late: it probes for ipywidgets
-
-    kwargs: dict[str, Any] = {} if enabled else {"disable": True}
-    return tqdm(total=total, desc=desc, unit=unit, **kwargs)
-
-
-def run_sync(
-    rows: Sequence[dict[str, Any]],
-    requests: Mapping[int, R],
-    invalid: Mapping[int, RowOutcome],
-    send: Callable[[R], ResourceOperation],
-    *,
-    concurrency: int,
-    pacer: Pacer,
-    max_resends: int,
-    progress: bool,
-    label: str = "sending",
-) -> BatchResult:
-    """Send the valid rows on a thread pool of `concurrency` workers; Ctrl-C stops new sends cleanly."""
-    outcomes: dict[int, RowOutcome] = dict(invalid)
-
-    def send_row(i: int, req: R) -> RowOutcome:
-        sends = 0
-        while True:
-            pacer.wait()
-            sends += 1
-            try:
-                op = send(req)
-            except Exception as exc:
-                resend, hint = _resend_hint(exc)
-                if resend and sends <= max_resends:
-                    pacer.slow_down(hint)
-                    continue
-                return _failure(i, rows[i], exc, sends)
-            pacer.ok()
-            return RowOutcome(i, rows[i], operation=op, status=str(op.status), created=True, sends=sends)
-
-    queue = iter(requests.items())
-    interrupted = False
-    bar = progress_bar(progress, len(requests), label)
-    in_flight: dict[cf.Future[RowOutcome], int] = {}
-
-    def collect(done: Iterable[cf.Future[RowOutcome]]) -> bool:
-        stop = False
-        for fut in done:
-            i = in_flight.pop(fut)
-            exc = fut.exception()
-            if isinstance(exc, KeyboardInterrupt):
-                outcomes[i] = RowOutcome(i, rows[i], status="unknown", created=None, sends=1)
-                stop = True
-            elif exc is not None:
-                outcomes[i] = _failure(
-                    i, rows[i], exc if isinstance(exc, Exception) else RuntimeError(exc), 1
-                )
-            else:
-                outcomes[i] = fut.result()
-            bar.update(1)
-        return stop
-
-    pool = cf.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="catena-batch")
-    try:
-        while True:
-            while not interrupted and len(in_flight) < concurrency:
-                nxt = next(queue, None)
-                if nxt is None:
-                    break
-                in_flight[pool.submit(send_row, *nxt)] = nxt[0]
-            if not in_flight:
-                break
-            done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-            if collect(done):
-                interrupted = True
-    except KeyboardInterrupt:
-        interrupted = True
-        # stop submitting, but let the rows already sent finish so their outcomes are known
-        collect(list(cf.as_completed(list(in_flight))))
-    finally:
-        pool.shutdown(wait=True)
-        bar.close()
-    for i in range(len(rows)):
-        if i not in outcomes:
-            outcomes[i] = RowOutcome(i, rows[i], status="not_sent", created=False)
-    result = BatchResult(
-        [outcomes[i] for i in range(len(rows))], interrupted=interrupted, pauses=pacer.pauses
-    )
-    if interrupted:
-        logger.warning("batch interrupted: %s", result)
-    return result
-
-
-async def run_async(
-    rows: Sequence[dict[str, Any]],
-    requests: Mapping[int, R],
-    invalid: Mapping[int, RowOutcome],
-    send: Callable[[R], Awaitable[ResourceOperation]],
-    *,
-    concurrency: int,
-    pacer: Pacer,
-    sleep: Callable[[float], Awaitable[None]],
-    max_resends: int,
-    progress: bool,
-    on_done: Callable[[BatchResult], None] | None = None,
-    label: str = "sending",
-) -> BatchResult:
-    """Send the valid rows with at most `concurrency` in flight (a semaphore).
-
-    When the calling task is cancelled, rows not yet started are not sent, the rows in flight finish, the
-    partial result goes to `on_done`, and the cancellation propagates.
-    """
-    outcomes: dict[int, RowOutcome] = dict(invalid)
-    semaphore = asyncio.Semaphore(max(1, concurrency))
-    stop = asyncio.Event()
-    bar = progress_bar(progress, len(requests), label)
-
-    async def send_row(i: int, req: R) -> None:
-        async with semaphore:
-            if stop.is_set():
-                return
-            sends = 0
-            while True:
-                remaining, end = pacer.pause()
-                if remaining > 0:
-                    await sleep(remaining)
-                    pacer.resumed(end)
-                sends += 1
-                try:
-                    op = await send(req)
-                except Exception as exc:
-                    resend, hint = _resend_hint(exc)
-                    if resend and sends <= max_resends and not stop.is_set():
-                        pacer.slow_down(hint)
-                        continue
-                    outcomes[i] = _failure(i, rows[i], exc, sends)
-                    break
-                pacer.ok()
-                outcomes[i] = RowOutcome(
-                    i, rows[i], operation=op, status=str(op.status), created=True, sends=sends
-                )
-                break
-            bar.update(1)
-
-    def finish(interrupted: bool) -> BatchResult:
-        bar.close()
-        for i in range(len(rows)):
-            if i not in outcomes:
-                outcomes[i] = RowOutcome(i, rows[i], status="not_sent", created=False)
-        result = BatchResult(
-            [outcomes[i] for i in range(len(rows))], interrupted=interrupted, pauses=pacer.pauses
-        )
-        if on_done is not None:
-            on_done(result)
-        return result
-
-    everything = asyncio.gather(*(send_row(i, req) for i, req in requests.items()))
-    try:
-        await asyncio.shield(everything)
-    except asyncio.CancelledError:
-        stop.set()
-        await everything
-        logger.warning("batch cancelled: %s", finish(True))
-        raise
-    return finish(False)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import pydantic
 
 from catena_nb import _jsonio
+from catena_nb._progress import progress_bar
 from catena_nb._redact import clip
 from catena_nb._time import Window, format_dt
 from catena_nb.errors import PaginationError, ResponseValidationError
@@ -200,42 +201,76 @@ FetchFn = Callable[[str, dict[str, Any]], Page[M]]
 AsyncFetchFn = Callable[[str, dict[str, Any]], Awaitable[Page[M]]]
 
 
-def _progress_bar(enabled: bool, label: str) -> Any:
-    from tqdm.auto import tqdm
+class _Walk:
+    """One walk over a listing's windows and cursors, without I/O: iterate it for the query of each page, and
+    hand each page fetched to `arrived` before yielding it. A context manager: it owns the progress bar."""
 
-    # a bar appears only once a listing has run for a second: short listings stay quiet
-    kwargs: dict[str, Any] = {"delay": 1.0} if enabled else {"disable": True}
-    return tqdm(desc=f"listing {label}", unit=" items", leave=False, **kwargs)
+    def __init__(self, spec: ListSpec[Any], progress: bool) -> None:
+        self._spec = spec
+        # a bar appears only once a listing has run for a second: short listings stay quiet
+        self._bar = progress_bar(
+            progress, desc=f"listing {spec.label}", unit=" items", leave=False, delay=1.0
+        )
+        self._guard: _LoopGuard | None = None
+        self._cursor: str | None = None
+        self._page: Page[Any] | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for params in self._spec.window_params():
+            self._guard, self._cursor = _LoopGuard(self._spec, params), None
+            while True:
+                yield {**params, "cursor": self._cursor} if self._cursor else params
+                page = self._page
+                if page is None or page.next_page is None:
+                    break
+                self._guard.follow(page.next_page, page)
+                self._cursor = page.next_page
+
+    def arrived(self, page: Page[M]) -> Page[M]:
+        """Check a page fetched with the last query (raises `PaginationError` on a loop); the page."""
+        if self._guard is None:
+            raise RuntimeError("a page arrived before any query was made")
+        page.keep = self._spec.keep
+        self._guard.arrived(page, self._cursor)
+        self._bar.update(len(page.raw_items))
+        self._page = page
+        return page
 
 
-class Paginator(Generic[M]):
-    """A lazy listing: iterate it for items, `.pages()` for pages, `.to_list()` for everything at once."""
+class _Listing(Generic[M]):
+    """What both listings share: the spec, the progress setting, the repr. Building one sends nothing."""
 
-    def __init__(self, fetch: FetchFn[M], spec: ListSpec[M], *, progress: bool = False) -> None:
-        self._fetch = fetch
+    def __init__(self, spec: ListSpec[M], *, progress: bool = False) -> None:
         self.spec = spec
         self.progress = progress
 
+    def _walk(self) -> _Walk:
+        return _Walk(self.spec, self.progress)
+
+    def __repr__(self) -> str:
+        windows = len(self.spec.windows) if self.spec.windows else 1
+        plural = "s" * (windows != 1)
+        return f"<{type(self).__name__} {self.spec.label} GET {self.spec.path} ({windows} window{plural})>"
+
+
+class Paginator(_Listing[M]):
+    """A lazy listing: iterate it for items, `.pages()` for pages, `.to_list()` for everything at once."""
+
+    def __init__(self, fetch: FetchFn[M], spec: ListSpec[M], *, progress: bool = False) -> None:
+        super().__init__(spec, progress=progress)
+        self._fetch = fetch
+
     def pages(self) -> Iterator[Page[M]]:
         """Yield each page of each window, following `next_page`."""
-        bar = _progress_bar(self.progress, self.spec.label)
-        try:
-            for params in self.spec.window_params():
-                guard = _LoopGuard(self.spec, params)
-                cursor: str | None = None
-                while True:
-                    query = {**params, "cursor": cursor} if cursor else params
-                    page = self._fetch(self.spec.path, query)
-                    page.keep = self.spec.keep
-                    guard.arrived(page, cursor)
-                    bar.update(len(page.raw_items))
-                    yield page
-                    cursor = page.next_page
-                    if cursor is None:
-                        break
-                    guard.follow(cursor, page)
-        finally:
-            bar.close()
+        with self._walk() as walk:
+            for query in walk:
+                yield walk.arrived(self._fetch(self.spec.path, query))
 
     def __iter__(self) -> Iterator[M]:
         for page in self.pages():
@@ -245,40 +280,19 @@ class Paginator(Generic[M]):
         """Every item of the listing."""
         return list(self)
 
-    def __repr__(self) -> str:
-        windows = len(self.spec.windows) if self.spec.windows else 1
-        plural = "s" * (windows != 1)
-        return f"<Paginator {self.spec.label} GET {self.spec.path} ({windows} window{plural})>"
 
-
-class AsyncPaginator(Generic[M]):
-    """The async twin of `Paginator`: `async for item in ...`, `.pages()`, `await .to_list()`."""
+class AsyncPaginator(_Listing[M]):
+    """The async `Paginator`: `async for item in ...`, `async for page in .pages()`, `await .to_list()`."""
 
     def __init__(self, fetch: AsyncFetchFn[M], spec: ListSpec[M], *, progress: bool = False) -> None:
+        super().__init__(spec, progress=progress)
         self._fetch = fetch
-        self.spec = spec
-        self.progress = progress
 
     async def pages(self) -> AsyncIterator[Page[M]]:
         """Yield each page of each window, following `next_page`."""
-        bar = _progress_bar(self.progress, self.spec.label)
-        try:
-            for params in self.spec.window_params():
-                guard = _LoopGuard(self.spec, params)
-                cursor: str | None = None
-                while True:
-                    query = {**params, "cursor": cursor} if cursor else params
-                    page = await self._fetch(self.spec.path, query)
-                    page.keep = self.spec.keep
-                    guard.arrived(page, cursor)
-                    bar.update(len(page.raw_items))
-                    yield page
-                    cursor = page.next_page
-                    if cursor is None:
-                        break
-                    guard.follow(cursor, page)
-        finally:
-            bar.close()
+        with self._walk() as walk:
+            for query in walk:
+                yield walk.arrived(await self._fetch(self.spec.path, query))
 
     async def __aiter__(self) -> AsyncIterator[M]:
         async for page in self.pages():
@@ -288,24 +302,3 @@ class AsyncPaginator(Generic[M]):
     async def to_list(self) -> list[M]:
         """Every item of the listing."""
         return [item async for item in self]
-
-    def __repr__(self) -> str:
-        windows = len(self.spec.windows) if self.spec.windows else 1
-        plural = "s" * (windows != 1)
-        return f"<AsyncPaginator {self.spec.label} GET {self.spec.path} ({windows} window{plural})>"
-
-
-def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Query parameters without the unset ones; lists stay lists (httpx repeats the key for each value)."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, Sequence) and not isinstance(value, str):
-            if value:
-                out[key] = [str(v) for v in value]
-        else:
-            out[key] = str(value)
-    return out

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from catena_nb import _config
+from catena_nb._progress import progress_bar
 from catena_nb.errors import CatenaError
 from catena_nb.report import sanitize as _policy
 
@@ -130,10 +131,9 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-    from tqdm.auto import tqdm
 
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
-    bar = tqdm(total=code_cells, desc="report", unit="cell", disable=not progress)
+    bar = progress_bar(progress, total=code_cells, desc="report", unit="cell")
     running: list[int] = []  # the code cells started so far, by index in the notebook
 
     def advance(**_: Any) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from catena_nb import _config
+from catena_nb._progress import progress_bar
 from catena_nb._time import as_utc, format_dt, split_windows
 from catena_nb.client.pagination import Page
 from catena_nb.errors import NotFoundError
@@ -130,15 +131,6 @@ class _Listing:
     overlap: dt.timedelta
     pages: Callable[[dt.datetime, dt.datetime], Iterator[Page[Any]]]
     write: Callable[[list[dict[str, Any]], dict[str, str | None]], UpsertResult]
-
-
-def _progress_bar(progress: bool | None) -> Any:
-    from tqdm.auto import tqdm
-
-    # None leaves it to tqdm's defaults (and the TQDM_DISABLE variable)
-    kwargs: dict[str, Any] = {} if progress is None else {"disable": not progress}
-    # leave=False: the bar clears itself, so that a failure is told in its own lines, not after a dead bar
-    return tqdm(desc="sync", unit=" records", leave=False, **kwargs)
 
 
 def _parse(value: str | None) -> dt.datetime | None:
@@ -355,7 +347,7 @@ def sync(
         lambda lo, hi: client.operations.list(since=lo, until=hi, size=PAGE_SIZE, progress=False).pages(),
         write_ops,
     )
-    bar = _progress_bar(progress)
+    bar = progress_bar(progress, desc="sync", unit=" records", leave=False)
     try:
         relisted_from = _follow(store, operations, requested, end, summary, bar)
         _recheck_pending(store, client, operations, relisted_from, summary, bar)

@@ -1,4 +1,5 @@
-"""Authentication: static token, client credentials with a cached shared refresh, and no leaked secrets."""
+"""Authentication of either client: static token, client credentials with a cached shared refresh, and no
+leaked secrets."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from catena_nb.client import AsyncCatenaClient, CatenaClient
 from catena_nb.client._auth import CatenaAuth, Secret, refresh_delay
 from catena_nb.errors import APIConnectionError, AuthenticationError, ConfigurationError
+from tests.client.conftest import MakeDriver
 from tests.support.client_mock import (
     AUTH_URL,
     BASE_URL,
@@ -28,30 +30,20 @@ from tests.support.client_mock import (
     row,
 )
 
-
-def _client(api: MockAPI, **kw: object) -> CatenaClient:
-    return CatenaClient(
-        base_url=BASE_URL,
-        client_id="my-client",
-        client_secret=SECRET,
-        auth_url=AUTH_URL,
-        transport=api.transport(),
-        sleep=lambda s: None,
-        **kw,  # type: ignore[arg-type]
-    )
+CREDENTIALS = {"client_id": "my-client", "client_secret": SECRET, "auth_url": AUTH_URL}
 
 
 def _ok(request: httpx.Request) -> httpx.Response:
     return page([op()])
 
 
-def test_client_credentials_token_request_and_cache() -> None:
+def test_client_credentials_token_request_and_cache(drive: MakeDriver) -> None:
     """The token is fetched once with the documented form body, then reused as a bearer token."""
     api = MockAPI()
     api.handler = _ok
-    with _client(api) as client:
-        for _ in range(3):
-            client.operations.list().to_list()
+    d = drive(api, **CREDENTIALS)
+    for _ in range(3):
+        d(lambda c: c.operations.list().to_list())
     token_requests = [r for r in api.requests if str(r.url) == TOKEN_URL]
     assert len(token_requests) == 1
     form = dict(urllib.parse.parse_qsl(token_requests[0].content.decode()))
@@ -73,7 +65,7 @@ def test_refresh_delay_margin() -> None:
 
 
 def test_token_refreshed_after_its_cached_lifetime() -> None:
-    """Once the cached lifetime is over, the next request fetches a new token."""
+    """Once the cached lifetime is over, the next request for a token fetches a new one."""
     api = MockAPI(token_ttl=100)
     now = [0.0]
     auth = CatenaAuth(
@@ -83,55 +75,52 @@ def test_token_refreshed_after_its_cached_lifetime() -> None:
         transport=api.transport(),
         clock=lambda: now[0],
     )
-    api.handler = _ok
-    with httpx.Client(auth=auth, transport=api.transport()) as http:
-        http.get(BASE_URL + "/x")
-        now[0] = 69.0
-        http.get(BASE_URL + "/x")
-        assert api.tokens_issued == 1
-        now[0] = 70.5
-        http.get(BASE_URL + "/x")
+    first = auth.sync_token()
+    now[0] = 69.0
+    assert auth.sync_token() == first
+    assert api.tokens_issued == 1
+    now[0] = 70.5
+    second = auth.sync_token()
     assert api.tokens_issued == 2
-    assert api.bearers[-1] == f"Bearer {TOKEN_PREFIX}2"
+    assert second != first
+    assert second.get() == f"{TOKEN_PREFIX}2"
+    assert auth.sync_token(stale=second) != second  # a token the API refused is never handed out again
+    assert api.tokens_issued == 3
     auth.close()
 
 
-def test_401_refreshes_once_and_resends_once() -> None:
+def test_401_refreshes_once_and_resends_once(drive: MakeDriver) -> None:
     """A 401 fetches a new token and sends the request once more, even a create."""
     api = MockAPI()
     api.script = [
         httpx.Response(401, json={"code": 401, "message": "Unauthorized"}),
         httpx.Response(202, json=op("pending")),
     ]
-    with _client(api) as client:
-        got = client.messages.create(**row())
+    got = drive(api, **CREDENTIALS)(lambda c: c.messages.create(**row()))
     assert got.pending
     sent = api.api_requests()
     assert len(sent) == 2
     assert api.bearers == [f"Bearer {TOKEN_PREFIX}1", f"Bearer {TOKEN_PREFIX}2"]
 
 
-def test_second_401_raises_authentication_error() -> None:
+def test_second_401_raises_authentication_error(drive: MakeDriver) -> None:
     """When the fresh token is refused too, AuthenticationError is raised (no loop)."""
     api = MockAPI()
     api.handler = lambda r: httpx.Response(
         401, json={"code": 401, "message": "Unauthorized", "detail": "bad"}
     )
-    with _client(api) as client, pytest.raises(AuthenticationError):
-        client.operations.get(op()["id"], connection_id=CONN)
+    with pytest.raises(AuthenticationError):
+        drive(api, **CREDENTIALS)(lambda c: c.operations.get(op()["id"], connection_id=CONN))
     assert api.tokens_issued == 2
     assert len(api.api_requests()) == 2
 
 
-def test_static_token_401_is_not_retried() -> None:
+def test_static_token_401_is_not_retried(drive: MakeDriver) -> None:
     """With a static token a 401 raises at once."""
     api = MockAPI()
     api.handler = lambda r: httpx.Response(401, json={"code": 401, "message": "Unauthorized"})
-    with (
-        CatenaClient(base_url=BASE_URL, token="static-tok", transport=api.transport()) as client,
-        pytest.raises(AuthenticationError),
-    ):
-        client.connections.list().to_list()
+    with pytest.raises(AuthenticationError):
+        drive(api, token="static-tok")(lambda c: c.connections.list().to_list())
     assert len(api.requests) == 1
     assert api.tokens_issued == 0
 
@@ -166,8 +155,8 @@ def test_one_token_fetch_for_many_threads() -> None:
     assert len(api.api_requests()) == 12
 
 
-def test_token_request_retried_on_5xx_429_and_connection_errors() -> None:
-    """The token request is retried on connection errors, 429 and 5xx."""
+def test_token_request_retried_on_5xx_429_and_connection_errors(drive: MakeDriver) -> None:
+    """The token request is retried on connection errors, 429 and 5xx, with the client's sleep."""
     api = MockAPI()
     api.token_script = [
         httpx.ConnectError("refused"),
@@ -175,22 +164,25 @@ def test_token_request_retried_on_5xx_429_and_connection_errors() -> None:
         httpx.Response(429, headers={"Retry-After": "1"}, json={}),
     ]
     api.handler = _ok
-    with _client(api) as client:
-        assert len(client.operations.list().to_list()) == 1
+    d = drive(api, **CREDENTIALS)
+    assert len(d(lambda c: c.operations.list().to_list())) == 1
     assert api.tokens_issued == 1
+    assert len(d.slept) == 3
+    assert d.slept[-1] == 1.0
 
 
-def test_token_request_failing_for_good_is_not_sent_error() -> None:
+def test_token_request_failing_for_good_is_not_sent_error(drive: MakeDriver) -> None:
     """When the token cannot be had, the API request was not sent, and the error says so."""
     api = MockAPI()
     api.token_script = [httpx.ConnectError("refused")] * 10
-    with _client(api, max_retries=2) as client, pytest.raises(APIConnectionError) as info:
-        client.messages.create(**row())
+    with pytest.raises(APIConnectionError) as info:
+        drive(api, max_retries=2, **CREDENTIALS)(lambda c: c.messages.create(**row()))
+    assert "token request" in str(info.value)
     assert not info.value.maybe_sent
     assert api.api_requests() == []
 
 
-def test_secrets_never_leak(caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_leak(drive: MakeDriver, caplog: pytest.LogCaptureFixture) -> None:
     """Neither the secret nor the token appears in reprs, error texts, tracebacks or debug logs."""
     caplog.set_level(logging.DEBUG)
     api = MockAPI()
@@ -199,17 +191,18 @@ def test_secrets_never_leak(caplog: pytest.LogCaptureFixture) -> None:
         401, json={"error": "invalid_client", "error_description": f"bad secret {SECRET}"}
     )
     texts: list[str] = []
-    with _client(api) as client:
-        texts += [repr(client), str(client), repr(client._auth), repr(vars(client)), repr(vars(client._auth))]
-        with pytest.raises(AuthenticationError) as info:
-            client.operations.get(op()["id"], connection_id=CONN)
-        texts += [str(info.value), repr(info.value)]
-        texts += traceback.format_exception(info.value)
+    d = drive(api, **CREDENTIALS)
+    client = d.client
+    with pytest.raises(AuthenticationError) as info:
+        d(lambda c: c.operations.get(op()["id"], connection_id=CONN))
+    texts += [repr(client), str(client), repr(client._auth), repr(vars(client)), repr(vars(client._auth))]
+    texts += [str(info.value), repr(info.value)]
+    texts += traceback.format_exception(info.value)
     # the token endpoint refusing the credentials, echoing the secret in its body
     api2 = MockAPI()
     api2.token_script = [httpx.Response(401, json={"error": "invalid_client", "error_description": SECRET})]
-    with _client(api2) as client, pytest.raises(AuthenticationError) as info2:
-        client.operations.list().to_list()
+    with pytest.raises(AuthenticationError) as info2:
+        drive(api2, **CREDENTIALS)(lambda c: c.operations.list().to_list())
     texts += [str(info2.value), info2.value.body, repr(info2.value.detail)]
     texts += traceback.format_exception(info2.value)
     texts += [r.getMessage() for r in caplog.records]

@@ -19,7 +19,7 @@ from catena_nb.client import AsyncCatenaClient, CatenaClient
 from catena_nb.errors import InvalidRequestError, NotFoundError
 from catena_nb.models import ErrorType, ResourceOperation
 from catena_nb.sandbox import Sandbox
-from tests.client.test_client import _FIELDS, malformed_requests
+from tests.support.malformed import FIELDS, malformed_requests
 
 MESSAGES = ("POST", "/v2/telematics/messages")
 LIST_OPS = ("GET", "/v2/integrations/connections/resource-operations")
@@ -396,7 +396,7 @@ def test_200_malformed_requests_never_reach_the_sandbox(
 ) -> None:
     """200 generated malformed sends are refused by the client; the sandbox counts no request at all."""
     before = sb.requests.total()
-    if set(fields) <= set(_FIELDS):
+    if set(fields) <= set(FIELDS):
         with pytest.raises(InvalidRequestError):
             shared_client.messages.create(**fields, sync=True)
     batch = shared_client.messages.create_many([fields])

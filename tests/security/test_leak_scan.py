@@ -17,8 +17,8 @@ import pytest
 
 from catena_nb._redact import MASK
 from catena_nb.client import AsyncCatenaClient, CatenaClient
-from catena_nb.client._requests import OPERATIONS_PATH
 from catena_nb.client.pagination import Page
+from catena_nb.client.resources.operations import OPERATIONS_PATH
 from catena_nb.models import ResourceOperation
 from catena_nb.notebook import OperationBrowser, SendMessageForm
 from tests.support.echo_server import (

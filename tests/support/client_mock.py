@@ -139,3 +139,17 @@ def page(items: list[dict[str, Any]], next_page: str | None = None) -> httpx.Res
 def body_of(request: httpx.Request) -> Any:
     """The JSON body of a request."""
     return json.loads(request.content)
+
+
+def paged_handler(items: list[dict[str, Any]], seen: list[httpx.Request]) -> Handler:
+    """Serves `items` in pages of the request's `size`, the cursor being the index of the next item."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        size = int(request.url.params["size"])
+        start = int(request.url.params.get("cursor", "0"))
+        chunk = items[start : start + size]
+        nxt = str(start + size) if start + size < len(items) else None
+        return page(chunk, nxt)
+
+    return handler

@@ -1,4 +1,5 @@
-"""Retry policy: which answers are retried, how long the client waits, and that only lookups retry."""
+"""The retry loop: which answers are retried, how long each client waits, that only lookups retry, and
+that the loop decides without doing any I/O."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import random
 import httpx
 import pytest
 
-from catena_nb.client import CatenaClient
-from catena_nb.client._retry import Pacer, RetryPolicy, retry_after_s
+from catena_nb.client._deadline import Deadline
+from catena_nb.client._transport import RetryLoop, RetryPolicy, Target, retry_after_s
 from catena_nb.errors import APIConnectionError, RateLimitError, ServerError
-from tests.support.client_mock import BASE_URL, CONN, FAILED_OP, MockAPI, op, page, row
+from tests.client.conftest import MakeDriver
+from tests.support.client_mock import CONN, FAILED_OP, MockAPI, op, page, row
 
 
 def test_retry_after_header_seconds_then_body() -> None:
@@ -44,20 +46,44 @@ def test_backoff_is_jittered_exponential_and_capped() -> None:
     assert policy.delay(0, hint=1.5) == 1.5
 
 
+def test_the_loop_decides_without_io() -> None:
+    """Driven by hand, the loop asks for a retry after a 503 (its hint as the wait), then returns the 200."""
+    built: list[httpx.Timeout] = []
+
+    def build(timeout: httpx.Timeout) -> httpx.Request:
+        built.append(timeout)
+        return httpx.Request("GET", "http://api.test/x")
+
+    loop = RetryLoop(
+        Target("GET", "/x"), build, Deadline.start(60), policy=RetryPolicy(), timeout=httpx.Timeout(5.0)
+    )
+    answers = [httpx.Response(503, headers={"retry-after": "2"}), httpx.Response(200)]
+    waits = []
+    for attempt in loop:
+        waits.append(attempt.wait)
+        attempt.response = answers.pop(0)
+        attempt.start(None)
+    assert waits == [None, 2.0]
+    assert loop.response.status_code == 200
+    assert len(built) == 2
+    assert all(t.read is not None and t.read <= 5.0 for t in built)
+
+
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
-def test_lookup_is_retried_on_retryable_status(status: int) -> None:
+def test_lookup_is_retried_on_retryable_status(drive: MakeDriver, status: int) -> None:
     """A GET answered 429/500/502/503/504 is retried, then succeeds."""
     api = MockAPI()
     api.script = [httpx.Response(status, json={"message": "x"}), httpx.Response(200, json=op())]
-    slept: list[float] = []
-    with CatenaClient(base_url=BASE_URL, token="t", transport=api.transport(), sleep=slept.append) as client:
-        got = client.operations.get(op()["id"], connection_id=CONN)
+    d = drive(api)
+    got = d(lambda c: c.operations.get(op()["id"], connection_id=CONN))
     assert got.succeeded
     assert len(api.api_requests()) == 2
-    assert len(slept) == 1
+    assert len(d.slept) == 1
 
 
-def test_lookup_honours_retry_after_and_logs_each_decision(caplog: pytest.LogCaptureFixture) -> None:
+def test_lookup_honours_retry_after_and_logs_each_decision(
+    drive: MakeDriver, caplog: pytest.LogCaptureFixture
+) -> None:
     """The wait after a 429 is its Retry-After; each retry decision is logged at debug level."""
     api = MockAPI()
     api.script = [
@@ -65,90 +91,68 @@ def test_lookup_honours_retry_after_and_logs_each_decision(caplog: pytest.LogCap
         httpx.Response(429, json={"code": 429, "detail": {"retry_after_seconds": 3}}),
         page([op()]),
     ]
-    slept: list[float] = []
     caplog.set_level(logging.DEBUG, logger="catena_nb")
-    with CatenaClient(base_url=BASE_URL, token="t", transport=api.transport(), sleep=slept.append) as client:
-        items = client.operations.list().to_list()
+    d = drive(api)
+    items = d(lambda c: c.operations.list().to_list())
     assert len(items) == 1
-    assert slept == [2.0, 3.0]
+    assert d.slept == [2.0, 3.0]
     decisions = [r for r in caplog.records if r.name == "catena_nb.retry" and "retrying" in r.message]
     assert len(decisions) == 2
     assert all(r.levelno == logging.DEBUG for r in decisions)
 
 
-def test_lookup_gives_up_after_max_retries() -> None:
+def test_lookup_gives_up_after_max_retries(drive: MakeDriver) -> None:
     """After max_retries the last error is raised."""
     api = MockAPI()
     api.script = [httpx.Response(500, json={"message": "Internal Server Error"})] * 4
-    slept: list[float] = []
-    with (
-        CatenaClient(
-            base_url=BASE_URL, token="t", transport=api.transport(), sleep=slept.append, max_retries=3
-        ) as client,
-        pytest.raises(ServerError),
-    ):
-        client.operations.get(op()["id"], connection_id=CONN)
+    d = drive(api, max_retries=3)
+    with pytest.raises(ServerError):
+        d(lambda c: c.operations.get(op()["id"], connection_id=CONN))
     assert len(api.api_requests()) == 4
-    assert len(slept) == 3
+    assert len(d.slept) == 3
 
 
-def test_lookup_retried_on_dropped_connection() -> None:
+def test_lookup_retried_on_dropped_connection(drive: MakeDriver) -> None:
     """A GET whose connection drops is sent again."""
     api = MockAPI()
     api.script = [httpx.RemoteProtocolError("Server disconnected"), httpx.ReadTimeout("slow"), page([])]
-    with CatenaClient(
-        base_url=BASE_URL, token="t", transport=api.transport(), sleep=lambda s: None
-    ) as client:
-        assert client.operations.list().to_list() == []
+    assert drive(api)(lambda c: c.operations.list().to_list()) == []
     assert len(api.api_requests()) == 3
 
 
 @pytest.mark.parametrize(
-    "answer",
+    ("status", "body"),
     [
-        httpx.Response(500, json={"message": "Internal Server Error"}),
-        httpx.Response(503, json={"message": "Unavailable"}),
-        httpx.Response(429, json={"code": 429, "detail": {"retry_after_seconds": 1}}),
+        (500, {"message": "Internal Server Error"}),
+        (503, {"message": "Unavailable"}),
+        (429, {"code": 429, "detail": {"retry_after_seconds": 1}}),
     ],
 )
-def test_create_is_never_retried(answer: httpx.Response) -> None:
+def test_create_is_never_retried(drive: MakeDriver, status: int, body: dict[str, object]) -> None:
     """A single create is sent once whatever the answer."""
     api = MockAPI()
-    api.script = [answer, httpx.Response(200, json=FAILED_OP)]
-    with (
-        CatenaClient(base_url=BASE_URL, token="t", transport=api.transport(), sleep=lambda s: None) as client,
-        pytest.raises((ServerError, RateLimitError)),
-    ):
-        client.messages.create(**row(), sync=True)
+    api.script = [httpx.Response(status, json=body), httpx.Response(200, json=FAILED_OP)]
+    with pytest.raises((ServerError, RateLimitError)):
+        drive(api)(lambda c: c.messages.create(**row(), sync=True))
     assert len(api.api_requests()) == 1
 
 
-def test_create_connection_error_is_not_retried() -> None:
+def test_create_connection_error_is_not_retried(drive: MakeDriver) -> None:
     """A create whose connection drops raises at once, saying the API may have received it."""
     api = MockAPI()
     api.script = [httpx.RemoteProtocolError("Server disconnected")]
-    with (
-        CatenaClient(base_url=BASE_URL, token="t", transport=api.transport(), sleep=lambda s: None) as client,
-        pytest.raises(APIConnectionError) as info,
-    ):
-        client.messages.create(**row())
+    with pytest.raises(APIConnectionError) as info:
+        drive(api)(lambda c: c.messages.create(**row()))
     assert info.value.maybe_sent
     assert "may have received" in str(info.value)
     assert len(api.api_requests()) == 1
 
 
-def test_pacer_shares_one_pause() -> None:
-    """A pause started by one worker delays every worker until it ends; a success resets the streak."""
-    now = [100.0]
-    slept: list[float] = []
-    pacer = Pacer(RetryPolicy(initial_delay=1.0, max_delay=8.0), sleep=slept.append, clock=lambda: now[0])
-    assert pacer.slow_down(5.0) == 5.0
-    assert pacer.pause()[0] == 5.0
-    pacer.wait()
-    assert slept == [5.0]
-    assert pacer.pause()[0] == 0.0  # the sleeper saw the pause through: it is over for everyone
-    pacer.slow_down(None)
-    now[0] = 200.0
-    assert pacer.pause()[0] == 0.0
-    pacer.ok()
-    assert pacer.pauses == 2
+def test_create_whose_connection_was_refused_says_it_was_not_sent(drive: MakeDriver) -> None:
+    """A create whose connection could not be opened raises at once, saying the request was not sent."""
+    api = MockAPI()
+    api.script = [httpx.ConnectError("refused")]
+    with pytest.raises(APIConnectionError) as info:
+        drive(api)(lambda c: c.messages.create(**row()))
+    assert not info.value.maybe_sent
+    assert "it was not sent" in str(info.value)
