@@ -31,8 +31,7 @@ import duckdb
 import pandas as pd
 
 from catena_nb._time import as_utc
-from catena_nb.frames import _wire as w
-from catena_nb.frames import messages_frame, operation_frames
+from catena_nb.frames import _records, messages_frame, operation_frames
 from catena_nb.store import schema as schema
 from catena_nb.store.errors import (
     NotAStoreError,
@@ -255,7 +254,7 @@ class AuditStore:
             How many operations were inserted, updated (a newer version replaced the stored one), or left
             unchanged (the same record, or an older one).
         """
-        records = _newest(w.records(ops), "id")
+        records = _newest(_records.records(ops), "id")
         if not records:
             if state:
                 with self._transaction() as con:
@@ -298,7 +297,7 @@ class AuditStore:
         Returns:
             How many messages were inserted, updated, or left unchanged.
         """
-        records = _newest(w.records(messages), "id")
+        records = _newest(_records.records(messages), "id")
         with self._transaction() as con:
             result = UpsertResult()
             if records:

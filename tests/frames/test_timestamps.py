@@ -1,4 +1,4 @@
-"""The vectorised timestamp reader gives what pandas gives, and leaves to pandas what it does not read."""
+"""The fixed-width timestamp reader (numpy's parser) gives what pandas gives, and leaves the rest to it."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catena_nb.frames import _iso8601, _wire
+from catena_nb.frames import _columns, _timestamps
 
 
 def _pandas(values: Sequence[object]) -> np.ndarray:
-    return _wire._pandas_microseconds(np.array(values, dtype=object))
+    return _timestamps._pandas_microseconds(np.array(values, dtype=object))
 
 
 def _ours(values: Sequence[object]) -> np.ndarray:
-    return _wire.microseconds(np.array(values, dtype=object))
+    return _timestamps.microseconds(np.array(values, dtype=object))
 
 
 @st.composite
@@ -56,17 +56,20 @@ def one_form(draw: st.DrawFn) -> list[str]:
 @settings(max_examples=300, deadline=None)
 @given(one_form())
 def test_one_form_reads_as_pandas_reads_it(values: list[str]) -> None:
+    """Timestamps of one width, valid or spoilt, read to the same microseconds as pandas reads them."""
     assert np.array_equal(_ours(values), _pandas(values))
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(one_form(), st.just([None]), st.just(["not a time"])), min_size=1, max_size=4))
 def test_mixed_forms_and_missing_values_read_as_pandas_reads_them(groups: list[list[object]]) -> None:
+    """Several forms, missing values and text that is no time read as pandas reads them."""
     values = [v for group in groups for v in group]
     assert np.array_equal(_ours(values), _pandas(values))
 
 
 def test_the_api_form_is_read_to_the_microsecond() -> None:
+    """The API's own form, with Z or an offset, becomes the exact UTC instant."""
     values = [
         "2026-05-04T08:51:01.487639Z",
         "2026-05-04T10:51:01.487639+02:00",
@@ -77,16 +80,36 @@ def test_the_api_form_is_read_to_the_microsecond() -> None:
         dt.datetime(2026, 5, 4, 8, 51, 1, 487639, tzinfo=dt.UTC),
         dt.datetime(2024, 2, 29, 23, 59, 59, 1, tzinfo=dt.UTC),
     ]
-    assert list(_wire.datetimes(values)) == [pd.Timestamp(t) for t in expected]
+    assert list(_columns.datetimes(values)) == [pd.Timestamp(t) for t in expected]
+
+
+def _fixed(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray] | None:
+    return _timestamps._read_fixed_width(np.array(values, dtype=object))
 
 
 def test_what_the_reader_does_not_take() -> None:
     """Values of several widths, missing values, datetimes and non-ASCII text are left to pandas whole."""
-    assert _iso8601.parse(np.array(["2026-05-04T08:51:01Z", "2026-05-04T08:51:01.5Z"], dtype=object)) is None
-    assert _iso8601.parse(np.array(["2026-05-04T08:51:01Z", None], dtype=object)) is None
-    assert _iso8601.parse(np.array([dt.datetime(2026, 5, 4, tzinfo=dt.UTC)], dtype=object)) is None
-    assert _iso8601.parse(np.array(["2026-05-04T08:51:01.５Z"], dtype=object)) is None
-    assert _iso8601.parse(np.array([], dtype=object)) is None
+    assert _fixed(["2026-05-04T08:51:01Z", "2026-05-04T08:51:01.5Z"]) is None
+    assert _fixed(["2026-05-04T08:51:01Z", None]) is None
+    assert _fixed([dt.datetime(2026, 5, 4, tzinfo=dt.UTC)]) is None
+    assert _fixed(["2026-05-04T08:51:01.５Z"]) is None
+    assert _fixed([]) is None
     # one width, but a newline inside a value shifts the rows: caught, not misread
     values = ["2026-05-04T08:51:01Z", "2026-05-04\nT8:51:01Z"]
     assert np.array_equal(_ours(values), _pandas(values))
+
+
+def test_the_fixed_width_reader_is_numpys_and_leaves_what_it_doubts_to_pandas() -> None:
+    """Rows numpy reads come back read, a spoilt row unread; an impossible date sends the chunk to pandas."""
+    good = "2026-05-04T08:51:01.487639Z"
+    read = _fixed([good, good])
+    assert read is not None
+    instant = dt.datetime(2026, 5, 4, 8, 51, 1, 487639, tzinfo=dt.UTC) - dt.datetime(
+        1970, 1, 1, tzinfo=dt.UTC
+    )
+    assert read[0].tolist() == [instant // dt.timedelta(microseconds=1)] * 2
+    assert not read[1].any()
+    spoilt = _fixed([good, "2026-05-04 08:51:01.487639Z"])
+    assert spoilt is not None
+    assert spoilt[1].tolist() == [False, True]  # numpy would take the space: pandas decides
+    assert _fixed([good, "2026-02-30T08:51:01.487639Z"]) is None
