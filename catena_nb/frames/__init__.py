@@ -9,7 +9,7 @@ One batch, from what the caller holds to the frames, goes through three stages, 
         │  _operations.OperationColumns.read, a chunk of 4,096 operations at a time:
         │      _records.fields: the chunk's fields, one object array each (its logs' too)
         │      _columns: typed while still in the CPU cache (text checked, enums hashed, times
-        │                parsed by _timestamps), the logs put in attempt order, the last error taken
+        │                parsed), the logs put in attempt order, the last error taken
         ▼
     typed columns, joined chunk after chunk (OperationColumns.finish)
         │  _frames: the declared columns in their order, payload_* and unknown fields after them

@@ -9,7 +9,8 @@ the chunks, which touches no value again (strings are joined as references).
 
 The whole-array converters (:func:`strings`, :func:`category`, :func:`integers`, :func:`infer`,
 :func:`datetimes`) are the general path every builder falls back on for values of an unexpected type, so
-nothing is ever refused: a value that does not fit its column becomes NA, a new category or text.
+nothing is ever refused: a value that does not fit its column becomes NA, NaT, a new category or text.
+Timestamps are pandas' own ISO 8601 reading (``benchmarks/timestamps.py`` measures it against numpy's).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import pandas as pd
 
 from catena_nb.frames import _pandas
 from catena_nb.frames._records import ObjectArray, Row, Values, fields, mappings, objects
-from catena_nb.frames._timestamps import microseconds
+
+NAT = np.iinfo(np.int64).min  # how numpy stores NaT
 
 # ------------------------------------------------------------------------------------ whole arrays
 
@@ -83,6 +85,14 @@ def infer(values: Values) -> Any:
 def datetimes(values: Values) -> pd.DatetimeIndex:
     """UTC datetimes (microseconds) from ISO strings with any offset, or datetimes; bad values become NaT."""
     return _utc(microseconds(objects(values)))
+
+
+def microseconds(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """:func:`datetimes` as microseconds since the epoch, NaT as :data:`NAT`."""
+    if len(values) and _missing(values[0]) and bool(pd.isna(values).all()):
+        return np.full(len(values), NAT, dtype=np.int64)  # an unset field (deleted_at): nothing to parse
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    return np.asarray(pd.DatetimeIndex(parsed).as_unit("us").asi8)
 
 
 def _utc(i8: npt.NDArray[np.int64]) -> pd.DatetimeIndex:
@@ -159,7 +169,7 @@ class Datetimes:
         self.pieces: list[npt.NDArray[np.int64]] = []
 
     def add(self, values: ObjectArray) -> npt.NDArray[np.int64]:
-        """Add a chunk; returns its microseconds since the epoch (NaT as :data:`~._timestamps.NAT`)."""
+        """Add a chunk; returns its microseconds since the epoch (NaT as :data:`NAT`)."""
         return self.add_parsed(microseconds(values))
 
     def add_parsed(self, i8: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -380,6 +390,10 @@ def _join(pieces: Sequence[npt.NDArray[Any]], dtype: Any) -> Any:
     if not pieces:
         return np.zeros(0, dtype=dtype)
     return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _values_of(codes: npt.NDArray[np.intp], uniques: ObjectArray) -> ObjectArray:

@@ -23,7 +23,6 @@ import pandas as pd
 
 from catena_nb.frames import _columns as c
 from catena_nb.frames._records import ObjectArray, Row, fields, objects
-from catena_nb.frames._timestamps import microseconds
 
 # Operations read and converted together: with their payloads and logs, a few MB of records, small enough
 # to stay in the CPU cache, large enough that the per-chunk work of pandas is a small share.
@@ -148,7 +147,7 @@ class OperationColumns:
 
         # The wire order of logs is not guaranteed: order them by created_at within each operation.
         op = np.repeat(np.arange(m, dtype=np.int64), counts)
-        created = microseconds(log["created_at"])
+        created = c.microseconds(log["created_at"])
         order = _attempt_order(op, created)
         attempt = np.arange(len(op), dtype=np.int64) - (np.cumsum(counts) - counts)[op] + 1
         status = _ordered(log["status"], order)

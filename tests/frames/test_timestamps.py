@@ -1,24 +1,48 @@
-"""The fixed-width timestamp reader (numpy's parser) gives what pandas gives, and leaves the rest to it."""
+"""Timestamps in the frames: whatever their form, read as pandas' own ISO 8601 reading reads them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catena_nb.frames import _columns, _timestamps
+from catena_nb.frames import _columns, operation_frames
 
 
 def _pandas(values: Sequence[object]) -> np.ndarray:
-    return _timestamps._pandas_microseconds(np.array(values, dtype=object))
+    parsed = pd.to_datetime(np.array(values, dtype=object), utc=True, format="ISO8601", errors="coerce")
+    return np.asarray(pd.DatetimeIndex(parsed).as_unit("us").asi8)
 
 
-def _ours(values: Sequence[object]) -> np.ndarray:
-    return _timestamps.microseconds(np.array(values, dtype=object))
+def _frames(values: Sequence[object]) -> list[np.ndarray]:
+    """The operations' created_at and updated_at, and their logs', of operations holding ``values``."""
+    later = list(reversed(values))  # mostly other text than created_at: parsed, not copied
+    ops: list[dict[str, Any]] = [
+        {
+            "id": f"op-{i}",
+            "created_at": v,
+            "updated_at": later[i],
+            "logs": [{"created_at": v, "updated_at": v}],
+        }
+        for i, v in enumerate(values)
+    ]
+    ops_df, logs_df = operation_frames(ops)
+    columns = [ops_df["created_at"], ops_df["updated_at"], logs_df["created_at"], logs_df["updated_at"]]
+    return [np.asarray(pd.DatetimeIndex(c).asi8) for c in columns]
+
+
+def _assert_read_as_pandas(values: Sequence[object]) -> None:
+    created, updated, log_created, log_updated = _frames(values)
+    expected = _pandas(values)
+    assert np.array_equal(created, expected)
+    assert np.array_equal(updated, expected[::-1])
+    assert np.array_equal(log_created, expected)
+    assert np.array_equal(log_updated, expected)
 
 
 @st.composite
@@ -53,19 +77,18 @@ def one_form(draw: st.DrawFn) -> list[str]:
     return values
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(one_form())
 def test_one_form_reads_as_pandas_reads_it(values: list[str]) -> None:
-    """Timestamps of one width, valid or spoilt, read to the same microseconds as pandas reads them."""
-    assert np.array_equal(_ours(values), _pandas(values))
+    """Timestamps of one form, valid or spoilt, read in every column to the microseconds pandas reads."""
+    _assert_read_as_pandas(values)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(st.lists(st.one_of(one_form(), st.just([None]), st.just(["not a time"])), min_size=1, max_size=4))
 def test_mixed_forms_and_missing_values_read_as_pandas_reads_them(groups: list[list[object]]) -> None:
     """Several forms, missing values and text that is no time read as pandas reads them."""
-    values = [v for group in groups for v in group]
-    assert np.array_equal(_ours(values), _pandas(values))
+    _assert_read_as_pandas([v for group in groups for v in group])
 
 
 def test_the_api_form_is_read_to_the_microsecond() -> None:
@@ -83,33 +106,11 @@ def test_the_api_form_is_read_to_the_microsecond() -> None:
     assert list(_columns.datetimes(values)) == [pd.Timestamp(t) for t in expected]
 
 
-def _fixed(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray] | None:
-    return _timestamps._read_fixed_width(np.array(values, dtype=object))
-
-
-def test_what_the_reader_does_not_take() -> None:
-    """Values of several widths, missing values, datetimes and non-ASCII text are left to pandas whole."""
-    assert _fixed(["2026-05-04T08:51:01Z", "2026-05-04T08:51:01.5Z"]) is None
-    assert _fixed(["2026-05-04T08:51:01Z", None]) is None
-    assert _fixed([dt.datetime(2026, 5, 4, tzinfo=dt.UTC)]) is None
-    assert _fixed(["2026-05-04T08:51:01.５Z"]) is None
-    assert _fixed([]) is None
-    # one width, but a newline inside a value shifts the rows: caught, not misread
-    values = ["2026-05-04T08:51:01Z", "2026-05-04\nT8:51:01Z"]
-    assert np.array_equal(_ours(values), _pandas(values))
-
-
-def test_the_fixed_width_reader_is_numpys_and_leaves_what_it_doubts_to_pandas() -> None:
-    """Rows numpy reads come back read, a spoilt row unread; an impossible date sends the chunk to pandas."""
-    good = "2026-05-04T08:51:01.487639Z"
-    read = _fixed([good, good])
-    assert read is not None
-    instant = dt.datetime(2026, 5, 4, 8, 51, 1, 487639, tzinfo=dt.UTC) - dt.datetime(
-        1970, 1, 1, tzinfo=dt.UTC
-    )
-    assert read[0].tolist() == [instant // dt.timedelta(microseconds=1)] * 2
-    assert not read[1].any()
-    spoilt = _fixed([good, "2026-05-04 08:51:01.487639Z"])
-    assert spoilt is not None
-    assert spoilt[1].tolist() == [False, True]  # numpy would take the space: pandas decides
-    assert _fixed([good, "2026-02-30T08:51:01.487639Z"]) is None
+def test_datetimes_missing_and_bad_values() -> None:
+    """Datetimes are taken as they are; None, NaN and text that is no time become NaT; an unset column too."""
+    moment = dt.datetime(2026, 5, 4, 8, 51, 1, tzinfo=dt.UTC)
+    read = _columns.datetimes([moment, None, float("nan"), "not a time", "2026-05-04T08:51:01Z"])
+    assert read.isna().tolist() == [False, True, True, True, False]
+    assert read[0] == read[4] == pd.Timestamp(moment)
+    unset = _columns.microseconds(np.array([None, None], dtype=object))
+    assert unset.tolist() == [_columns.NAT] * 2
