@@ -203,7 +203,7 @@ class OperationColumns:
         text["id"].add(wire_of(log["id"]))
         # the operation's own values, checked as text with it unless it turned out not to be text
         parent, parent_checked = ids[op], self._text["id"].all_text
-        lacking = np.asarray(pd.isna(parent), dtype=bool)
+        lacking = np.asarray(pd.isna(ids), dtype=bool)[op]  # per operation, fewer than its logs
         if lacking.any():  # an operation without an id still names its logs
             parent, parent_checked = np.where(lacking, wire_of(log["resource_operation_id"]), parent), False
         text["operation_id"].add(parent, checked=parent_checked)
