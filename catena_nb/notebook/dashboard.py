@@ -23,7 +23,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
 
     Filters: TSPs (multi-select), connection, date range and the group-by column (``source_name``,
     ``connection_id``, ``error_type``, ``priority`` or ``day``). Every change recomputes through
-    ``catena_nb.analysis.reliability`` and redraws through ``catena_nb.charts``.
+    ``catena_nb.analysis`` and redraws through ``catena_nb.charts``.
 
     Args:
         ops_df: ``operations_frame(...)`` of the operations to audit.
