@@ -1,6 +1,7 @@
 """Operations, logs and messages into typed pandas frames: records -> columns -> frames.
 
-One batch, from what the caller holds to the frames, goes through three stages, one module each::
+One batch, from what the caller holds to the frames, goes through three stages: records (``_records``),
+columns (``_operations`` reads a chunk, ``_columns`` types it) and frames (``_frames``)::
 
     models, dicts, page bodies, pages, listings
         │  _records.records: one list of plain wire records (models dumped, pages opened, JSON decoded)
