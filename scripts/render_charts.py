@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import catena_nb.charts._plots as charts
+import catena_nb.charts as charts
 from catena_nb.analysis import find_incidents
 from catena_nb.frames import messages_frame, operation_frames
 from catena_nb.sandbox.sim.delivery import message_view

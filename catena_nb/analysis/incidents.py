@@ -7,11 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from catena_nb.analysis._rates import By, keys_of, label, names_of, rates_by_period
-from catena_nb.analysis._stats import safe_ratio, wilson_interval
-from catena_nb.analysis._timebuckets import bucket_end
-
-__all__ = ["INCIDENT_COLUMNS", "find_incidents", "locate_incidents"]
+from catena_nb.analysis.buckets import bucket_end
+from catena_nb.analysis.grouping import By, keys_of, label, names_of
+from catena_nb.analysis.intervals import safe_ratio, wilson_interval
+from catena_nb.analysis.outcomes import UNKNOWN_ERROR, rates_by_period
 
 INCIDENT_COLUMNS = (
     "group", "start", "end", "buckets", "n", "failures", "failure_rate", "ci_low", "ci_high", "baseline_rate",
@@ -165,7 +164,7 @@ def _incident_row(
     for name, value in zip(names, values, strict=True):
         in_period &= ops_df[name].isna() if pd.isna(value) else (ops_df[name] == value)
     errors = ops_df.loc[in_period.fillna(False).to_numpy(dtype=bool), "error_type"].astype("string")
-    counts = errors.fillna("unknown").value_counts(sort=True)
+    counts = errors.fillna(UNKNOWN_ERROR).value_counts(sort=True)
     dominant = str(counts.index[0]) if len(counts) else None
     row: dict[str, Any] = {"group": label(values) if names else "all"}
     row.update(zip(names, values, strict=True))

@@ -1,47 +1,120 @@
-"""Typed columns built a chunk at a time, for :mod:`catena_nb.frames`.
+"""The second stage of the frames: object arrays of wire values into typed columns, a chunk at a time.
 
 A large pull does not fit in the CPU cache: 200,000 operations are several hundred MB of dicts and strings.
 Converting a whole column at once (checking its strings, parsing its timestamps, hashing its enum values)
 fetches each value from memory again, once per conversion, and on such a pull that fetch costs more than
-the conversion itself. So each column here takes its values a chunk of records at a time, converts them
+the conversion itself. So each builder here takes its values a chunk of records at a time, converts them
 right away, while the chunk's records are still in the cache, and keeps only the result; ``finish`` joins
-the chunks, which touches no value again (strings are joined as references). Every column keeps the slow,
-general path of :mod:`catena_nb.frames._wire` for values of an unexpected type, so nothing is ever refused.
+the chunks, which touches no value again (strings are joined as references).
+
+The whole-array converters (:func:`strings`, :func:`category`, :func:`integers`, :func:`infer`,
+:func:`datetimes`) are the general path every builder falls back on for values of an unexpected type, so
+nothing is ever refused: a value that does not fit its column becomes NA, NaT, a new category or text.
+Timestamps are pandas' own ISO 8601 reading (``benchmarks/timestamps.py`` measures it against numpy's).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from catena_nb.frames import _wire as w
+from catena_nb.frames import _pandas
+from catena_nb.frames._records import ObjectArray, Row, Values, fields, mappings, objects
 
-__all__ = [
-    "NAT", "Categories", "Datetimes", "Factorized", "Flags", "Integers", "Strings", "factorize",
-    "parse_datetimes", "where_equal",
-]  # fmt: skip
-
-ObjectArray = npt.NDArray[np.object_]
 NAT = np.iinfo(np.int64).min  # how numpy stores NaT
 
+# ------------------------------------------------------------------------------------ whole arrays
 
-def parse_datetimes(values: ObjectArray) -> npt.NDArray[np.int64]:
-    """Microseconds since the epoch (UTC) of ISO 8601 text or datetimes; NaT (:data:`NAT`) where missing or
-    bad."""
+
+def strings(values: Values) -> pd.api.extensions.ExtensionArray:
+    """A nullable ``string`` column; a number where text was expected (some TSP ids) keeps its text."""
+    arr = objects(values)
+    try:
+        return pd.arrays.StringArray(arr)  # validates in C without copying: several times quicker
+    except ValueError:
+        return pd.array(arr, dtype="string")
+
+
+def category(values: Values) -> pd.Categorical:
+    """A ``category`` column, categories sorted by name; unknown values simply become new categories."""
+    arr = objects(values)
+    try:
+        codes, names = pd.factorize(arr, sort=True)  # one hashing pass; None and NaN become missing
+        return pd.Categorical.from_codes(codes, categories=pd.Index(names))
+    except (TypeError, ValueError):  # unhashable or mixed-type values: keep their text
+        return pd.Categorical([None if v is None or v is pd.NA else str(v) for v in arr])
+
+
+def integers(values: Values) -> pd.api.extensions.ExtensionArray:
+    """A nullable ``Int64`` column; text that is not a whole number becomes NA."""
+    arr = objects(values)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("integer", "empty"):  # the usual case: ints and None
+        missing = pd.isna(arr)
+        filled = arr.copy()
+        filled[missing] = 0
+        try:
+            return pd.arrays.IntegerArray(filled.astype(np.int64), missing)
+        except OverflowError:  # beyond 64 bits: read below, where it becomes NA
+            pass
+    numbers = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce")
+    whole = numbers.where((numbers % 1 == 0) & (numbers.abs() < 2**63))  # NA for fractions and beyond int64
+    return pd.array(whole.to_numpy(dtype=np.float64), dtype="Int64")
+
+
+def infer(values: Values) -> Any:
+    """A typed column for free-form values (payload fields, unknown keys): text, flags, numbers or objects."""
+    arr = objects(values)
+    if _pandas.is_text(arr):  # the usual case, checked in one pass over the values
+        return _pandas.checked_text(arr)
+    plain = _missing_as_none(arr)
+    kinds = set(map(type, plain))
+    kinds.discard(type(None))
+    if kinds <= {bool}:
+        return pd.array(plain, dtype="boolean")
+    if kinds <= {int}:
+        return pd.array(plain, dtype="Int64")
+    if kinds <= {int, float}:
+        return pd.array(plain, dtype="Float64")
+    return plain
+
+
+def datetimes(values: Values) -> pd.DatetimeIndex:
+    """UTC datetimes (microseconds) from ISO strings with any offset, or datetimes; bad values become NaT."""
+    return _utc(microseconds(objects(values)))
+
+
+def microseconds(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """:func:`datetimes` as microseconds since the epoch, NaT as :data:`NAT`."""
     if len(values) and _missing(values[0]) and bool(pd.isna(values).all()):
         return np.full(len(values), NAT, dtype=np.int64)  # an unset field (deleted_at): nothing to parse
-    return w.microseconds(values)
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    return np.asarray(pd.DatetimeIndex(parsed).as_unit("us").asi8)
+
+
+def _utc(i8: npt.NDArray[np.int64]) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(i8.view("M8[us]")).tz_localize("UTC")
+
+
+def _missing_as_none(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A copy of ``values`` with every kind of missing value (None, NaN, NA) as None."""
+    out = values.copy()
+    out[np.asarray(pd.isna(out), dtype=bool)] = None
+    return out
+
+
+# ------------------------------------------------------------------------------------- chunk by chunk
 
 
 class Strings:
-    """A nullable ``string`` column, or with ``free_form`` the typed column :func:`_wire.infer` would give.
+    """A nullable ``string`` column, or with ``free_form`` the typed column :func:`infer` would give.
 
-    Each chunk is copied into one buffer and checked there (``StringArray`` checks in place, turning None
-    into NA) while its values are still in the cache, so the column is wrapped at the end without a second
-    check, and without a second pass over values that have long left the cache.
+    Each chunk is copied into one buffer and checked there (:func:`~._pandas.is_text` turns its missing
+    values into NA in place) while its values are still in the cache, so the column is wrapped at the end
+    without a second check, and without a second pass over values that have long left the cache.
     """
 
     def __init__(self, capacity: int = 0, free_form: bool = False) -> None:
@@ -57,19 +130,21 @@ class Strings:
             grown[: self.size] = self.buffer[: self.size]
             self.buffer = grown
 
-    def add(self, values: npt.NDArray[Any], checked: bool = False) -> None:
-        """Add a chunk of values (``checked``: taken from a column of this kind, which checked them)."""
+    def add(self, values: npt.NDArray[Any], checked: bool = False) -> ObjectArray:
+        """Add a chunk of values (``checked``: taken from a column of this kind, which checked them).
+
+        Returns:
+            The chunk as stored: text and NA while :attr:`all_text` holds.
+        """
         start, end = self.size, self.size + len(values)
         if end > len(self.buffer):
             self.reserve(max(end, 2 * len(self.buffer)))
         target = self.buffer[start:end]
         target[:] = values
-        if self.all_text and not checked:
-            try:
-                pd.arrays.StringArray(target)  # the check, in C, on the buffer itself (no copy)
-            except ValueError:  # a number or a flag where text was expected: decided in finish
-                self.all_text = False
+        if self.all_text and not checked and not _pandas.is_text(target):
+            self.all_text = False  # a number or a flag where text was expected: decided in finish
         self.size = end
+        return target
 
     def pad(self, count: int) -> None:
         """Add ``count`` missing values (rows read before the field was first seen)."""
@@ -80,12 +155,11 @@ class Strings:
         # every value from memory again).
         values = self.buffer if self.size == len(self.buffer) else self.buffer[: self.size]
         if self.all_text:
-            return _string_array(values)
+            return _pandas.checked_text(values)
         # A chunk checked before the odd one already holds NA for its None, and a key a record lacked is NaN
-        # (see _wire.table): all three mean missing here.
-        values = values.copy()
-        values[pd.isna(values)] = None
-        return w.infer(values) if self.free_form else w.strings(values)
+        # (see _records.fields): all three mean missing here.
+        values = _missing_as_none(values)
+        return infer(values) if self.free_form else strings(values)
 
 
 class Datetimes:
@@ -95,11 +169,11 @@ class Datetimes:
         self.pieces: list[npt.NDArray[np.int64]] = []
 
     def add(self, values: ObjectArray) -> npt.NDArray[np.int64]:
-        """Add a chunk; returns its microseconds since the epoch (see :func:`parse_datetimes`)."""
-        return self.add_parsed(parse_datetimes(values))
+        """Add a chunk; returns its microseconds since the epoch (NaT as :data:`NAT`)."""
+        return self.add_parsed(microseconds(values))
 
     def add_parsed(self, i8: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        """Add a chunk already parsed by :func:`parse_datetimes`."""
+        """Add a chunk already parsed to microseconds."""
         self.pieces.append(i8)
         return i8
 
@@ -116,13 +190,12 @@ class Datetimes:
         i8 = like.copy()  # a copy: the two columns must not share one buffer
         other = ~same
         if other.any():
-            i8[other] = w.microseconds(values[other])
+            i8[other] = microseconds(values[other])
         self.pieces.append(i8)
         return i8
 
     def finish(self) -> pd.DatetimeIndex:
-        i8 = np.concatenate(self.pieces) if self.pieces else np.zeros(0, dtype=np.int64)
-        return pd.DatetimeIndex(i8.view("M8[us]")).tz_localize("UTC")
+        return _utc(_join(self.pieces, np.int64))
 
 
 Factorized = tuple[npt.NDArray[np.intp], ObjectArray]  # codes (-1: missing), and the distinct values
@@ -173,14 +246,14 @@ class Categories:
 
     def finish(self) -> pd.Categorical:
         if self.raw is None:
-            uniques = _join([u for _, u in self.pieces])
+            uniques: ObjectArray = _join([u for _, u in self.pieces], object)
             try:
                 merged, names = pd.factorize(uniques, sort=True)
             except TypeError:  # values of several types, which do not sort together
                 self.raw = [_values_of(codes, u) for codes, u in self.pieces]
             else:
                 return pd.Categorical.from_codes(self._renumber(merged), categories=pd.Index(names))
-        return w.category(_join(self.raw))
+        return category(_join(self.raw, object))
 
     def _renumber(self, merged: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
         out, start = [], 0
@@ -188,7 +261,8 @@ class Categories:
             table = np.append(merged[start : start + len(uniques)], -1)  # code -1 (missing) stays -1
             out.append(table[codes])
             start += len(uniques)
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.intp)
+        renumbered: npt.NDArray[np.intp] = _join(out, np.intp)
+        return renumbered
 
 
 class Integers:
@@ -198,13 +272,11 @@ class Integers:
         self.pieces: list[Any] = []
 
     def add(self, values: ObjectArray) -> None:
-        self.pieces.append(w.integers(values))
+        self.pieces.append(integers(values))
 
     def finish(self) -> Any:
-        if not self.pieces:
-            return pd.array([], dtype="Int64")
-        data = np.concatenate([p.to_numpy(dtype=np.int64, na_value=0) for p in self.pieces])
-        mask = np.concatenate([np.asarray(p.isna(), dtype=bool) for p in self.pieces])
+        data = _join([p.to_numpy(dtype=np.int64, na_value=0) for p in self.pieces], np.int64)
+        mask = _join([np.asarray(p.isna(), dtype=bool) for p in self.pieces], np.bool_)
         return pd.arrays.IntegerArray(data, mask)
 
 
@@ -220,41 +292,111 @@ class Flags:
         self.missing.append(missing)
 
     def finish(self) -> pd.arrays.BooleanArray:
-        if not self.values:
-            return pd.arrays.BooleanArray(np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
-        return pd.arrays.BooleanArray(np.concatenate(self.values), np.concatenate(self.missing))
+        return pd.arrays.BooleanArray(_join(self.values, np.bool_), _join(self.missing, np.bool_))
 
 
-# ------------------------------------------------------------------------------------------ helpers
+class FreeForm:
+    """Columns for fields not declared (payload fields, unknown keys), each made when first seen."""
+
+    def __init__(self, capacity: int = 0) -> None:
+        self.columns: dict[str, Strings] = {}
+        self.rows = 0
+        self.capacity = capacity
+
+    def reserve(self, capacity: int) -> None:
+        self.capacity = capacity
+        for column in self.columns.values():
+            column.reserve(capacity)
+
+    def add(self, wire: Mapping[str, npt.NDArray[Any]], rows: int) -> None:
+        """Add a chunk of ``rows`` rows: the values of every field seen so far, and of new ones."""
+        for key in self.columns.keys() - wire.keys():
+            self.columns[key].pad(rows)  # a chunk without any value of a field seen before
+        for key, values in wire.items():
+            column = self.columns.get(key)
+            if column is None:
+                column = self.columns[key] = Strings(self.capacity, free_form=True)
+                if self.rows:
+                    column.pad(self.rows)  # the field was absent from every earlier chunk
+            column.add(values)
+        self.rows += rows
+
+    def finish(self, first: Sequence[str] = ()) -> dict[str, Any]:
+        """The typed columns: the fields of ``first`` in their order, then the others by name."""
+        order = [k for k in first if k in self.columns]
+        order += sorted(self.columns.keys() - set(order))
+        return {key: self.columns[key].finish() for key in order}
 
 
-def _join(pieces: list[ObjectArray]) -> ObjectArray:
+class Payloads(FreeForm):
+    """One column per payload field: the first payload's fields in their order, then any field seen later by
+    name (stable across pulls). A payload that is not a mapping (None, a stray string) counts as empty."""
+
+    def __init__(self, capacity: int = 0) -> None:
+        super().__init__(capacity)
+        self.first: list[str] | None = None  # the keys of the first payload that has any
+
+    def add_payloads(self, values: Values) -> None:
+        """Add a chunk of payloads."""
+        payloads = mappings(values)
+        if self.first is None:
+            first = next((p for p in payloads if p), None)
+            if first is not None:
+                self.first = list(first)
+        known = list(self.columns) or list(self.first or ())
+        wire, present = fields(payloads, known)
+        later = sorted(present - set(known))
+        if later:
+            wire.update(fields(payloads, later, find_keys=False)[0])
+        self.add(wire, len(payloads))
+
+    def finish(self, first: Sequence[str] = ()) -> dict[str, Any]:
+        return super().finish(first or self.first or ())
+
+
+# ----------------------------------------------------------------------------------- naming the columns
+
+
+def named(columns: Mapping[str, Any], prefix: str, taken: set[str]) -> dict[str, Any]:
+    """``columns`` named ``prefix + key``, or ``extra_`` and that on a clash with a name in ``taken``
+    (which the new names join)."""
+    out: dict[str, Any] = {}
+    for key, values in columns.items():
+        name = f"{prefix}{key}"
+        if name in taken:
+            name = f"extra_{name}"
+        taken.add(name)
+        out[name] = values
+    return out
+
+
+def payload_columns(payloads: Values, taken: set[str]) -> dict[str, Any]:
+    """One ``payload_<name>`` column per payload field, in the order of :class:`Payloads`."""
+    builder = Payloads(len(payloads))
+    builder.add_payloads(payloads)
+    return named(builder.finish(), "payload_", taken)
+
+
+def free_form_columns(rows: Sequence[Row], keys: Sequence[str], taken: set[str]) -> dict[str, Any]:
+    """Typed columns (:func:`infer`) for fields the frame does not declare, each under its own name."""
+    wire = fields(rows, keys, find_keys=False)[0]
+    return named({key: infer(values) for key, values in wire.items()}, "", taken)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _join(pieces: Sequence[npt.NDArray[Any]], dtype: Any) -> Any:
     if not pieces:
-        return np.zeros(0, dtype=object)
+        return np.zeros(0, dtype=dtype)
     return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-
-
-def _values_of(codes: npt.NDArray[np.intp], uniques: ObjectArray) -> ObjectArray:
-    """The values a factorised chunk was made of (missing ones as None)."""
-    with_none: ObjectArray = np.append(uniques, np.array([None], dtype=object))
-    return with_none[codes]  # code -1 picks the None appended last
 
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-_EMPTY_STRINGS: list[Any] = []
-
-
-def _string_array(values: ObjectArray) -> Any:
-    """A ``StringArray`` over ``values``, which every chunk's check already validated and converted."""
-    if not _EMPTY_STRINGS:
-        _EMPTY_STRINGS.append(pd.arrays.StringArray(np.zeros(0, dtype=object)))
-    template = _EMPTY_STRINGS[0]
-    try:
-        # Not public, but in every pandas this package supports (NDArrayBacked, pandas >= 1.4): it wraps
-        # the buffer without the check that every chunk already passed.
-        return template._from_backing_data(values)
-    except AttributeError:  # pragma: no cover - a pandas without it: check once more
-        return pd.arrays.StringArray(values)
+def _values_of(codes: npt.NDArray[np.intp], uniques: ObjectArray) -> ObjectArray:
+    """The values a factorised chunk was made of (missing ones as None)."""
+    with_none: ObjectArray = np.append(uniques, np.array([None], dtype=object))
+    return with_none[codes]  # code -1 picks the None appended last

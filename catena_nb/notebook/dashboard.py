@@ -9,7 +9,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from catena_nb._html import escape_html
-from catena_nb.notebook import _parts as parts
+from catena_nb.notebook import _views as views
+from catena_nb.notebook._options import labelled
+from catena_nb.notebook._panes import error_box, info_box
 
 logger = logging.getLogger("catena_nb.notebook")
 
@@ -21,7 +23,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
 
     Filters: TSPs (multi-select), connection, date range and the group-by column (``source_name``,
     ``connection_id``, ``error_type``, ``priority`` or ``day``). Every change recomputes through
-    ``catena_nb.analysis.reliability`` and redraws through ``catena_nb.charts``.
+    ``catena_nb.analysis`` and redraws through ``catena_nb.charts``.
 
     Args:
         ops_df: ``operations_frame(...)`` of the operations to audit.
@@ -38,15 +40,15 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         self._messages = messages_df
         self._paused = False
         self._timeline_for: tuple[Any, ...] | None = None
-        tsps = parts.sorted_values(self._ops, "source_name")
-        connections = parts.sorted_values(self._ops, "connection_id")
-        first_day, last_day = parts.day_range(self._ops)
+        tsps = views.sorted_values(self._ops, "source_name")
+        connections = views.sorted_values(self._ops, "connection_id")
+        first_day, last_day = views.day_range(self._ops)
 
         self.tsp = widgets.SelectMultiple(
-            description="TSP", options=parts.labelled(tsps), value=tuple(tsps), rows=4
+            description="TSP", options=labelled(tsps), value=tuple(tsps), rows=4
         )
         self.connection = widgets.Dropdown(
-            description="Connection", options=[("any", None), *parts.labelled(connections)]
+            description="Connection", options=[("any", None), *labelled(connections)]
         )
         self.since = widgets.DatePicker(description="From", value=first_day)
         self.until = widgets.DatePicker(description="Until (incl.)", value=last_day)
@@ -88,7 +90,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
 
     def filtered(self) -> Any:
         """The operations frame restricted to the current filters."""
-        return parts.filter_operations(
+        return views.filter_operations(
             self._ops,
             source_names=list(self.tsp.value),
             connection_id=self.connection.value,
@@ -121,25 +123,25 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Recompute the tables and redraw the charts for the current filters."""
         ops = self.filtered()
-        by = parts.group_key(self.group_by.value)
+        by = views.group_key(self.group_by.value)
         self.summary.value = escape_html(f"{len(ops):,} of {len(self._ops):,} operations match the filters.")
         if len(ops) == 0:
-            empty = parts.info_box("No operations match these filters.")
+            empty = info_box("No operations match these filters.")
             self.rates.value = self.errors.value = empty
             self.funnel.value = empty if self._messages is not None else ""
             self.outcomes_chart.value = self.timeline_chart.value = ""
             self._timeline_for = None
             return
-        logs = parts.logs_of(self._logs, ops)
-        self._render(self.rates, lambda: parts.outcome_rates_html(ops, by))
-        self._render(self.errors, lambda: parts.error_breakdown_html(ops, logs))
+        logs = views.logs_of(self._logs, ops)
+        self._render(self.rates, lambda: views.outcome_rates_html(ops, by))
+        self._render(self.errors, lambda: views.error_breakdown_html(ops, logs))
         if self._messages is not None:
-            self._render(self.funnel, lambda: parts.delivery_funnel_html(ops, self._messages))
-        self._render(self.outcomes_chart, lambda: parts.outcomes_chart_html(ops, by))
+            self._render(self.funnel, lambda: views.delivery_funnel_html(ops, self._messages))
+        self._render(self.outcomes_chart, lambda: views.outcomes_chart_html(ops, by))
         # the timeline ignores the grouping: a group-by change need not redraw it (a chart costs ~0.5 s)
         selection = (tuple(self.tsp.value), self.connection.value, self.since.value, self.until.value)
         if selection != self._timeline_for:
-            self._render(self.timeline_chart, lambda: parts.timeline_chart_html(ops))
+            self._render(self.timeline_chart, lambda: views.timeline_chart_html(ops))
             self._timeline_for = selection
 
     @staticmethod
@@ -149,4 +151,4 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
             target.value = build()
         except Exception as exc:
             logger.debug("dashboard pane failed", exc_info=True)
-            target.value = parts.error_box(exc, context="Could not compute this view")
+            target.value = error_box(exc, context="Could not compute this view")

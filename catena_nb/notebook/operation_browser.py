@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
 
 from catena_nb._html import escape_html
-from catena_nb.notebook import _parts as parts
+from catena_nb._time import as_utc
+from catena_nb.errors import NotFoundError
+from catena_nb.notebook import _panes as panes
+from catena_nb.notebook._options import (
+    LABEL,
+    WIDE,
+    connection_options,
+    field,
+    labelled,
+    operation_label,
+    tsp_names,
+)
 
 __all__ = ["MAX_BROWSE_RESULTS", "PAGE_SIZE", "OperationBrowser"]
 
@@ -47,12 +60,12 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
             load_error = ""
         except Exception as exc:
             connections = []
-            load_error = parts.error_box(exc, context="Could not list the connections")
-        conn_options = parts.connection_options(connections)
+            load_error = panes.error_box(exc, context="Could not list the connections")
+        conn_options = connection_options(connections)
         self._n_connections = len(conn_options)
-        tsps = parts.tsp_names(connections)
+        tsps = tsp_names(connections)
 
-        label = parts.LABEL
+        label = LABEL
         self.op_id = widgets.Text(
             description="Operation id",
             placeholder="resource operation UUID",
@@ -72,7 +85,7 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
 
         self.status = widgets.Dropdown(description="Status", options=list(_STATUSES), value=_ANY)
         self.connection = widgets.Dropdown(description="Connection", options=[("any", None), *conn_options])
-        self.source_name = widgets.Dropdown(description="TSP", options=[("any", None), *parts.labelled(tsps)])
+        self.source_name = widgets.Dropdown(description="TSP", options=[("any", None), *labelled(tsps)])
         self.resource = widgets.Dropdown(description="Resource", options=list(_RESOURCES), value="message")
         self.since = widgets.DatePicker(description="From", style=label)
         self.until = widgets.DatePicker(description="Until (incl.)", style=label)
@@ -82,7 +95,7 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         self.page_label = widgets.HTML(value="")
         self.prev_button = widgets.Button(description="Prev", disabled=True)
         self.next_button = widgets.Button(description="Next", disabled=True)
-        self.picker = widgets.Dropdown(description="Operation", options=[], layout=parts.WIDE)
+        self.picker = widgets.Dropdown(description="Operation", options=[], layout=WIDE)
         self.detail = widgets.HTML(value=load_error)
 
         super().__init__(
@@ -121,13 +134,13 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         try:
             op_id = str(uuid.UUID(text))
         except ValueError:
-            self.op_id_error.value = parts.field_error(
+            self.op_id_error.value = panes.field_error(
                 f"not a valid operation id (a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6): {text!r}"
             )
             return None
         connection_id = self.lookup_connection.value or self._known_connection(op_id)
         if connection_id is None:
-            self.op_id_error.value = parts.field_error(
+            self.op_id_error.value = panes.field_error(
                 "pick the operation's connection: the API looks an operation up under its connection"
             )
             return None
@@ -136,18 +149,18 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
             op = self._client.operations.get(op_id, connection_id=connection_id)
         except Exception as exc:
             self.last_error = exc
-            if parts.is_not_found(exc):
-                self.detail.value = parts.error_box_text("No operation with that id on that connection.")
+            if isinstance(exc, NotFoundError):
+                self.detail.value = panes.error_box_text("No operation with that id on that connection.")
             else:
-                self.detail.value = parts.error_box(exc, context="The lookup failed")
+                self.detail.value = panes.error_box(exc, context="The lookup failed")
             return None
-        self.detail.value = parts.operation_result_html(op)
+        self.detail.value = panes.operation_result_html(op)
         return op
 
     def _known_connection(self, op_id: str) -> str | None:
         for op in self.results:
-            if str(parts.field(op, "id")) == op_id:
-                return str(parts.field(op, "connection_id"))
+            if str(field(op, "id")) == op_id:
+                return str(field(op, "connection_id"))
         return None
 
     # -- searching and paging ---------------------------------------------------------------------
@@ -163,10 +176,10 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         if self.resource.value != _ANY:
             kwargs["resource"] = self.resource.value
         if self.since.value is not None:
-            kwargs["since"] = parts.day_start(self.since.value)
+            kwargs["since"] = as_utc(self.since.value)
         if self.until.value is not None:
             # the picked day is included: the API's window ends before `to_datetime`
-            kwargs["until"] = parts.day_start(self.until.value) + dt.timedelta(days=1)
+            kwargs["until"] = as_utc(self.until.value) + dt.timedelta(days=1)
         return kwargs
 
     def search(self) -> list[Any]:
@@ -177,15 +190,15 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         """
         self.last_error = None
         self.search_button.disabled = True
-        self.table.value = parts.info_box("Searching…")
+        self.table.value = panes.info_box("Searching…")
         try:
             # no progress bar: from a click handler it would print into the log console, not the form
             listing = self._client.operations.list(**self.filters(), progress=False)
-            self.results, self.truncated = parts.take(listing, MAX_BROWSE_RESULTS)
+            self.results, self.truncated = _take(listing, MAX_BROWSE_RESULTS)
         except Exception as exc:
             self.last_error = exc
             self.results, self.truncated = [], False
-            self.table.value = parts.error_box(exc, context="The search failed")
+            self.table.value = panes.error_box(exc, context="The search failed")
             self.page = 0
             self.page_label.value = ""
             self.picker.options = []
@@ -210,21 +223,27 @@ class OperationBrowser(widgets.VBox):  # type: ignore[misc]
         rows = self.results[start : start + PAGE_SIZE]
         self._set_page_controls(n_pages)
         if not rows:
-            self.table.value = parts.info_box("No operations match these filters.")
+            self.table.value = panes.info_box("No operations match these filters.")
             self.page_label.value = "rows 0 of 0"
             self.picker.options = []
             return
         more = " (the first ones only: narrow the filters)" if self.truncated else ""
         self.page_label.value = escape_html(f"rows {start + 1}-{start + len(rows)} of {n}{more}")
-        self.table.value = parts.operations_table_html(rows, first_row=start + 1)
+        self.table.value = panes.operations_table_html(rows, first_row=start + 1)
         # the value is the row's index in the results, so two pages never share a picker value
         self.picker.options = [
             ("(pick a row to see its logs)", None),
-            *[(parts.operation_label(op, start + i + 1), start + i) for i, op in enumerate(rows)],
+            *[(operation_label(op, start + i + 1), start + i) for i, op in enumerate(rows)],
         ]
 
     def _on_pick(self, change: dict[str, Any]) -> None:
         index = change["new"]
         if index is None:
             return
-        self.detail.value = parts.operation_result_html(self.results[index])
+        self.detail.value = panes.operation_result_html(self.results[index])
+
+
+def _take(items: Iterable[Any], limit: int) -> tuple[list[Any], bool]:
+    """The first ``limit`` items, and whether there were more."""
+    got = list(itertools.islice(iter(items), limit + 1))
+    return got[:limit], len(got) > limit

@@ -8,7 +8,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from catena_nb.notebook import _parts as parts
+from catena_nb.errors import APIConnectionError, InvalidRequestError, ValidationError
+from catena_nb.notebook import _panes as panes
+from catena_nb.notebook._options import LABEL, WIDE, connection_options, user_options
 
 logger = logging.getLogger("catena_nb.notebook")
 
@@ -38,7 +40,7 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         self.last_error: BaseException | None = None
         self._busy = False
 
-        wide, label = parts.WIDE, parts.LABEL
+        wide, label = WIDE, LABEL
         id_box = widgets.Layout(width="24em")  # room for a whole UUID
         self.connection = widgets.Dropdown(description="Connection", options=[], layout=wide, style=label)
         self.sender = widgets.Dropdown(description="Sender", options=[], layout=wide, style=label)
@@ -105,9 +107,9 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
     # -- filling the pickers ----------------------------------------------------------------------
     def _load_connections(self) -> None:
         try:
-            options = parts.connection_options(self._client.connections.list())
+            options = connection_options(self._client.connections.list())
         except Exception as exc:
-            self.result.value = parts.error_box(exc, context="Could not list the connections")
+            self.result.value = panes.error_box(exc, context="Could not list the connections")
             return
         self.connection.options = options
         self.connection.value = options[0][1] if options else None
@@ -124,11 +126,11 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         try:
             users = list(self._client.users.list(connection_id=cid))
         except Exception as exc:
-            self.result.value = parts.error_box(exc, context="Could not list this connection's users")
+            self.result.value = panes.error_box(exc, context="Could not list this connection's users")
             return
         # dispatchers usually send and drivers receive, so each list starts with the likely role
-        self.sender.options = parts.user_options(users, drivers_first=False)
-        self.recipient.options = parts.user_options(users, drivers_first=True)
+        self.sender.options = user_options(users, drivers_first=False)
+        self.recipient.options = user_options(users, drivers_first=True)
         self.sender.value = self.sender.options[0][1] if self.sender.options else None
         self.recipient.value = self.recipient.options[0][1] if self.recipient.options else None
 
@@ -148,12 +150,12 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         text = typed.value.strip()
         if not text:
             if dropdown.value is None:
-                self.field_errors[field].value = parts.field_error("pick a user or paste a user id")
+                self.field_errors[field].value = panes.field_error("pick a user or paste a user id")
             return str(dropdown.value) if dropdown.value is not None else None
         try:
             return str(uuid.UUID(text))
         except ValueError:
-            self.field_errors[field].value = parts.field_error(f"not a valid user id (a UUID): {text!r}")
+            self.field_errors[field].value = panes.field_error(f"not a valid user id (a UUID): {text!r}")
             return None
 
     def request(self) -> dict[str, Any] | None:
@@ -164,7 +166,7 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
         self._clear_errors()
         ok = True
         if not self.connection.value:
-            self.field_errors["connection_id"].value = parts.field_error("pick a connection")
+            self.field_errors["connection_id"].value = panes.field_error("pick a connection")
             ok = False
         sender = self._picked_user("sender_id", self.sender, self.sender_id)
         recipient = self._picked_user("recipient_id", self.recipient, self.recipient_id)
@@ -191,11 +193,11 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
             return None
         kwargs = self.request()
         if kwargs is None:
-            self.result.value = parts.error_box_text("Nothing was sent: fix the fields marked above.")
+            self.result.value = panes.error_box_text("Nothing was sent: fix the fields marked above.")
             return None
         self._busy = True
         self.send_button.disabled = True
-        self.result.value = parts.info_box("Sending…")
+        self.result.value = panes.info_box("Sending…")
         self.last_error = None
         try:
             op = self._client.messages.create(**kwargs)
@@ -210,22 +212,22 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
             self._busy = False
             self.send_button.disabled = False
         self.last_operation = op
-        self.result.value = parts.operation_result_html(op)
+        self.result.value = panes.operation_result_html(op)
         return op
 
     def _on_send(self, _button: widgets.Button) -> None:
         self.send()
 
     def _show_send_error(self, exc: BaseException) -> None:
-        field_errors = parts.request_field_errors(exc)
+        field_errors = _field_errors(exc)
         if field_errors is None:
             context = (
                 "The connection failed after the request left: the message may have been created; "
                 "look it up before sending again"
-                if parts.maybe_sent(exc)
+                if isinstance(exc, APIConnectionError) and exc.maybe_sent
                 else "The message was not sent"
             )
-            self.result.value = parts.error_box(exc, context=context)
+            self.result.value = panes.error_box(exc, context=context)
             return
         unplaced = []
         for field, message in field_errors:
@@ -233,12 +235,25 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
             if box is None:
                 unplaced.append(f"{field}: {message}")
             else:
-                box.value = parts.field_error(message)
+                box.value = panes.field_error(message)
         text = (
             "Nothing was sent: the request is invalid (see the fields marked above)."
-            if parts.refused_before_sending(exc)
+            if isinstance(exc, InvalidRequestError)  # the client's own check: nothing left
             else "The API refused the request (see the fields marked above)."
         )
         if unplaced:
             text += " " + "; ".join(unplaced)
-        self.result.value = parts.error_box_text(text)
+        self.result.value = panes.error_box_text(text)
+
+
+def _field_errors(exc: BaseException) -> list[tuple[str, str]] | None:
+    """``(field, message)`` pairs when ``exc`` is a validation error that names fields, else None: the
+    client's own check before sending (``InvalidRequestError.errors``) or the server's 422
+    (``ValidationError.field_errors``)."""
+    if isinstance(exc, InvalidRequestError):
+        items = exc.errors
+    elif isinstance(exc, ValidationError):
+        items = exc.field_errors
+    else:
+        return None
+    return [(str(e.get("field") or ""), str(e.get("message") or "invalid")) for e in items]

@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import duckdb
 import pandas as pd
 
-from catena_nb.frames import _wire as w
-from catena_nb.frames import messages_frame, operation_frames
+from catena_nb.frames import _records, messages_frame, operation_frames
 from catena_nb.store import schema
 from catena_nb.store.errors import (
     NotAStoreError,
@@ -194,7 +193,7 @@ class AuditStore:
             How many operations were inserted, updated (a newer version replaced the stored one), or left
             unchanged (the same record, or an older one).
         """
-        records = newest(w.records(ops), "id")
+        records = newest(_records.records(ops), "id")
         if not records:
             if state:
                 with self._transaction() as con:
@@ -237,7 +236,7 @@ class AuditStore:
         Returns:
             How many messages were inserted, updated, or left unchanged.
         """
-        records = newest(w.records(messages), "id")
+        records = newest(_records.records(messages), "id")
         with self._transaction() as con:
             result = UpsertResult()
             if records:

@@ -19,10 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from catena_nb.frames import LOG_COLUMNS, MESSAGE_COLUMNS, OPERATION_COLUMNS
-from catena_nb.frames import _wire as w
-from catena_nb.frames._build import _extra_columns, _payload_columns
-from catena_nb.frames._flatten import OP_KEYS
+from catena_nb.frames import LOG_COLUMNS, MESSAGE_COLUMNS, OPERATION_COLUMNS, _columns, _records
+from catena_nb.frames._operations import OP_KEYS
 
 SCHEMA_VERSION = "1"
 
@@ -125,7 +123,7 @@ def _unknowns(
     records: Sequence[Mapping[str, Any]], known: frozenset[str]
 ) -> pd.api.extensions.ExtensionArray:
     """The fields of each record unknown to the frames, as JSON text (NA for a record without any)."""
-    if w.key_union(records) <= known:  # the usual case, checked without a dict per record
+    if _records.key_union(records) <= known:  # the usual case, checked without a dict per record
         return pd.array([None] * len(records), dtype="string")
     return pd.array([_unknown(r, known) for r in records], dtype="string")
 
@@ -184,11 +182,11 @@ def _column(table: Table, name: str, series: pd.Series) -> Any:
     if sql == _TS:
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             return pd.DatetimeIndex(series).tz_convert("UTC").as_unit("us")
-        return w.datetimes(_objects(series))
+        return _columns.datetimes(_objects(series))
     if name in table.categories:
-        return w.category(_objects(series))
+        return _columns.category(_objects(series))
     if sql == _TEXT:
-        return w.strings(_objects(series))
+        return _columns.strings(_objects(series))
     if sql == _INT:
         return pd.array(_objects(series), dtype="Int64")
     if sql == _BOOL:
@@ -210,9 +208,8 @@ def read_frame(table: Table, raw: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, Any] = {name: _column(table, name, raw[name]) for name in table.types}
     taken = set(columns)
     if "payload" in table.json_columns:
-        columns.update(_payload_columns(_decoded(raw["payload"]), taken))  # the frames' own rule
+        columns.update(_columns.payload_columns(_decoded(raw["payload"]), taken))  # the frames' own rule
     extras = _decoded(raw["extra"])
-    present = w.key_union(extras)
     # unknown fields under their own names, as both frames put them
-    columns.update(_extra_columns(extras, sorted(present), present, "", taken))
+    columns.update(_columns.free_form_columns(extras, sorted(_records.key_union(extras)), taken))
     return pd.DataFrame(columns, index=pd.RangeIndex(n))

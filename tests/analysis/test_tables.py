@@ -75,3 +75,14 @@ def test_only_rates_get_an_interval_label_and_floats_are_rounded() -> None:
     ]
     assert out["mean_attempts"].tolist() == [1.04]
     assert str(out["max_attempts"].dtype) == "Int64"
+
+
+def test_a_pivot_with_tsp_names_as_headers_shows_their_bidi_controls() -> None:
+    """The audit's daily pivot has TSP names as column headers: they show a U+202E, not apply it."""
+    table = pd.DataFrame(
+        {"samsara": ["1.0%"], "\u202eevil": ["2.0%"]}, index=pd.Index(["2026-10-01"], name="day")
+    )
+    table.columns = pd.CategoricalIndex(table.columns, name="source_name")
+    html = format_table(table).to_html()  # what a notebook shows, as HTML
+    assert "\u202e" not in html
+    assert "⟨U+202E⟩evil" in html

@@ -40,7 +40,7 @@ from catena_nb.errors import CatenaError
 from catena_nb.frames import logs_frame, operations_frame
 from catena_nb.models import Connection, MessageCreate, ResourceOperation, User
 from catena_nb.notebook import OperationBrowser, ReliabilityDashboard, SendMessageForm
-from catena_nb.notebook import _parts as parts
+from catena_nb.notebook import _panes as parts
 
 RLO = "\u202e"
 HOSTILE = (

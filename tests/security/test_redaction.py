@@ -22,7 +22,7 @@ from catena_nb.errors import (
     status_error,
 )
 from catena_nb.models import ResourceOperation
-from catena_nb.notebook import _parts as parts
+from catena_nb.notebook import _panes as parts
 
 VALUE = "s3cr3t-Vx9q+/=&\"'<>%"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjbGllbnQifQ.c2lnbmF0dXJlLXZhbHVlLTEyMw"

@@ -1,13 +1,10 @@
-"""Typed pandas frames of resource operations, their attempt logs, and messages.
+"""The last stage of the frames: typed columns into frames with declared columns, in a declared order.
 
 Every function here is pure (no I/O) and accepts the same inputs: pydantic models (anything with
 ``model_dump``), raw dicts in wire form, raw page bodies (``bytes``/``str`` holding a cursor page
-``{"items": [...]}``, or a JSON list), or any iterable or generator mixing these. Columns are built
-directly, one array per field, a chunk of operations at a time, each chunk converted while it is still in
-the CPU cache (see :mod:`~._flatten`): five to seven times quicker than ``pandas.json_normalize`` on
-large pulls, and with declared dtypes (UTC datetimes, ``category`` for enum-like fields, nullable
-``string``, ``Int64`` and ``boolean``). Missing keys, ``logs: null``, unknown
-enum values and unknown fields become NA, new categories or extra columns, never an error.
+``{"items": [...]}``, or a JSON list), or any iterable or generator mixing these. Missing keys,
+``logs: null``, unknown enum values and unknown fields become NA, new categories or extra columns, never an
+error.
 
 Example:
     >>> ops = client.operations.wait(batch.operations)  # doctest: +SKIP
@@ -16,29 +13,15 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from catena_nb._jsonio import collector_paused
-from catena_nb.frames import _wire as w
-from catena_nb.frames._flatten import Flattened, Payloads
-
-__all__ = [
-    "LOG_COLUMNS",
-    "MESSAGE_COLUMNS",
-    "OPERATION_COLUMNS",
-    "logs_frame",
-    "messages_frame",
-    "operation_frames",
-    "operations_frame",
-]
-
-
-# One resolution for every datetime column, whatever the input (ISO strings or datetimes) or pandas version.
-DATETIME_DTYPE = "datetime64[us, UTC]"
+from catena_nb.frames import _columns as c
+from catena_nb.frames._operations import OperationColumns
+from catena_nb.frames._records import connection_names, fields, records
 
 OPERATION_COLUMNS: tuple[str, ...] = (
     "operation_id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "source_name",
@@ -63,117 +46,6 @@ _MESSAGE_DATETIMES = frozenset(
 _MESSAGE_CATEGORIES = frozenset({"source_name", "tsp_slug", "status"})
 # Wire keys the messages frame understands; any other key becomes an extra column.
 _MESSAGE_KEYS = frozenset({"id", *MESSAGE_COLUMNS[1:]})
-
-
-# ------------------------------------------------------------------------------------------ helpers
-
-
-def _connection_names(connections: Any) -> dict[str, str]:
-    """connection_id -> source_name from a mapping, or from objects/dicts with ``id`` and ``source_name``."""
-    if connections is None:
-        return {}
-    if isinstance(connections, Mapping):
-        if w.is_page(connections):
-            connections = connections.get("items") or []
-        else:
-            return {str(k): str(v) for k, v in connections.items() if v is not None}
-    names: dict[str, str] = {}
-    for conn in connections:
-        if isinstance(conn, Mapping):
-            cid, name = conn.get("id"), conn.get("source_name")
-        else:
-            cid, name = getattr(conn, "id", None), getattr(conn, "source_name", None)
-        if cid is not None and name is not None:
-            names[str(cid)] = str(name)
-    return names
-
-
-def _extra_columns(
-    rows: Sequence[w.Row], keys: Sequence[str], present: set[str], prefix: str, taken: set[str]
-) -> dict[str, Any]:
-    """Typed columns for free-form keys, named ``prefix + key`` (``extra_`` in front on a name clash)."""
-    return _typed_columns(w.columns(rows, keys, present), prefix, taken)
-
-
-def _typed_columns(wire: dict[str, Any], prefix: str, taken: set[str]) -> dict[str, Any]:
-    return _named({key: w.infer(values) for key, values in wire.items()}, prefix, taken)
-
-
-def _payload_columns(values: w.Values, taken: set[str]) -> dict[str, Any]:
-    """One ``payload_<name>`` column per payload field (the rule of :class:`~._flatten.Payloads`)."""
-    payloads = Payloads(len(values))
-    payloads.add_payloads(values)
-    return _named(payloads.finish(), "payload_", taken)
-
-
-def _named(columns: dict[str, Any], prefix: str, taken: set[str]) -> dict[str, Any]:
-    """``columns`` named ``prefix + key`` (``extra_`` in front on a clash with a name already taken)."""
-    out: dict[str, Any] = {}
-    for key, values in columns.items():
-        name = f"{prefix}{key}"
-        if name in taken:
-            name = f"extra_{name}"
-        taken.add(name)
-        out[name] = values
-    return out
-
-
-def _operations(flat: Flattened) -> pd.DataFrame:
-    op = flat.op
-    created, updated = op["created_at"], op["updated_at"]
-    duration = (updated.asi8 - created.asi8) / 1e6
-    duration[np.asarray(created.isna()) | np.asarray(updated.isna())] = np.nan
-    columns: dict[str, Any] = {
-        "operation_id": op["id"],
-        "created_at": created,
-        "updated_at": updated,
-        "deleted_at": op["deleted_at"],
-        "partner_id": op["partner_id"],
-        "connection_id": op["connection_id"],
-        "source_name": op["source_name"],
-        "fleet_ref": op["fleet_ref"],
-        "resource": op["resource"],
-        "operation_type": op["operation_type"],
-        "status": op["status"],
-        "resource_id": op["resource_id"],
-        "source_id": op["source_id"],
-        "attempts": pd.array(op["attempts"], dtype="Int64"),
-        "first_attempt_ok": op["first_attempt_ok"],
-        "error_type": op["error_type"],
-        "error_details": op["error_details"],
-        "http_status": op["http_status"],
-        "duration_s": duration.astype(np.float64),
-    }
-    taken = set(columns)
-    columns.update(_named(op["payload"], "payload_", taken))
-    columns.update(_named(op["extra"], "", taken))
-    # every column is new and belongs to this frame alone: no need for pandas' defensive copy
-    return pd.DataFrame(columns, index=pd.RangeIndex(flat.n), copy=False)
-
-
-def _logs(flat: Flattened) -> pd.DataFrame:
-    op, log = flat.op, flat.log
-    columns: dict[str, Any] = {
-        "log_id": log["id"],
-        "operation_id": log["operation_id"],
-        "attempt": pd.array(log["attempt"], dtype="Int64"),
-        "created_at": log["created_at"],
-        "updated_at": log["updated_at"],
-        "status": log["status"],
-        "error_type": log["error_type"],
-        "error_details": log["error_details"],
-        "http_status": log["http_status"],
-        "connection_id": log["connection_id"],
-        # the operations' categoricals, taken through their codes
-        "source_name": op["source_name"].take(log["op"]),
-        "resource": op["resource"].take(log["op"]),
-        "operation_type": op["operation_type"].take(log["op"]),
-    }
-    columns.update(_named(log["extra"], "", set(columns)))
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(log["op"])), copy=False)
-
-
-# ------------------------------------------------------------------------------------------ public
 
 
 def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
@@ -204,7 +76,8 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
         >>> ops_df = operations_frame(client.operations.list(source_name="samsara"))  # doctest: +SKIP
     """
     with collector_paused():  # see _jsonio: the records read here are many and acyclic
-        return _operations(Flattened(ops, _connection_names(connections), logs=False))
+        op, _ = _columns(ops, connections, logs=False)
+        return _operations(op)
 
 
 def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
@@ -227,7 +100,8 @@ def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
         json.JSONDecodeError: if a page body is not JSON.
     """
     with collector_paused():
-        return _logs(Flattened(ops, _connection_names(connections), logs=True))
+        op, log = _columns(ops, connections, logs=True)
+        return _logs(op, log)
 
 
 def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -248,16 +122,71 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
         json.JSONDecodeError: if a page body is not JSON.
     """
     with collector_paused():
-        return _both_frames(ops, connections)
+        op, log = _columns(ops, connections, logs=True)
+        return _operations(op), _logs(op, log)
 
 
-def _both_frames(ops: Any, connections: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    # A function of its own so that the records are freed on return, before the collector resumes.
-    flat = Flattened(ops, _connection_names(connections), logs=True)
-    return _operations(flat), _logs(flat)
+def _columns(ops: Any, connections: Any, *, logs: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pipeline: records, read into typed columns a chunk at a time, then joined."""
+    recs = records(ops)
+    reader = OperationColumns(len(recs), connection_names(connections), logs=logs)
+    reader.read(recs)
+    del recs  # freed here (when decoded from page bodies), before the columns are joined
+    return reader.finish()
 
 
-# ------------------------------------------------------------------------------------------ messages
+def _operations(op: dict[str, Any]) -> pd.DataFrame:
+    created, updated = op["created_at"], op["updated_at"]
+    duration = (updated.asi8 - created.asi8) / 1e6
+    duration[np.asarray(created.isna()) | np.asarray(updated.isna())] = np.nan
+    columns: dict[str, Any] = {
+        "operation_id": op["id"],
+        "created_at": created,
+        "updated_at": updated,
+        "deleted_at": op["deleted_at"],
+        "partner_id": op["partner_id"],
+        "connection_id": op["connection_id"],
+        "source_name": op["source_name"],
+        "fleet_ref": op["fleet_ref"],
+        "resource": op["resource"],
+        "operation_type": op["operation_type"],
+        "status": op["status"],
+        "resource_id": op["resource_id"],
+        "source_id": op["source_id"],
+        "attempts": pd.array(op["attempts"], dtype="Int64"),
+        "first_attempt_ok": op["first_attempt_ok"],
+        "error_type": op["error_type"],
+        "error_details": op["error_details"],
+        "http_status": op["http_status"],
+        "duration_s": duration.astype(np.float64),
+    }
+    taken = set(columns)
+    columns.update(c.named(op["payload"], "payload_", taken))
+    columns.update(c.named(op["extra"], "", taken))
+    # every column is new and belongs to this frame alone: no need for pandas' defensive copy
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(created)), copy=False)
+
+
+def _logs(op: dict[str, Any], log: dict[str, Any]) -> pd.DataFrame:
+    parent = log["op"]
+    columns: dict[str, Any] = {
+        "log_id": log["id"],
+        "operation_id": log["operation_id"],
+        "attempt": pd.array(log["attempt"], dtype="Int64"),
+        "created_at": log["created_at"],
+        "updated_at": log["updated_at"],
+        "status": log["status"],
+        "error_type": log["error_type"],
+        "error_details": log["error_details"],
+        "http_status": log["http_status"],
+        "connection_id": log["connection_id"],
+        # the operations' categoricals, taken through their codes
+        "source_name": op["source_name"].take(parent),
+        "resource": op["resource"].take(parent),
+        "operation_type": op["operation_type"].take(parent),
+    }
+    columns.update(c.named(log["extra"], "", set(columns)))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(parent)), copy=False)
 
 
 def messages_frame(messages: Any) -> pd.DataFrame:
@@ -277,18 +206,18 @@ def messages_frame(messages: Any) -> pd.DataFrame:
     Raises:
         TypeError: if ``messages`` holds something that is neither a record, a page nor an iterable.
     """
-    recs = w.records(messages)
-    wire, present = w.read_columns(recs, ["id", *MESSAGE_COLUMNS[1:]])
+    recs = records(messages)
+    wire, present = fields(recs, ["id", *MESSAGE_COLUMNS[1:]])
     columns: dict[str, Any] = {}
     for name in MESSAGE_COLUMNS:
         values = wire["id" if name == "message_id" else name]
         if name in _MESSAGE_DATETIMES:
-            columns[name] = w.datetimes(values)
+            columns[name] = c.datetimes(values)
         elif name in _MESSAGE_CATEGORIES:
-            columns[name] = w.category(values)
+            columns[name] = c.category(values)
         elif name == "sent_by_driver":
             columns[name] = pd.array([v if isinstance(v, bool) else None for v in values], dtype="boolean")
         else:
-            columns[name] = w.strings(values)
-    columns.update(_extra_columns(recs, sorted(present - _MESSAGE_KEYS), present, "", set(columns)))
+            columns[name] = c.strings(values)
+    columns.update(c.free_form_columns(recs, sorted(present - _MESSAGE_KEYS), set(columns)))
     return pd.DataFrame(columns, index=pd.RangeIndex(len(recs)))

@@ -1,10 +1,14 @@
-"""Resource operations and their attempt logs read into typed columns, a chunk of operations at a time.
+"""Resource operations and their attempt logs into typed columns, a chunk of operations at a time.
 
-Each chunk of operations is read with its payloads and logs, its logs are put in attempt order, and every
-value is converted (see :mod:`~._columns`) before the next chunk is read: on a large pull this keeps
-each record in the CPU cache from its first read to its last conversion, which is most of the speed of
-:mod:`catena_nb.frames`. The per-operation summaries of the logs (attempts, first attempt, last error) are
-taken in the same pass.
+Each chunk of operation records is read with its payloads and logs (:func:`~._records.fields`), its logs
+are put in attempt order, and every value is converted (:mod:`~._columns`) before the next chunk is read:
+on a large pull this keeps each record in the CPU cache from its first read to its last conversion, which
+is most of the speed of :mod:`catena_nb.frames`. The per-operation summaries of the logs (attempts, first
+attempt, last error) are taken in the same pass.
+
+Attempt order is that of :attr:`catena_nb.models.ResourceOperation.sorted_logs`: by ``created_at``, a log
+without a time first, ties in wire order; the last error is that of its ``last_error``, the last failed
+attempt in that order.
 """
 
 from __future__ import annotations
@@ -18,9 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from catena_nb.frames import _columns as c
-from catena_nb.frames import _wire as w
-
-__all__ = ["CHUNK", "OP_FIELDS", "OP_KEYS", "Flattened", "Payloads"]
+from catena_nb.frames._records import ObjectArray, Row, fields, objects
 
 # Operations read and converted together: with their payloads and logs, a few MB of records, small enough
 # to stay in the CPU cache, large enough that the per-chunk work of pandas is a small share.
@@ -30,10 +32,10 @@ OP_FIELDS = (
     "id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "source_name", "fleet_ref",
     "resource", "operation_type", "payload", "resource_id", "source_id", "status", "logs",
 )  # fmt: skip
+OP_KEYS = frozenset(OP_FIELDS)  # any other top-level key becomes an extra column
 _OP_TEXT = ("id", "partner_id", "connection_id", "fleet_ref", "resource_id", "source_id")
 _OP_TIMES = ("created_at", "updated_at", "deleted_at")
 _OP_ENUMS = ("resource", "operation_type", "status")
-OP_KEYS = frozenset(OP_FIELDS)  # any other top-level key becomes an extra column
 
 _LAST_ERROR = ("error_type", "error_details", "response_status_code")
 _LOG_FIELDS_FOR_OPS = ("created_at", "status", *_LAST_ERROR)
@@ -41,103 +43,56 @@ _LOG_FIELDS = ("id", "created_at", "updated_at", "resource_operation_id", "statu
 # assumed: response_headers are left out of the logs frame (free-form per TSP, rarely useful in a table).
 _LOG_KEYS = frozenset({*_LOG_FIELDS, "response_headers"})
 
-_LATEST = np.iinfo(np.int64).max
 
+class OperationColumns:
+    """Builds the typed columns of operations and, with ``logs``, of their attempt logs.
 
-class FreeForm:
-    """Columns for fields not declared (payload fields, unknown keys), each made when first seen."""
+    :meth:`read` takes the operation records, a chunk at a time; :meth:`finish` joins the chunks into the
+    columns of each frame.
 
-    def __init__(self, capacity: int = 0) -> None:
-        self.columns: dict[str, c.Strings] = {}
-        self.rows = 0
-        self.capacity = capacity
+    Args:
+        capacity: how many operations will be read (room is made for them).
+        names: ``connection_id -> source_name``, for the write shape, which has no ``source_name``.
+        logs: whether to keep the logs' own columns (the operations' summaries of them are always taken).
+    """
 
-    def reserve(self, capacity: int) -> None:
-        self.capacity = capacity
-        for column in self.columns.values():
-            column.reserve(capacity)
-
-    def add(self, wire: Mapping[str, npt.NDArray[Any]], rows: int) -> None:
-        """Add a chunk of ``rows`` rows: the values of every field seen so far, and of new ones."""
-        for key in self.columns.keys() - wire.keys():
-            self.columns[key].pad(rows)  # a chunk without any value of a field seen before
-        for key, values in wire.items():
-            column = self.columns.get(key)
-            if column is None:
-                column = self.columns[key] = c.Strings(self.capacity, free_form=True)
-                if self.rows:
-                    column.pad(self.rows)  # the field was absent from every earlier chunk
-            column.add(values)
-        self.rows += rows
-
-    def finish(self, first: Sequence[str] = ()) -> dict[str, Any]:
-        """The typed columns: the fields of ``first`` in their order, then the others by name."""
-        order = [k for k in first if k in self.columns]
-        order += sorted(self.columns.keys() - set(order))
-        return {key: self.columns[key].finish() for key in order}
-
-
-class Payloads(FreeForm):
-    """One column per payload field: the first payload's fields in their order, then any field seen later by
-    name (stable across pulls). A payload that is not a mapping (None, a stray string) counts as empty."""
-
-    def __init__(self, capacity: int = 0) -> None:
-        super().__init__(capacity)
-        self.first: list[str] | None = None  # the keys of the first payload that has any
-
-    def add_payloads(self, values: w.Values) -> None:
-        """Add a chunk of payloads."""
-        payloads = w.mappings(values)
-        if self.first is None:
-            first = next((p for p in payloads if p), None)
-            if first is not None:
-                self.first = list(first)
-        known = list(self.columns) or list(self.first or ())
-        wire, present = w.table(payloads, known)
-        later = sorted(present - set(known))
-        if later:
-            wire.update(w.table(payloads, later, find_keys=False)[0])
-        self.add(wire, len(payloads))
-
-    def finish(self, first: Sequence[str] = ()) -> dict[str, Any]:
-        return super().finish(first or self.first or ())
-
-
-class Flattened:
-    """Operations, and with ``logs`` their attempt logs, as typed columns (:attr:`op`, :attr:`log`)."""
-
-    def __init__(self, ops: Any, connections: Mapping[str, str], *, logs: bool) -> None:
-        self.names = connections
+    def __init__(self, capacity: int, names: Mapping[str, str], *, logs: bool) -> None:
+        self.names = names
         self.with_logs = logs
-        self.n = 0
-        recs = w.records(ops)
-        n = len(recs)
+        self.n = 0  # operations read so far
+        n = capacity
         self._text = {key: c.Strings(n) for key in _OP_TEXT}
         self._times = {key: c.Datetimes() for key in _OP_TIMES}
         self._enums = {key: c.Categories() for key in ("source_name", *_OP_ENUMS)}
         self._error_type, self._error_details, self._http_status = c.Categories(), c.Strings(n), c.Integers()
         self._first_ok = c.Flags()
         self._counts: list[npt.NDArray[np.int64]] = []
-        self._payload = Payloads(n)
-        self._extra = FreeForm(n)
+        self._payload = c.Payloads(n)
+        self._extra = c.FreeForm(n)
         self._log_text = {
             key: c.Strings() for key in ("id", "operation_id", "error_details", "connection_id")
         }
         self._log_times = (c.Datetimes(), c.Datetimes())
         self._log_enums = (c.Categories(), c.Categories())
         self._log_http_status = c.Integers()
-        self._log_extra = FreeForm()
+        self._log_extra = c.FreeForm()
         self._log_ops: list[npt.NDArray[np.int64]] = []
         self._attempts: list[npt.NDArray[np.int64]] = []
         self._logs_read = 0
 
+    def read(self, recs: Sequence[Row]) -> None:
+        """Read and convert the operation records, :data:`CHUNK` at a time."""
+        n = len(recs)
         for start in range(0, n, CHUNK):
             self._read(recs[start : start + CHUNK])
             if not start and n > CHUNK:  # room for the logs, guessed from the first chunk's
                 self._reserve_logs(self._logs_read * n // self.n + CHUNK)
-        del recs
-        self.op = self._finish_operations()
-        self.log = self._finish_logs() if logs else {}
+
+    def finish(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The columns of the operations and of their logs (empty without ``logs``), by field: each
+        declared field, ``payload`` and ``extra`` (dicts of free-form columns), and for the logs ``op``
+        (the row of each log's operation) and ``attempt``."""
+        return self._finish_operations(), self._finish_logs() if self.with_logs else {}
 
     def _reserve_logs(self, capacity: int) -> None:
         for column in self._log_text.values():
@@ -146,38 +101,36 @@ class Flattened:
 
     # ------------------------------------------------------------------------------------------ reading
 
-    def _read(self, chunk: Sequence[w.Row]) -> None:
+    def _read(self, chunk: Sequence[Row]) -> None:
         m = len(chunk)
         known_extra = list(self._extra.columns)
-        wire, keys = w.table(chunk, (*OP_FIELDS, *known_extra))
+        wire, keys = fields(chunk, (*OP_FIELDS, *known_extra))
         new_extra = sorted(keys - OP_KEYS - set(known_extra))
         if new_extra:
-            wire.update(w.table(chunk, new_extra, find_keys=False)[0])
-        ids, connection_ids = wire["id"], wire["connection_id"]
+            wire.update(fields(chunk, new_extra, find_keys=False)[0])
 
         sources = wire["source_name"]
         if self.names:  # the write shape has no source_name: take it from the connections given
             names = self.names
-            pairs = zip(sources, connection_ids, strict=True)
-            sources = w.objects([s if isinstance(s, str) else names.get(str(k), s) for s, k in pairs])
+            pairs = zip(sources, wire["connection_id"], strict=True)
+            sources = objects([s if isinstance(s, str) else names.get(str(k), s) for s, k in pairs])
         self._enums["source_name"].add(sources)
         for key in _OP_ENUMS:
             self._enums[key].add(wire[key])
         for key in _OP_TIMES:
             self._times[key].add(wire[key])
-        for key in _OP_TEXT:
-            self._text[key].add(wire[key])  # ids and connection_ids now hold NA where they held None
+        stored = {key: self._text[key].add(wire[key]) for key in _OP_TEXT}  # checked: NA where missing
         self._extra.add({key: wire[key] for key in (*known_extra, *new_extra)}, m)
         self._payload.add_payloads(wire["payload"])
-        self._read_logs(wire["logs"], ids, connection_ids)
+        self._read_logs(wire["logs"], stored["id"], stored["connection_id"])
         self.n += m
 
-    def _read_logs(self, lists: Any, ids: npt.NDArray[Any], connection_ids: npt.NDArray[Any]) -> None:
+    def _read_logs(self, lists: Any, ids: ObjectArray, connection_ids: ObjectArray) -> None:
         m = len(lists)
         if self.with_logs:
-            fields, find_keys = (*_LOG_FIELDS, *self._log_extra.columns), True
+            wanted, find_keys = (*_LOG_FIELDS, *self._log_extra.columns), True
         else:  # unknown log fields are of no use to the operations: no need to look for them
-            fields, find_keys = _LOG_FIELDS_FOR_OPS, False
+            wanted, find_keys = _LOG_FIELDS_FOR_OPS, False
         try:
             counts = np.fromiter(map(len, lists), dtype=np.int64, count=m)
         except TypeError:  # logs: null
@@ -185,16 +138,16 @@ class Flattened:
             counts = np.fromiter(map(len, lists), dtype=np.int64, count=m)
         rows = list(chain.from_iterable(lists))
         try:
-            log, keys = w.table(rows, fields, find_keys=find_keys)
+            log, keys = fields(rows, wanted, find_keys=find_keys)
         except TypeError:  # something in a logs list is not a mapping: drop it, keeping the operation
             lists = [[x for x in v if isinstance(x, Mapping)] for v in lists]
             counts = np.fromiter(map(len, lists), dtype=np.int64, count=m)
             rows = list(chain.from_iterable(lists))
-            log, keys = w.table(rows, fields, find_keys=find_keys)
+            log, keys = fields(rows, wanted, find_keys=find_keys)
 
         # The wire order of logs is not guaranteed: order them by created_at within each operation.
         op = np.repeat(np.arange(m, dtype=np.int64), counts)
-        created = c.parse_datetimes(log["created_at"])
+        created = c.microseconds(log["created_at"])
         order = _attempt_order(op, created)
         attempt = np.arange(len(op), dtype=np.int64) - (np.cumsum(counts) - counts)[op] + 1
         status = _ordered(log["status"], order)
@@ -230,15 +183,15 @@ class Flattened:
 
     def _add_logs(
         self,
-        log: dict[str, npt.NDArray[Any]],
+        log: dict[str, ObjectArray],
         keys: set[str],
-        rows: Sequence[w.Row],
+        rows: Sequence[Row],
         order: npt.NDArray[np.intp] | None,
         op: npt.NDArray[np.int64],
         attempt: npt.NDArray[np.int64],
         created: npt.NDArray[np.int64],
-        ids: npt.NDArray[Any],
-        connection_ids: npt.NDArray[Any],
+        ids: ObjectArray,
+        connection_ids: ObjectArray,
     ) -> None:
         def wire_of(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
             return _ordered(values, order)
@@ -248,9 +201,9 @@ class Flattened:
         updated.add_like(wire_of(log["updated_at"]), wire_of(log["created_at"]), created_i8)
         text = self._log_text
         text["id"].add(wire_of(log["id"]))
-        parent = ids[op]
-        parent_checked = self._text["id"].all_text
-        lacking = np.asarray(pd.isna(ids), dtype=bool)[op]
+        # the operation's own values, checked as text with it unless it turned out not to be text
+        parent, parent_checked = ids[op], self._text["id"].all_text
+        lacking = np.asarray(pd.isna(ids), dtype=bool)[op]  # per operation, fewer than its logs
         if lacking.any():  # an operation without an id still names its logs
             parent, parent_checked = np.where(lacking, wire_of(log["resource_operation_id"]), parent), False
         text["operation_id"].add(parent, checked=parent_checked)
@@ -262,7 +215,7 @@ class Flattened:
         extra = {key: log[key] for key in known}
         new = sorted(keys - _LOG_KEYS - set(known))
         if new:
-            extra.update(w.table(rows, new, find_keys=False)[0])
+            extra.update(fields(rows, new, find_keys=False)[0])
         self._log_extra.add({key: wire_of(values) for key, values in extra.items()}, len(op))
         self._logs_read += len(op)
         self._log_ops.append(op + self.n)
@@ -296,12 +249,11 @@ class Flattened:
 
 def _attempt_order(op: npt.NDArray[np.int64], created: npt.NDArray[np.int64]) -> npt.NDArray[np.intp] | None:
     """The order that puts each operation's logs by ``created_at`` (None when they already are): ``op`` is
-    sorted, so only the times within an operation are compared. Ties keep the wire order."""
-    # assumed: a log without a time is the latest attempt
-    keys = np.where(created == c.NAT, _LATEST, created)
-    if len(keys) < 2 or bool(np.all((keys[1:] >= keys[:-1]) | (op[1:] != op[:-1]))):
+    sorted, so only the times within an operation are compared. NaT, the smallest int64, sorts first; ties
+    keep the wire order."""
+    if len(created) < 2 or bool(np.all((created[1:] >= created[:-1]) | (op[1:] != op[:-1]))):
         return None
-    return np.lexsort((keys, op))
+    return np.lexsort((created, op))
 
 
 def _ordered(values: npt.NDArray[Any], order: npt.NDArray[np.intp] | None) -> npt.NDArray[Any]:

@@ -1,4 +1,4 @@
-"""Binomial interval arithmetic shared by the reliability tables and the charts.
+"""Binomial intervals and the small-sample threshold, for every rate of the analysis and the charts.
 
 Wilson's score interval is used everywhere instead of the textbook Wald interval, whose coverage is erratic
 near 0% and 100% (Brown, Cai and DasGupta 2001), which is exactly where delivery success rates live.
@@ -12,6 +12,11 @@ import numpy.typing as npt
 Z_95 = 1.959963984540054  # the two-sided 95% quantile of the standard normal
 
 SMALL_SAMPLE = 30  # below this many settled operations a rate is flagged as a small sample
+
+
+def small_sample(n: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Whether each count of settled operations is below :data:`SMALL_SAMPLE` (its rate a rough guess)."""
+    return np.asarray(n) < SMALL_SAMPLE
 
 
 def wilson_interval(

@@ -1,0 +1,215 @@
+"""The first stage of the frames: whatever was given, as plain wire records; their fields as object arrays.
+
+:func:`records` gathers models (dumped to their wire form), dicts, page bodies (``bytes``/``str``), pages,
+client listings and iterables of these into one list of mappings. :func:`fields` then reads the values of
+chosen keys across many records into one object array per key, which the next stage types
+(:mod:`~._columns`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter, methodcaller
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from catena_nb import _jsonio
+from catena_nb.frames import _pandas
+
+Row = Mapping[str, Any]
+ObjectArray = npt.NDArray[np.object_]
+Values = Sequence[Any] | npt.NDArray[Any]  # one field's values
+_BLOCK = 512  # rows read together: their dicts and values stay in the CPU cache across fields
+
+# ---------------------------------------------------------------------------------------------- records
+
+
+def records(data: Any) -> list[Row]:
+    """Every record in ``data``: models, wire dicts, page bodies (bytes/str), a client listing or page, or
+    iterables of these.
+
+    A mapping with ``items`` and no ``id`` is a cursor page; a JSON list holds records or pages.
+
+    Raises:
+        TypeError: for a value that is neither a record, a page nor an iterable.
+        json.JSONDecodeError: for a page body that is not JSON.
+    """
+    out: list[Row] = []
+    _collect(data, out)
+    return out
+
+
+def _collect(data: Any, out: list[Row]) -> None:
+    if data is None:
+        return
+    if isinstance(data, bytes | bytearray | memoryview | str):
+        _collect(_jsonio.loads(bytes(data) if isinstance(data, memoryview) else data), out)
+        return
+    if isinstance(data, Mapping):
+        if is_page(data):
+            _collect(data.get("items"), out)
+        else:
+            out.append(data)
+        return
+    pages = getattr(data, "pages", None)
+    if callable(pages):
+        # A client listing: read its pages' JSON records rather than the models its items would build.
+        for page in pages():
+            _collect(page, out)
+        return
+    if hasattr(data, "raw_items") and hasattr(data, "content"):
+        # A client page: the raw records, unless a client-side filter (status=...) must choose among them.
+        _collect(data.items if getattr(data, "keep", None) is not None else data.raw_items, out)
+        return
+    dump = getattr(data, "model_dump", None)
+    if callable(dump):
+        # mode="json" gives the wire form: ISO strings and plain enum values, exactly like raw dicts.
+        out.append(dump(mode="json"))
+        return
+    if isinstance(data, list) and data and set(map(type, data)) == {dict} and not is_page(data[0]):
+        # The common case, a list of wire records, is taken whole: a list of dicts whose first item is a
+        # record is read as records, not pages.
+        out.extend(data)
+        return
+    if isinstance(data, Iterable):
+        for item in data:
+            _collect(item, out)
+        return
+    raise TypeError(f"cannot read records from a {type(data).__name__}")
+
+
+def is_page(obj: Row) -> bool:
+    """Whether a mapping is a cursor page rather than a record."""
+    return "items" in obj and "id" not in obj
+
+
+def connection_names(connections: Any) -> dict[str, str]:
+    """connection_id -> source_name from a mapping, or from connections (models, dicts, a page of them)."""
+    if connections is None:
+        return {}
+    if isinstance(connections, Mapping):
+        if is_page(connections):
+            connections = connections.get("items") or []
+        else:
+            return {str(k): str(v) for k, v in connections.items() if v is not None}
+    names: dict[str, str] = {}
+    for conn in connections:
+        if isinstance(conn, Mapping):
+            cid, name = conn.get("id"), conn.get("source_name")
+        else:
+            cid, name = getattr(conn, "id", None), getattr(conn, "source_name", None)
+        if cid is not None and name is not None:
+            names[str(cid)] = str(name)
+    return names
+
+
+def mappings(values: Values) -> list[Row]:
+    """``values`` with anything that is not a mapping (None, a stray string) replaced by an empty dict."""
+    if set(map(type, values)) <= {dict}:
+        return list(values)
+    return [v if isinstance(v, Mapping) else {} for v in values]
+
+
+def key_union(rows: Sequence[Row]) -> set[str]:
+    """Every key that occurs in ``rows`` (the rows themselves are the arguments: nothing is allocated per row,
+    which matters because a million new objects would set off the cyclic garbage collector)."""
+    return set().union(*rows) if rows else set()
+
+
+def objects(values: Values) -> ObjectArray:
+    """A 1-d object array (nested lists stay elements, unlike ``np.array``)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+# ----------------------------------------------------------------------------------------------- fields
+
+
+def fields(
+    rows: Sequence[Row], keys: Sequence[str], *, find_keys: bool = True
+) -> tuple[dict[str, ObjectArray], set[str]]:
+    """The values of each of ``keys`` across ``rows``, one object array per key, and the keys of the rows.
+
+    A key that a row lacks gives None or NaN there: the next stage counts both as missing. Rows that all
+    hold every key are read a row at a time by one ``itemgetter`` of all the keys; other plain dicts by
+    pandas' own C loop (:func:`~._pandas.dict_matrix`); any other mapping by name, a block of rows at a time.
+
+    Args:
+        rows: the records.
+        keys: distinct keys; ask for all of them in one call, so that each record is read while it is still
+            in the CPU cache.
+        find_keys: whether to gather every key of the rows (else ``set(keys)`` is returned, unchecked).
+
+    Raises:
+        TypeError: if a row is not a mapping.
+    """
+    n, k = len(rows), len(keys)
+    known = None if find_keys else set(keys)
+    if type(rows) is not list or not n or not k:
+        return _by_name(rows, keys, known)
+    try:
+        if k == 1:  # an itemgetter of one key gives the value itself, not a 1-tuple
+            matrix = np.fromiter(map(itemgetter(keys[0]), rows), dtype=object, count=n).reshape(n, 1)
+        else:
+            values = chain.from_iterable(map(itemgetter(*keys), rows))
+            matrix = np.fromiter(values, dtype=object, count=n * k).reshape(n, k)
+    except (KeyError, TypeError):  # a row lacks a key, or is not a mapping
+        matrix = None
+    if matrix is not None:
+        present = set(keys)
+        # Every row holds every key asked for, so a row of that many keys holds no other.
+        if find_keys and max(map(len, rows)) > k:
+            present = key_union(rows)
+        return {key: matrix[:, j] for j, key in enumerate(keys)}, present
+    matrix = _pandas.dict_matrix(rows, keys)
+    if matrix is None:  # a mapping of another kind, or no pandas loop: read by name
+        return _by_name(rows, keys, known)
+    return {key: matrix[:, j] for j, key in enumerate(keys)}, key_union(rows) if find_keys else set(keys)
+
+
+def _by_name(
+    rows: Sequence[Row], keys: Sequence[str], present: set[str] | None
+) -> tuple[dict[str, ObjectArray], set[str]]:
+    """:func:`fields` for any mappings, None where a row lacks a key (``present``: keys known to be there)."""
+    n = len(rows)
+    arrays = {k: np.full(n, None, dtype=object) for k in keys}
+    getters = [(k, itemgetter(k), methodcaller("get", k), arrays[k]) for k in keys]
+    seen: set[str] = set() if present is None else present
+    sparse: set[str] = set()  # keys some row lacked: read with .get from then on, not by catching KeyError
+    # Cache blocking: every field of a block of rows is read (and the block's keys gathered) before moving
+    # on, instead of one pass over all the rows per field, each of which would fetch every record again.
+    for start in range(0, n, _BLOCK):
+        block = rows[start : start + _BLOCK]
+        stop = start + len(block)
+        block_keys = present  # None until a row is found to lack a key
+        for key, get, get_or_none, array in getters:
+            if block_keys is not None and key not in block_keys:
+                continue
+            if key not in sparse:
+                try:
+                    array[start:stop] = np.fromiter(map(get, block), dtype=object, count=len(block))
+                    continue
+                except KeyError:  # some row lacks a key others have (a group message's payload, say)
+                    sparse.add(key)
+            if block_keys is None:
+                block_keys = _block_keys(block)  # which also checks that every row is a mapping
+            if key in block_keys:
+                array[start:stop] = np.fromiter(map(get_or_none, block), dtype=object, count=len(block))
+        if present is None:
+            if block_keys is None:
+                # Every row holds every key asked for, so a row of that many keys holds no other: counting
+                # keys spares hashing each one into a set (the union is only taken when there are more).
+                block_keys = set(keys) if max(map(len, block)) <= len(keys) else _block_keys(block)
+            seen |= block_keys
+    return arrays, seen
+
+
+def _block_keys(block: Sequence[Row]) -> set[str]:
+    kinds = set(map(type, block))
+    if not (kinds <= {dict} or all(isinstance(row, Mapping) for row in block)):
+        raise TypeError("every row must be a mapping")
+    return key_union(block)
