@@ -119,13 +119,15 @@ def frame_html(frame: Any, **to_html: Any) -> str:
 
 # one colour per outcome, the same in every table of the package
 STATUS_COLOURS: dict[str, str] = {
-    "success": "#1a7f37",
-    "failed": "#cf222e",
-    "pending": "#9a6700",
-    "error": "#cf222e",
-    "invalid": "#8250df",
-    "unknown": "#6e7781",
-    "not_sent": "#6e7781",
+    # Okabe & Ito's colour-blind-safe set: success and failure stay apart under every common colour-vision
+    # deficiency (bluish green against vermillion differ in lightness and in blue, not only in hue)
+    "success": "#009E73",
+    "failed": "#D55E00",
+    "pending": "#E69F00",
+    "error": "#D55E00",
+    "invalid": "#CC79A7",
+    "unknown": "#6E7781",
+    "not_sent": "#6E7781",
 }
 _DEFAULT_COLOUR = "#57606a"
 _TABLE_STYLE = "border-collapse:collapse;font-size:12px"
@@ -139,12 +141,21 @@ def esc(value: Any) -> str:
     return escape_html(value, max_chars=_MAX_TEXT)
 
 
+def _text_on(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (``#RRGGBB``), by WCAG relative luminance."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    # contrast against white (1.05) and against black (luminance + 0.05) over the same 0.05 offset
+    return "#000" if (luminance + 0.05) ** 2 > 1.05 * 0.05 else "#fff"
+
+
 def status_badge(status: Any) -> str:
     """A coloured badge for an operation or row status."""
     text = str(status) if status is not None else "unknown"
     colour = STATUS_COLOURS.get(text, _DEFAULT_COLOUR)
     return (
-        f'<span class="catena-badge" style="background:{colour};color:#fff;padding:1px 6px;'
+        f'<span class="catena-badge" style="background:{colour};color:{_text_on(colour)};padding:1px 6px;'
         f'border-radius:3px;font-size:11px;font-weight:600">{esc(text)}</span>'
     )
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "catena_nb"
 MAX_TOP_LEVEL_MODULES = 12
 MIN_SUBPACKAGES = 5
+MAX_MODULE_LINES = 500
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -92,6 +93,16 @@ def test_the_top_level_holds_few_modules_and_the_layers_are_packages() -> None:
     packages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
     assert len(modules) <= MAX_TOP_LEVEL_MODULES, modules
     assert len(packages) >= MIN_SUBPACKAGES, packages
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """Each module keeps to one concern: none of catena_nb's is longer than 500 lines."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

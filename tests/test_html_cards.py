@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catena_nb._html import batch_html, esc, logs_table_html, operation_html, status_badge
+from catena_nb._html import _text_on, batch_html, esc, logs_table_html, operation_html, status_badge
 from catena_nb.models import OperationLog, ResourceOperation
 from tests.support.client_mock import FAILED_OP, op
 
@@ -19,11 +19,19 @@ def test_esc_escapes_and_shortens() -> None:
 def test_status_badge() -> None:
     """A badge shows the status text on its outcome colour; unknown statuses get a neutral colour."""
     assert status_badge("success") == (
-        '<span class="catena-badge" style="background:#1a7f37;color:#fff;padding:1px 6px;'
+        '<span class="catena-badge" style="background:#009E73;color:#000;padding:1px 6px;'
         'border-radius:3px;font-size:11px;font-weight:600">success</span>'
     )
     assert "#57606a" in status_badge("brand_new")
     assert "&lt;b&gt;" in status_badge("<b>")
+
+
+def test_badge_text_reads_on_its_colour() -> None:
+    """Badge text is black on light colours and white on dark ones (the higher WCAG contrast)."""
+    assert "color:#000" in status_badge("pending")  # orange
+    assert _text_on("#000000") == "#fff"
+    assert _text_on("#FFFFFF") == "#000"
+    assert _text_on("#1F3A93") == "#fff"
 
 
 def test_operation_card_escapes_api_text() -> None:
