@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from fastapi.responses import Response
 
-from catena_nb.sandbox.api.auth import bearer_router
+from catena_nb.sandbox.api.auth import bearer_router, needs
 from catena_nb.sandbox.api.context import Ctx
 from catena_nb.sandbox.api.errors import APIError, field_error, validation_error
 from catena_nb.sandbox.api.pagination import envelope
@@ -22,9 +22,11 @@ from catena_nb.sandbox.api.schemas import (
 )
 
 router = bearer_router("Resource Operations")
+# both lookups: `security: [{"Bearer": ["resource_operation:read"]}]` (specs/integrations/openapi.json)
+_READ = [needs("resource_operation:read")]
 
 
-@router.get("/v2/integrations/connections/resource-operations", response_model=CursorPage)
+@router.get("/v2/integrations/connections/resource-operations", response_model=CursorPage, dependencies=_READ)
 async def list_resource_operations(
     ctx: Ctx,
     page: PageQuery,
@@ -76,6 +78,7 @@ async def list_resource_operations(
 @router.get(
     "/v2/integrations/connections/{connection_id}/resource-operations/{resource_operation_id}",
     response_model=ResourceOperationRead,
+    dependencies=_READ,
 )
 async def get_resource_operation(
     ctx: Ctx, connection_id: uuid.UUID, resource_operation_id: uuid.UUID

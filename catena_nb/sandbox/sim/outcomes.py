@@ -212,3 +212,15 @@ def rate_limited(profile: TspProfile, retry_after_s: float) -> AttemptOutcome:
         },
         retryable=True,
     )
+
+
+def read_timeout(waited_s: float) -> AttemptOutcome:
+    """A call that Catena gave up waiting for: a network error, as its HTTP client reports a read timeout."""
+    return AttemptOutcome(
+        ok=False,
+        latency_s=waited_s,
+        error_type="network",
+        error_details=NETWORK_ERRORS[0][0],
+        response_status_code=None,
+        retryable=True,
+    )

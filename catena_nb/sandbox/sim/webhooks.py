@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import httpx
 
 from catena_nb.sandbox.sim.ids import new_uuid7
-from catena_nb.sandbox.sim.records import lookup_shape
+from catena_nb.sandbox.sim.records import webhook_shape
 from catena_nb.sandbox.sim.threads import ThreadGroup
 from catena_nb.sandbox.sim.types import Pace
 
@@ -151,7 +151,7 @@ class WebhookSender:
         ]
         if not subs:
             return 0
-        data = [lookup_shape(op)]
+        data = [webhook_shape(op)]
         lane = self._queues[zlib.crc32(str(op.get("id")).encode()) % len(self._queues)]
         with self._cond:
             self._in_flight += len(subs)
