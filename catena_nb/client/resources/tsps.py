@@ -22,7 +22,7 @@ from catena_nb.client._keywords import keywords
 from catena_nb.client.pagination import AsyncPaginator, ListSpec, Paginator
 from catena_nb.client.resources._checks import LIST_DEFAULTS, Checker, Paged, clean_params
 from catena_nb.client.resources._resource import AsyncResource, SyncResource
-from catena_nb.errors import CatenaError, ResponseValidationError
+from catena_nb.errors import ResponseValidationError
 from catena_nb.models import Connection, IntegrationStatus, Tsp
 
 if TYPE_CHECKING:
@@ -132,8 +132,9 @@ class Tsps(SyncResource):
         try:
             conn = connection if isinstance(connection, Connection) else self._client.connections.get(key)
             found = (conn, self.for_connection(conn))
-        except CatenaError as exc:  # no warning then, and no failure: the send itself decides
-            logger.debug("no TSP support known for connection %s: %s", key, exc)
+        # any failure: a warning is a courtesy, and must never stop the send it is about
+        except Exception as exc:
+            logger.debug("no TSP support known for connection %s: %s", key, type(exc).__name__)
             return None
         self._known[key] = found
         return found
@@ -174,8 +175,9 @@ class AsyncTsps(AsyncResource):
                 connection if isinstance(connection, Connection) else await self._client.connections.get(key)
             )
             found = (conn, await self.for_connection(conn))
-        except CatenaError as exc:
-            logger.debug("no TSP support known for connection %s: %s", key, exc)
+        # any failure: a warning is a courtesy, and must never stop the send it is about
+        except Exception as exc:
+            logger.debug("no TSP support known for connection %s: %s", key, type(exc).__name__)
             return None
         self._known[key] = found
         return found
