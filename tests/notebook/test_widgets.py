@@ -103,6 +103,28 @@ def test_a_502_shows_the_tsps_error(client: CatenaClient, sandbox: Sandbox) -> N
     assert "failed</span>" in value
 
 
+def test_a_connection_whose_tsp_takes_no_messages_is_warned_before_sending(
+    client: CatenaClient, sandbox: Sandbox
+) -> None:
+    """Picking a connection whose TSP does not take message writes shows a warning under it, before any
+    send; Send still sends, and the failed operation shows; another connection clears the warning."""
+    bad = next(c for c in sandbox.connections if c not in sandbox.message_connections)
+    form = _form(client, sandbox, connection=bad)
+    warning = form.tsp_warning.value
+    assert 'role="alert"' in warning
+    assert bad.id in warning
+    assert "message writes not_supported" in warning
+    assert form.tsp_warning in form.children
+    before = _creates(sandbox)
+    op = form.send()
+    assert _creates(sandbox) == before + 1
+    assert op is not None
+    assert op.status == "failed"
+    assert "does not support message writes" in html.unescape(form.result.value)
+    form.connection.value = sandbox.message_connections[0].id
+    assert form.tsp_warning.value == ""
+
+
 def test_message_text_is_escaped_everywhere(client: CatenaClient, sandbox: Sandbox) -> None:
     """A `<script>` message text shows as text in the form's result and in the browser's table and detail."""
     form = _form(client, sandbox)
