@@ -207,6 +207,9 @@ class Sandbox:
         self.tsp_latency = tsp_latency
         self.time_scale = time_scale
         self.token_ttl = token_ttl
+        # assumed: successful attempts are logged by default, as the docs' "one entry per attempt" and the
+        # log status `success` say, though the seed page's sync 200 example answers "logs": [] (catena-api.md
+        # §12)
         self.success_logs = success_logs
         self.scopes = check_scopes(scopes)
         self._port = port

@@ -159,6 +159,8 @@ async def require_token(
     """
     ctx = get_ctx(request)
     token = _bearer(authorization)
+    # assumed: the 401's detail texts and WWW-Authenticate headers (the specs give the Unauthorized body,
+    # {code, message, detail}, but no detail text)
     if token is None:
         raise APIError(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
     if not ctx.tokens.valid(token):

@@ -40,6 +40,8 @@ async def list_resource_operations(
     to_datetime: ToParam = None,
 ) -> Response:
     """Operations in ``created_at`` order (then id), filtered; there is no status filter in the real API."""
+    # assumed: the list runs oldest first by created_at, ties by id, and the window bounds created_at (the
+    # docs give no order, and name the window's field only for the telematics lists: occurred_at)
     if source_id is not None and resource is None:
         raise validation_error(
             [
@@ -71,7 +73,7 @@ async def list_resource_operations(
         size=page.size,
         accept=accept if tests or refs else None,
     )
-    # assumed: integrations pages carry no `total` (catena-api.md §3)
+    # no `total`: the integrations spec's cursor pages have none (catena-api.md §3)
     return Response(envelope(items, cut), media_type="application/json")
 
 
@@ -85,6 +87,7 @@ async def get_resource_operation(
 ) -> Response:
     """One operation and its attempt logs; 404 if unknown or on another connection."""
     op = ctx.state.get_operation(str(resource_operation_id))
+    # assumed: an operation looked up under another connection's path is not found (404), as an unknown id
     if op is None or op["connection_id"] != str(connection_id):
         raise APIError(404, f"Resource operation {resource_operation_id} not found")
     return Response(ctx.state.operation_json(op["id"]), media_type="application/json")

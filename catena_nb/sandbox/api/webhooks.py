@@ -98,6 +98,7 @@ async def get_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
 )
 async def delete_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
     """Remove a subscription."""
+    # assumed: 204 No Content on success, 404 for an unknown id (the docs show no delete answer)
     if not ctx.state.delete_webhook(str(webhook_id)):
         raise APIError(404, f"Webhook {webhook_id} not found")
     return Response(status_code=204)

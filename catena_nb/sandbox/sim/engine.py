@@ -237,6 +237,8 @@ class Engine:
         if op.get("resource") == "group_message":
             named += [("recipient_ids", r) for r in payload.get("recipient_ids") or []]
             if not payload.get("recipient_ids"):
+                # assumed: an empty recipient_ids fails the operation as a validation error (the spec's
+                # GroupMessageCreate requires the list but sets no minimum length)
                 return "recipient_ids must name at least one user"
         else:
             named.append(("recipient_id", payload.get("recipient_id")))

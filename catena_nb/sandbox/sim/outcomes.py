@@ -32,6 +32,9 @@ _PHRASES = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+# assumed: the texts of error_details. The docs show one ("Client error '401 Unauthorized' for url '...'",
+# httpx's text for an error status, seed page "Sync Write Operations"); the network texts are httpx's
+# exception texts, and the mix of TSP statuses and the validation reasons are made up.
 # (details, latency in simulated seconds or None for the normal latency, weight): what an HTTP client sees
 NETWORK_ERRORS: tuple[tuple[str, float | None, float], ...] = (
     ("ReadTimeout: The read operation timed out", 10.0, 0.35),

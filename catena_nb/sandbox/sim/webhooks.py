@@ -41,10 +41,12 @@ logger = logging.getLogger("catena_nb.sandbox.sim.webhooks")
 
 ENVELOPE_VERSION = "1.0"
 SCHEMA_VERSION = "1.2"
-# assumed: Catena retries a failed delivery before parking it in its dead-letter queue, but does not say how
-# often; six attempts 1, 2, 4, 8, 16 s apart (times time_scale) here.
-MAX_DELIVERY_ATTEMPTS = 6
-DELIVERY_BACKOFF_S = 1.0
+# A delivery answered with a 5xx or not within 3 s is retried "up to 3 times within approximately 5 seconds",
+# then parked in the dead-letter queue (api-reference/webhooks/overview; catena-api.md §12): four attempts.
+MAX_DELIVERY_ATTEMPTS = 4
+# assumed: the spacing of those retries, 0.75, 1.5 and 3 s (5.25 s in all, times time_scale); the docs give
+# only the total.
+DELIVERY_BACKOFF_S = 0.75
 RECEIVER_TIMEOUT_S = 3.0  # the docs ask receivers to answer within 3 s
 # assumed: of Catena's circuit breaker (catena-api.md §9) only the rule for small volumes is kept: this many
 # undelivered events in a row mark the subscription stale, and it gets nothing more until reactivated.
