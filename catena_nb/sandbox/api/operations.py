@@ -41,7 +41,8 @@ async def list_resource_operations(
 ) -> Response:
     """Operations in ``created_at`` order (then id), filtered; there is no status filter in the real API."""
     # assumed: the list runs oldest first by created_at, ties by id, and the window bounds created_at (the
-    # docs give no order, and name the window's field only for the telematics lists: occurred_at)
+    # docs give no order, and say the window filters `occurred_at`, which an operation does not carry;
+    # gen/integrations/docs/ResourceOperationsAPI.md)
     if source_id is not None and resource is None:
         raise validation_error(
             [
