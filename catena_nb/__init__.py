@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "SendMessageForm": "catena_nb.notebook",
     "ServerError": "catena_nb.errors",
     "StoreError": "catena_nb.store",
+    "Tsp": "catena_nb.models",
+    "UnsupportedResourceWarning": "catena_nb.errors",
     "ValidationError": "catena_nb.errors",
     "WaitTimeoutError": "catena_nb.errors",
     "WebhookVerificationError": "catena_nb.errors",
@@ -98,6 +100,8 @@ __all__ = [
     "SendMessageForm",
     "ServerError",
     "StoreError",
+    "Tsp",
+    "UnsupportedResourceWarning",
     "ValidationError",
     "WaitTimeoutError",
     "WebhookVerificationError",
@@ -182,12 +186,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RateLimitError,
         ResponseValidationError,
         ServerError,
+        UnsupportedResourceWarning,
         ValidationError,
         WaitTimeoutError,
         WebhookVerificationError,
     )
     from catena_nb.frames import logs_frame, messages_frame, operation_frames, operations_frame
-    from catena_nb.models import Message, OperationLog, ResourceOperation
+    from catena_nb.models import Message, OperationLog, ResourceOperation, Tsp
     from catena_nb.notebook import OperationBrowser, ReliabilityDashboard, SendMessageForm
     from catena_nb.sandbox import Sandbox
     from catena_nb.store import AuditStore, StoreError

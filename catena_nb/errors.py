@@ -19,6 +19,8 @@ CatenaError
 ├── WaitTimeoutError (also TimeoutError)     operations still pending when `operations.wait` gave up
 ├── WebhookVerificationError                 a webhook delivery whose signature or timestamp is not right
 └── WebhookParseError (also ValueError)      a webhook payload that is not a Catena event envelope
+
+UnsupportedResourceWarning (a UserWarning)   a send through a connection whose TSP does not take the writes
 ```
 
 Error texts never contain a bearer token or a client secret. The classes redact what they are given
@@ -30,6 +32,7 @@ themselves (`catena_nb._redact`), so that no code path can forget it: every mess
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,6 +53,7 @@ __all__ = [
     "RateLimitError",
     "ResponseValidationError",
     "ServerError",
+    "UnsupportedResourceWarning",
     "ValidationError",
     "WaitTimeoutError",
     "WebhookParseError",
@@ -188,9 +192,14 @@ class APIStatusError(CatenaError):
             head += f": {_short(self.body)}"
         if self.request_id:
             head += f" (request id {self.request_id})"
-        if self.hint:
-            head += f". {self.hint}"
+        hint = self._hint()
+        if hint:
+            head += f". {hint}"
         return head
+
+    def _hint(self) -> str:
+        """What to do next, added to the message (the class's `hint` unless a subclass knows better)."""
+        return self.hint
 
     def _detail_text(self) -> str:
         detail = self.detail
@@ -251,10 +260,33 @@ class AuthenticationError(APIStatusError):
     hint = "Check the token or the client id and secret (CATENA_* environment variables)"
 
 
+# an OAuth scope as Catena names them: `telematics:write`, `resource_operation:read`, `webhook:create`
+_SCOPE = re.compile(r"\b[a-z][a-z_-]*:[a-z][a-z_-]*\b")
+
+
 class PermissionDeniedError(APIStatusError):
-    """403: the credentials are valid but lack the scope or the access to this resource."""
+    """403: the credentials are valid but lack the scope or the access to this resource.
+
+    `.missing_scope` is the OAuth scope the answer names as missing (e.g. `resource_operation:read`), when
+    its detail names one; the message then says that the credentials must be granted it.
+    """
 
     hint = "The credentials lack access to this resource or connection"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.missing_scope: str | None = None
+        super().__init__(**kwargs)
+
+    def _hint(self) -> str:
+        detail = self.detail
+        found = _SCOPE.search(detail) if isinstance(detail, str) else None
+        if found is None:
+            return self.hint
+        self.missing_scope = found.group(0)
+        return (
+            f"The credentials lack the OAuth scope {self.missing_scope}: they must be granted it "
+            "(ask Catena support to add it to this client) before this request can succeed"
+        )
 
 
 class NotFoundError(APIStatusError):
@@ -350,6 +382,11 @@ class WebhookVerificationError(CatenaError):
 
 class WebhookParseError(CatenaError, ValueError):
     """A webhook payload is not a Catena event envelope."""
+
+
+class UnsupportedResourceWarning(UserWarning):
+    """A send goes through a connection whose TSP does not take that resource's writes (`not_supported` or
+    `not_implemented` in `GET /v2/integrations/tsps`): Catena will fail it."""
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

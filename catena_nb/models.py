@@ -26,6 +26,7 @@ __all__ = [
     "ErrorType",
     "GroupMessage",
     "GroupMessageCreate",
+    "IntegrationStatus",
     "Message",
     "MessageCreate",
     "MessageStatus",
@@ -35,6 +36,7 @@ __all__ = [
     "Priority",
     "Resource",
     "ResourceOperation",
+    "Tsp",
     "User",
 ]
 
@@ -78,6 +80,14 @@ class MessageStatus(StrEnum):
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"
+
+
+class IntegrationStatus(StrEnum):
+    """How far a TSP's integration of one resource goes (`GET /v2/integrations/tsps`)."""
+
+    IMPLEMENTED = "implemented"  # the TSP supports it and Catena implemented it
+    NOT_IMPLEMENTED = "not_implemented"  # the TSP supports it, Catena does not yet
+    NOT_SUPPORTED = "not_supported"  # the TSP has no such API
 
 
 class Resource(StrEnum):
@@ -126,6 +136,7 @@ OpenErrorType = Annotated[ErrorType | str, _OPEN]
 OpenResource = Annotated[Resource | str, _OPEN]
 OpenOperationType = Annotated[OperationType | str, _OPEN]
 OpenMessageStatus = Annotated[MessageStatus | str, _OPEN]
+OpenIntegrationStatus = Annotated[IntegrationStatus | str, _OPEN]
 
 
 class _Response(BaseModel):
@@ -256,6 +267,45 @@ class Connection(_Response):
     def __repr__(self) -> str:
         return redact(
             f"Connection(id={self.id!r}, source_name={self.source_name!r}, fleet_ref={self.fleet_ref!r})"
+        )
+
+
+class Tsp(_Response):
+    """A TSP and what its integration supports, resource by resource (`TspIntegrationsRead`).
+
+    `integrations` maps each resource (`message`, `group_message`, `vehicle`, ...) to `implemented`,
+    `not_implemented` or `not_supported`; a connection names its TSP by `tsp_id`.
+    """
+
+    tsp_id: str
+    slug: str | None = None
+    source_name: str | None = None
+    integrations: dict[str, OpenIntegrationStatus] = Field(default_factory=dict)
+    implemented_count: int | None = None
+    not_implemented_count: int | None = None
+    not_supported_count: int | None = None
+
+    @field_validator("integrations", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    def support(self, resource: str) -> IntegrationStatus | str | None:
+        """The integration status of `resource` (e.g. `"message"`), or None when the TSP does not list it."""
+        return self.integrations.get(str(resource))
+
+    def writes(self, resource: str) -> bool:
+        """Whether Catena can write `resource` records through this TSP (its status is `implemented`)."""
+        return self.support(resource) == IntegrationStatus.IMPLEMENTED
+
+    @property
+    def name(self) -> str:
+        """The slug, else the source name, else the id: what to call the TSP in a message."""
+        return self.slug or self.source_name or self.tsp_id
+
+    def __repr__(self) -> str:
+        return redact(
+            f"Tsp(tsp_id={self.tsp_id!r}, slug={self.slug!r}, message={str(self.support('message'))!r})"
         )
 
 
@@ -428,6 +478,7 @@ class GroupMessageCreate(_Request):
 
     connection_id: UUIDText
     sender_id: UUIDText
-    recipient_ids: Annotated[list[UUIDText], Field(min_length=1, max_length=100)]
+    # at least one recipient; the spec sets no upper bound, so neither does the client
+    recipient_ids: Annotated[list[UUIDText], Field(min_length=1)]
     message_text: Text | None = None
     priority: PriorityValue | None = None

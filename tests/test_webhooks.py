@@ -184,7 +184,7 @@ def test_sandbox_deliveries_verify_and_parse() -> None:
                     "secret": SECRET,
                 },
             )
-            assert answer.status_code == 201
+            assert answer.status_code == 200
             conn = sb.connections[0]
             with CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client:
                 batch = client.messages.create_many(

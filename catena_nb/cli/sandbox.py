@@ -30,6 +30,18 @@ def add(sub: Subparsers) -> None:
     )
     parser.add_argument("--time-scale", type=float, default=1.0, help="factor on every simulated wait")
     parser.add_argument("--token-ttl", type=float, default=3600.0, metavar="SECONDS", help="token lifetime")
+    parser.add_argument(
+        "--no-success-logs",
+        dest="success_logs",
+        action="store_false",
+        help="log failed attempts only (successful ones get no log), live and in the history",
+    )
+    parser.add_argument(
+        "--scopes",
+        metavar="SCOPE,...",
+        default=None,
+        help="grant the client only these OAuth scopes, e.g. telematics:read,telematics:write (default: all)",
+    )
 
 
 def _banner(sb: Sandbox) -> list[str]:
@@ -52,7 +64,10 @@ def _banner(sb: Sandbox) -> list[str]:
         f"  client secret   {sb.client_secret}",
         "  token           the CATENA_TOKEN below, valid while this sandbox runs",
         f"  connections     {', '.join(f'{c.id} ({c.source_name})' for c in sb.connections)}",
+        f"  scopes          {' '.join(sorted(sb.scopes)) or '(none)'}",
     ]
+    if not sb.success_logs:
+        lines.append("  logs            failed attempts only (--no-success-logs)")
     if sb.incidents:
         lines.append(f"  incidents       {', '.join(i.name for i in sb.incidents)}")
     lines += ["", "Paste into another shell (see README, 'The sandbox from a shell'):"]
@@ -77,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             token_ttl=args.token_ttl,
             port=args.port,
+            success_logs=args.success_logs,
+            scopes=None if args.scopes is None else [s.strip() for s in args.scopes.split(",") if s.strip()],
         )
     except ValueError as exc:
         sys.stderr.write(f"catena-nb sandbox: {exc}\n")

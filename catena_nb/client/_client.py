@@ -34,6 +34,7 @@ from catena_nb.client.pagination import Page
 from catena_nb.client.resources.directory import AsyncConnections, AsyncUsers, Connections, Users
 from catena_nb.client.resources.messages import AsyncGroupMessages, AsyncMessages, GroupMessages, Messages
 from catena_nb.client.resources.operations import AsyncOperations, Operations
+from catena_nb.client.resources.tsps import AsyncTsps, Tsps
 
 __all__ = ["AsyncCatenaClient", "CatenaClient"]
 
@@ -42,7 +43,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 class CatenaClient(BaseClient):
-    """The sync client: `messages`, `group_messages`, `operations`, `connections`, `users`.
+    """The sync client: `messages`, `group_messages`, `operations`, `connections`, `tsps`, `users`.
 
     Args:
         base_url: the API root; default `CATENA_BASE_URL`, else the production API.
@@ -84,6 +85,7 @@ class CatenaClient(BaseClient):
         self.group_messages = GroupMessages(self)
         self.operations = Operations(self)
         self.connections = Connections(self)
+        self.tsps = Tsps(self)
         self.users = Users(self)
         self._sender = SyncSender(self._http, self.sleep, self._auth.sync_token)
 
@@ -131,6 +133,7 @@ class AsyncCatenaClient(BaseClient):
         self.group_messages = AsyncGroupMessages(self)
         self.operations = AsyncOperations(self)
         self.connections = AsyncConnections(self)
+        self.tsps = AsyncTsps(self)
         self.users = AsyncUsers(self)
 
     async def _run(self, call: Call[T]) -> T:

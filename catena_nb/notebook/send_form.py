@@ -8,6 +8,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from catena_nb._html import escape_html
+from catena_nb.client.resources.tsps import write_warning
 from catena_nb.errors import APIConnectionError, InvalidRequestError, ValidationError
 from catena_nb.notebook import _panes as panes
 from catena_nb.notebook._options import LABEL, WIDE, connection_options, user_options
@@ -24,7 +26,8 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
 
     The connection dropdown is filled from ``client.connections.list()``; the sender and recipient dropdowns
     from ``client.users.list(connection_id=...)`` whenever the connection changes. A user id may also be
-    pasted by hand; a malformed one is refused beside its field and nothing is sent.
+    pasted by hand; a malformed one is refused beside its field and nothing is sent. A connection whose TSP
+    does not take message writes (``client.tsps``) gets a warning under it; Send still sends.
 
     Args:
         client: a ``CatenaClient`` (or any object with ``connections``, ``users`` and ``messages``).
@@ -68,11 +71,13 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
             for name in ("connection_id", "sender_id", "recipient_id", "message_text", "priority")
         }
         self.result = widgets.HTML(value="")
+        self.tsp_warning = widgets.HTML(value="")  # shown before a send the connection's TSP cannot take
 
         super().__init__(
             children=[
                 self.connection,
                 self.field_errors["connection_id"],
+                self.tsp_warning,
                 widgets.HBox([self.sender, self.sender_id]),
                 self.field_errors["sender_id"],
                 widgets.HBox([self.recipient, self.recipient_id]),
@@ -117,10 +122,24 @@ class SendMessageForm(widgets.VBox):  # type: ignore[misc]
     def _on_connection_change(self, change: dict[str, Any]) -> None:
         self._load_users()
 
+    def _check_tsp(self) -> None:
+        self.tsp_warning.value = ""
+        tsps = getattr(self._client, "tsps", None)
+        if not self.connection.value or tsps is None:
+            return
+        found = tsps.cached_for(self.connection.value)
+        text = None if found is None else write_warning(found[0], found[1], "message")
+        if text is not None:
+            self.tsp_warning.value = (
+                '<div role="alert" style="background:#fff4e5;border-left:4px solid #ff7f0e;padding:4px 8px">'
+                f"<b>Warning</b>: {escape_html(text)}</div>"
+            )
+
     def _load_users(self) -> None:
         cid = self.connection.value
         self.sender.options = []
         self.recipient.options = []
+        self._check_tsp()
         if not cid:
             return
         try:

@@ -9,7 +9,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,8 +21,8 @@ from catena_nb.sandbox.api.auth import REALM_PREFIX
 from catena_nb.sandbox.api.context import EngineLike, RequestCounter, SandboxContext
 from catena_nb.sandbox.api.faults import FaultInjector, FaultRates
 from catena_nb.sandbox.api.state import SandboxState
-from catena_nb.sandbox.api.tokens import TokenStore
-from catena_nb.sandbox.sim.types import Connection, Incident, Pace, World
+from catena_nb.sandbox.api.tokens import TokenStore, check_scopes
+from catena_nb.sandbox.sim.types import Connection, Incident, Pace, Tsp, World
 
 logger = logging.getLogger("catena_nb.sandbox")
 
@@ -164,9 +164,14 @@ class Sandbox:
         time_scale: shrinks every simulated wait (retry backoff, delivery delays, slow faults).
         token_ttl: seconds an OAuth token lives.
         port: the port on 127.0.0.1 (0: a free one).
+        success_logs: whether a successful attempt gets a log, as every failed one does, in live traffic and
+            in the history alike (Catena's docs show both; an analysis must not depend on it).
+        scopes: the OAuth scopes the client credentials (and ``token``) are granted, e.g.
+            ``["telematics:read"]``; default: every scope the routes require. A route whose scope is
+            missing answers 403.
 
     Raises:
-        ValueError: ``history`` without ``anchor``, or an invalid argument.
+        ValueError: ``history`` without ``anchor``, an unknown scope, or an invalid argument.
     """
 
     def __init__(
@@ -180,6 +185,8 @@ class Sandbox:
         time_scale: float = 1.0,
         token_ttl: float = 3600.0,
         port: int = 0,
+        success_logs: bool = True,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         if history < 0:
             raise ValueError(f"history must be a number of days >= 0, not {history}")
@@ -200,6 +207,11 @@ class Sandbox:
         self.tsp_latency = tsp_latency
         self.time_scale = time_scale
         self.token_ttl = token_ttl
+        # assumed: successful attempts are logged by default, as the docs' "one entry per attempt" and the
+        # log status `success` say, though the seed page's sync 200 example answers "logs": [] (catena-api.md
+        # §12)
+        self.success_logs = success_logs
+        self.scopes = check_scopes(scopes)
         self._port = port
         self.fault_injector = FaultInjector(FaultRates.parse(faults), seed=seed, time_scale=time_scale)
         self.client_id = f"catena-sandbox-{seed}"
@@ -224,13 +236,18 @@ class Sandbox:
         sim = Simulation(
             world=world,
             engine_factory=lambda state: Engine(
-                state, seed=self.seed, pace=Pace(time_scale=self.time_scale, tsp_latency=self.tsp_latency)
+                state,
+                seed=self.seed,
+                pace=Pace(time_scale=self.time_scale, tsp_latency=self.tsp_latency),
+                success_logs=self.success_logs,
             ),
         )
         if self.history and self.anchor is not None:  # __init__ refuses a history without an anchor
             from catena_nb.sandbox.sim.history import generate_history
 
-            hist = generate_history(world, self.seed, self.history, self.anchor)
+            hist = generate_history(
+                world, self.seed, self.history, self.anchor, success_logs=self.success_logs
+            )
             sim.operations, sim.messages, sim.incidents = hist.operations, hist.messages, list(hist.incidents)
         return sim
 
@@ -249,7 +266,9 @@ class Sandbox:
         state.add_operations(sim.operations)
         state.add_messages(sim.messages)
         engine = sim.engine_factory(state)
-        tokens = TokenStore(self.client_id, self._client_secret, sim.world.partner_id, self.token_ttl)
+        tokens = TokenStore(
+            self.client_id, self._client_secret, sim.world.partner_id, self.token_ttl, scopes=self.scopes
+        )
         ctx = SandboxContext(state=state, engine=engine, tokens=tokens)
         server = ServerThread(serve_app(ctx, self.fault_injector), port=self._port)
         engine.start()
@@ -315,7 +334,7 @@ class Sandbox:
 
     @property
     def token(self) -> str:
-        """A bearer token valid for the sandbox's whole life."""
+        """A bearer token valid for the sandbox's whole life, with the sandbox's ``scopes``."""
         return _started(self._token)
 
     @property
@@ -332,6 +351,16 @@ class Sandbox:
     def connections(self) -> list[Connection]:
         """The seeded connections, each with ``.id``, ``.source_name`` and ``.users``."""
         return list(self._context().state.world.connections)
+
+    @property
+    def message_connections(self) -> list[Connection]:
+        """The seeded connections whose TSP takes message writes (the others' sends fail)."""
+        return list(self._context().state.world.message_connections)
+
+    @property
+    def tsps(self) -> list[Tsp]:
+        """The TSPs behind the connections, each with ``.id``, ``.slug`` and ``.status(resource)``."""
+        return list(self._context().state.world.tsps)
 
     @property
     def partner_id(self) -> str:

@@ -38,6 +38,7 @@ def test_messages_users_connections_listings(drive: MakeDriver) -> None:
 def test_connection_get_by_id(drive: MakeDriver) -> None:
     """`connections.get` looks one connection up by its id, and refuses a bad id before any I/O."""
     api = MockAPI()
+    api.intercept_directory = False
     api.handler = lambda r: httpx.Response(200, json={"id": CONN, "source_name": "samsara"})
     d = drive(api)
     got = d(lambda c: c.connections.get(CONN))

@@ -221,6 +221,28 @@ def test_bad_uuid_sends_nothing(client: CatenaClient, sandbox: Sandbox) -> None:
     assert form.last_operation is None
 
 
+def test_a_connection_whose_tsp_takes_no_messages_is_warned_before_sending(
+    client: CatenaClient, sandbox: Sandbox
+) -> None:
+    """Picking a connection whose TSP does not take message writes shows a warning under it, before any
+    send; Send still sends, and the failed operation shows; another connection clears the warning."""
+    bad = next(c for c in sandbox.connections if c not in sandbox.message_connections)
+    form = _form(client, sandbox, connection=bad)
+    warning = form.tsp_warning.value
+    assert 'role="alert"' in warning
+    assert bad.id in warning
+    assert "message writes not_supported" in warning
+    assert form.tsp_warning in form.children
+    before = _creates(sandbox)
+    op = form.send()
+    assert _creates(sandbox) == before + 1
+    assert op is not None
+    assert op.status == "failed"
+    assert "does not support message writes" in html.unescape(form.result.value)
+    form.connection.value = sandbox.message_connections[0].id
+    assert form.tsp_warning.value == ""
+
+
 def test_a_502_shows_the_tsps_error(client: CatenaClient, sandbox: Sandbox) -> None:
     """A sync send the TSP refuses (text over its limit) shows its error_type, status code and details."""
     form = _form(client, sandbox)

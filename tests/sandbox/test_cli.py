@@ -141,6 +141,33 @@ def test_history_without_anchor_exits_2(capsys: pytest.CaptureFixture[str]) -> N
     assert "anchor" in capsys.readouterr().err
 
 
+def test_success_logs_and_scopes_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--no-success-logs` and `--scopes a,b` reach the sandbox as success_logs=False and those scopes; the
+    defaults log every attempt and grant every scope."""
+    args = build_parser().parse_args(["sandbox"])
+    assert (args.success_logs, args.scopes) == (True, None)
+    made: dict[str, Any] = {}
+
+    class Refuse(ValueError):
+        pass
+
+    def fake_sandbox(*_args: Any, **kw: Any) -> None:
+        made.update(kw)
+        raise Refuse("stop here")
+
+    monkeypatch.setattr("catena_nb.sandbox.Sandbox", fake_sandbox)
+    argv = ["sandbox", "--no-success-logs", "--scopes", "telematics:read, telematics:write"]
+    assert main(argv) == 2
+    assert made["success_logs"] is False
+    assert made["scopes"] == ["telematics:read", "telematics:write"]
+
+
+def test_an_unknown_scope_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--scopes` naming a scope no route requires is refused with a message, before anything is served."""
+    assert main(["sandbox", "--port", "0", "--scopes", "telematics:reed"]) == 2
+    assert "telematics:reed" in capsys.readouterr().err
+
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -80,11 +81,24 @@ def row(**fields: Any) -> dict[str, Any]:
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
+# What `create_many` looks up before sending (a connection, then its TSP), to warn about a TSP that takes no
+# message writes.
+_PRECHECK = re.compile(r"^/v2/integrations/(connections/[0-9a-f-]{36}|tsps(/[0-9a-f-]{36})?)$")
+
 
 class MockAPI:
-    """Routes requests to `handlers` by (method, path prefix); serves tokens; counts and keeps requests."""
+    """Routes requests to `handlers` by (method, path prefix); serves tokens; counts and keeps requests.
+
+    The lookups of a connection and of a TSP that `create_many` makes before sending are answered apart
+    (from `directory`, a path -> JSON map; 404 for any other) and kept in `directory_requests`, so that
+    `requests`, `counts`, `script` and `handler` see the sends alone. A test of those lookups themselves
+    sets `intercept_directory = False`.
+    """
 
     def __init__(self, *, token_ttl: int = 3600) -> None:
+        self.intercept_directory = True
+        self.directory: dict[str, Any] = {}
+        self.directory_requests: list[httpx.Request] = []
         self.requests: list[httpx.Request] = []
         self.counts: Counter[str] = Counter()
         self.tokens_issued = 0
@@ -98,6 +112,12 @@ class MockAPI:
         return httpx.MockTransport(self)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.intercept_directory and request.method == "GET" and _PRECHECK.match(request.url.path):
+            self.directory_requests.append(request)
+            found = self.directory.get(request.url.path)
+            if found is None:
+                return httpx.Response(404, json={"code": 404, "message": "Not Found", "detail": None})
+            return httpx.Response(200, json=found)
         self.requests.append(request)
         key = f"{request.method} {request.url.path}"
         self.counts[key] += 1

@@ -53,7 +53,7 @@ class FakeEngine:
                 self._busy -= 1
                 self._cond.notify_all()
 
-    def execute_sync(self, op: dict[str, Any]) -> dict[str, Any]:
+    def execute_sync(self, op: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         self.stats["sync"] += 1
         digest = hashlib.sha256(repr(sorted(op["payload"].items())).encode()).digest()
         ok = digest[0] % 3 != 0

@@ -37,10 +37,11 @@ def new_group_op(world: World, conn_index: int, *, text: str) -> dict[str, Any]:
 
 
 def rows(world: World, n: int) -> list[tuple[int, str, str, str]]:
-    """``n`` distinct (connection index, sender, recipient, text) rows spread over every connection."""
+    """``n`` distinct (connection index, sender, recipient, text) rows spread over every connection whose TSP
+    takes message writes (they come first in the world's connections)."""
     out = []
     for i in range(n):
-        ci = i % len(world.connections)
+        ci = i % len(world.message_connections)
         users = world.connections[ci].users
         s = i % len(users)
         r = (s + 1 + (i // 7) % (len(users) - 1)) % len(users)  # never the sender

@@ -8,6 +8,8 @@ functions below), and the sync and async classes then send it.
 from __future__ import annotations
 
 import uuid
+import warnings
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypedDict, Unpack
 
@@ -29,6 +31,8 @@ from catena_nb.client.resources._checks import (
     status_filter,
 )
 from catena_nb.client.resources._resource import AsyncResource, SyncResource
+from catena_nb.client.resources.tsps import Found, write_warning
+from catena_nb.errors import UnsupportedResourceWarning
 from catena_nb.models import GroupMessage, GroupMessageCreate, Message, MessageCreate, ResourceOperation
 
 __all__ = [
@@ -131,6 +135,20 @@ def _batch(client: BaseClient, rows: Rows, options: BatchOptions) -> Batch[Messa
     )
 
 
+def _rows_per_connection(batch: Batch[MessageCreate]) -> Counter[str]:
+    """How many of the batch's valid rows go through each connection."""
+    return Counter(request.connection_id for request in batch.requests.values())
+
+
+def _warn(found: Found | None, rows: int, stacklevel: int) -> None:
+    """Warn (`UnsupportedResourceWarning`) when the connection's TSP takes no message writes."""
+    if found is None:
+        return
+    text = write_warning(found[0], found[1], "message", rows=rows)
+    if text is not None:
+        warnings.warn(text, UnsupportedResourceWarning, stacklevel=stacklevel + 1)
+
+
 def _listing_spec(
     filters: Mapping[str, Any], model: type[Any], path: str, id_filters: Sequence[str], label: str
 ) -> ListSpec[Any]:
@@ -211,9 +229,15 @@ class Messages(SyncResource):
 
         Raises:
             InvalidRequestError: with `on_invalid="raise"`, when any row is bad (nothing is sent).
+
+        Warns:
+            UnsupportedResourceWarning: before sending, once per connection whose TSP does not take message
+                writes (`client.tsps`); those rows are still sent, and Catena fails them.
         """
         client, sync = self._client, options.get("sync", False)
         batch = _batch(client, rows, options)
+        for connection_id, count in _rows_per_connection(batch).items():
+            _warn(client.tsps.cached_for(connection_id), count, stacklevel=3)
         self.last_batch = run_sync(batch, lambda req: client._run(_send(req, sync)), sleep=client.sleep)
         return self.last_batch
 
@@ -260,6 +284,8 @@ class AsyncMessages(AsyncResource):
             self.last_batch = result
 
         batch = _batch(client, rows, options)
+        for connection_id, count in _rows_per_connection(batch).items():
+            _warn(await client.tsps.cached_for(connection_id), count, stacklevel=2)
         return await run_async(
             batch, lambda req: client._run(_send(req, sync)), sleep=client.sleep, on_done=keep
         )

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catena_nb.sandbox.api import auth, connections, messages, operations, users, webhooks
+from catena_nb.sandbox.api import auth, connections, messages, operations, tsps, users, webhooks
 from catena_nb.sandbox.api.context import RequestCounter, SandboxContext
 from catena_nb.sandbox.api.errors import install_error_handlers
 from catena_nb.sandbox.api.faults import FaultInjector, FaultMiddleware
@@ -23,14 +23,15 @@ _ROUTERS = (
     messages.router,
     operations.router,
     connections.router,
+    tsps.router,
     users.router,
     webhooks.router,
 )
 
 _DESCRIPTION = """A local stand-in for the Catena Telematics API with simulated TSPs.
 
-Tokens come from the Keycloak-style endpoint under `/realms/catena`; every `/v2` route needs
-`Authorization: Bearer <token>`."""
+Tokens come from the Keycloak-style endpoint under `/realms/catena` (with `scope=organization`); every `/v2`
+route but the TSP list needs `Authorization: Bearer <token>` whose token carries the scope the route names."""
 
 
 def create_app(ctx: SandboxContext) -> FastAPI:

@@ -1,4 +1,9 @@
-"""Keycloak-style token and revoke endpoints, and the bearer check every ``/v2`` route depends on."""
+"""Keycloak-style token and revoke endpoints, and the bearer and scope check of every ``/v2`` route.
+
+Each route declares the scope its path's ``security`` names in Catena's specs (``needs("telematics:write")``);
+a token without it gets a 403 with the ``Forbidden`` body. The OpenAPI document lists the same scopes under
+an OAuth2 scheme named ``Bearer``, as Catena's do.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,15 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote
 
-from fastapi import APIRouter, Depends, Request, Security
+from fastapi import APIRouter, Request, Security
+from fastapi.params import Depends
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import OAuth2, SecurityScopes
 
 from catena_nb.sandbox.api.context import Ctx, get_ctx
 from catena_nb.sandbox.api.errors import APIError
-from catena_nb.sandbox.api.schemas import COMMON_ERRORS
-from catena_nb.sandbox.api.tokens import GRANTED_SCOPE, expires_in
+from catena_nb.sandbox.api.schemas import COMMON_ERRORS, error_responses
+from catena_nb.sandbox.api.tokens import REQUEST_SCOPE, ROUTE_SCOPES, expires_in
 
 REALM_PREFIX = "/realms/catena"
 TOKEN_PATH = REALM_PREFIX + "/protocol/openid-connect/token"
@@ -86,8 +92,13 @@ async def token(request: Request, ctx: Ctx) -> Response:
     if grant != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "Unsupported grant_type")
     scope = form.get("scope")
-    if scope is not None and any(s not in GRANTED_SCOPE.split() for s in scope.split()):
-        return _oauth_error(400, "invalid_scope", f"Invalid scopes: {scope}")
+    if scope is None or scope.split() != [REQUEST_SCOPE]:
+        # assumed: a request without scope=organization (required by specs/authentication/openapi.json) is
+        # refused with Keycloak's 400 invalid_scope body; the spec gives no error for it.
+        given = scope or "(none)"
+        return _oauth_error(
+            400, "invalid_scope", f"Invalid scopes: {given}; the request must ask for scope=organization"
+        )
     access_token, lifetime = ctx.tokens.issue()
     return JSONResponse(
         {
@@ -97,7 +108,8 @@ async def token(request: Request, ctx: Ctx) -> Response:
             "token_type": "Bearer",
             "not-before-policy": 0,
             "session_state": str(uuid.uuid4()),
-            "scope": GRANTED_SCOPE,
+            # what the client was granted, as the spec's example lists it ("fleet:read ... telematics:read")
+            "scope": ctx.tokens.scope,
         },
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
@@ -116,29 +128,71 @@ async def revoke(request: Request, ctx: Ctx) -> Response:
     return Response(status_code=200)
 
 
-_bearer_scheme = HTTPBearer(auto_error=False, description="The access token from the token endpoint.")
+_bearer_scheme = OAuth2(
+    flows={
+        "clientCredentials": {
+            "tokenUrl": TOKEN_PATH,
+            "scopes": {scope: f"Required by the routes that list {scope}" for scope in ROUTE_SCOPES},
+        }
+    },
+    scheme_name="Bearer",
+    description="The access token from the token endpoint, as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+
+
+def _bearer(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def require_token(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer_scheme)],
+    security_scopes: SecurityScopes,
+    authorization: Annotated[str | None, Security(_bearer_scheme)],
 ) -> None:
-    """Let a request through only with a valid bearer token.
+    """Let a request through only with a valid bearer token that carries the route's scopes.
 
     Raises:
-        APIError: 401 with the documented body when the token is missing, unknown, revoked or expired.
+        APIError: 401 with the documented body when the token is missing, unknown, revoked or expired;
+            403 with the ``Forbidden`` body, naming the scope, when the token lacks one the route requires.
     """
     ctx = get_ctx(request)
-    if credentials is None:
+    token = _bearer(authorization)
+    # assumed: the 401's detail texts and WWW-Authenticate headers (the specs give the Unauthorized body,
+    # {code, message, detail}, but no detail text)
+    if token is None:
         raise APIError(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-    if not ctx.tokens.valid(credentials.credentials):
+    if not ctx.tokens.valid(token):
         raise APIError(
             401,
             "Invalid or expired token",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    granted = ctx.tokens.scopes_of(token)
+    missing = [scope for scope in security_scopes.scopes if scope not in granted]
+    if missing:
+        # assumed: the 403's detail names the missing scope in these words (the specs give the Forbidden body,
+        # {code, message, detail}, but no detail text)
+        raise APIError(
+            403,
+            f"Missing required scope: {missing[0]}",
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(missing)}"'},
+        )
+
+
+def needs(*scopes: str) -> Depends:
+    """The dependency of a route that requires a bearer token with ``scopes`` (its path's ``security``)."""
+    dependency: Depends = Security(require_token, scopes=list(scopes))
+    return dependency
 
 
 def bearer_router(tag: str) -> APIRouter:
-    """A router for ``/v2`` routes: each needs a bearer token and may answer the common errors."""
-    return APIRouter(tags=[tag], dependencies=[Depends(require_token)], responses=COMMON_ERRORS)
+    """A router for ``/v2`` routes: each names the scope it needs (``needs``), and may answer the common
+    errors, a 403 among them."""
+    return APIRouter(tags=[tag], responses={**COMMON_ERRORS, **error_responses(403)})
+
+
+def open_router(tag: str) -> APIRouter:
+    """A router for routes whose path lists no ``security`` in the specs: no token is asked for."""
+    return APIRouter(tags=[tag], responses=COMMON_ERRORS)

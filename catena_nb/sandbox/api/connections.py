@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from catena_nb.sandbox.api.auth import bearer_router
+from catena_nb.sandbox.api.auth import bearer_router, needs
 from catena_nb.sandbox.api.context import Ctx
 from catena_nb.sandbox.api.errors import APIError
 from catena_nb.sandbox.api.pagination import dumps, envelope, page_records
@@ -18,6 +18,8 @@ from catena_nb.sandbox.sim.timestamps import iso
 from catena_nb.sandbox.sim.types import Connection, World
 
 router = bearer_router("Connections")
+# `security: [{"Bearer": ["connection:read"]}]` on both paths (specs/integrations/openapi.json)
+_READ = [needs("connection:read")]
 
 
 def connection_record(conn: Connection) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def _records(world: World) -> list[dict[str, Any]]:
     return sorted((connection_record(c) for c in world.connections), key=lambda r: (r["created_at"], r["id"]))
 
 
-@router.get("/v2/integrations/connections", response_model=CursorPage)
+@router.get("/v2/integrations/connections", response_model=CursorPage, dependencies=_READ)
 async def list_connections(
     ctx: Ctx,
     page: PageQuery,
@@ -65,7 +67,7 @@ async def list_connections(
     return Response(envelope([dumps(r) for r in items], cut), media_type="application/json")
 
 
-@router.get("/v2/integrations/connections/{connection_id}", response_model=dict[str, Any])
+@router.get("/v2/integrations/connections/{connection_id}", response_model=dict[str, Any], dependencies=_READ)
 async def get_connection(ctx: Ctx, connection_id: uuid.UUID) -> Response:
     """One connection."""
     conn = ctx.state.world.connection(str(connection_id))

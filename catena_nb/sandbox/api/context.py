@@ -15,16 +15,17 @@ from catena_nb.sandbox.api.tokens import TokenStore
 
 # Sync sends sleep for the simulated TSP latency in worker threads; this many may run at once.
 SYNC_THREADS = 64
-# assumed: a sync send whose TSP call outlasts this answers 504 Gateway Timeout (29 s, the usual API gateway
-# limit); the operation still completes in the background, as it would behind a real gateway.
-SYNC_GATEWAY_TIMEOUT_S = 29.0
+# assumed: Catena stops waiting for a sync send's TSP after this many seconds (29 s, the usual API gateway
+# limit), and the send fails as a network read timeout: a 502 with the failed operation. The write endpoints
+# list no 504 (specs/telematics/openapi.json), and the docs give no timeout.
+SYNC_TSP_TIMEOUT_S = 29.0
 
 
 class EngineLike(Protocol):
     """The part of the simulation engine the routes call."""
 
-    def execute_sync(self, op: dict[str, Any]) -> dict[str, Any]:
-        """Make one TSP attempt for ``op`` (blocking) and return the updated record."""
+    def execute_sync(self, op: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """Make one TSP attempt for ``op`` (blocking, at most ``timeout`` s) and return the updated record."""
         ...
 
     def enqueue(self, op: dict[str, Any]) -> None:
@@ -82,7 +83,7 @@ class SandboxContext:
     engine: EngineLike
     tokens: TokenStore
     requests: RequestCounter = field(default_factory=RequestCounter)
-    sync_timeout: float = SYNC_GATEWAY_TIMEOUT_S
+    sync_timeout: float = SYNC_TSP_TIMEOUT_S
     _limiter: anyio.CapacityLimiter | None = None
 
     @property

@@ -10,7 +10,7 @@ import anyio
 from fastapi import Depends, Query
 from fastapi.responses import Response
 
-from catena_nb.sandbox.api.auth import bearer_router
+from catena_nb.sandbox.api.auth import bearer_router, needs
 from catena_nb.sandbox.api.context import Ctx, SandboxContext
 from catena_nb.sandbox.api.errors import APIError
 from catena_nb.sandbox.api.pagination import dumps
@@ -44,15 +44,17 @@ _CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": ResourceOperation, "description": "Async: the operation is queued (pending)."},
     502: {
         "model": ResourceOperation,
-        "description": "Sync: the TSP refused; the failed operation and its log.",
+        "description": "Sync: the TSP refused or did not answer in time; the failed operation and its log.",
     },
-    **error_responses(504),
+    **error_responses(403),
 }
 
 
 def _connection(ctx: SandboxContext, connection_id: uuid.UUID) -> Connection:
     conn = ctx.state.world.connection(str(connection_id))
     if conn is None:
+        # assumed: a write naming a connection the partner does not have answers 404 (the write endpoints list
+        # 404; the docs do not say which error an unknown connection gets)
         raise APIError(404, f"Connection {connection_id} not found")
     return conn
 
@@ -68,13 +70,9 @@ async def _submit(
         ctx.engine.enqueue(op)
         return _json(write_shape(op), 202)
     # The TSP call sleeps for its latency: run it in a worker thread so the event loop keeps serving.
-    done: dict[str, Any] | None = None
-    with anyio.move_on_after(ctx.sync_timeout):
-        done = await anyio.to_thread.run_sync(
-            ctx.engine.execute_sync, op, limiter=ctx.limiter, abandon_on_cancel=True
-        )
-    if done is None:
-        raise APIError(504, f"The TSP did not answer within {ctx.sync_timeout:g} s; operation {op['id']}")
+    done = await anyio.to_thread.run_sync(
+        ctx.engine.execute_sync, op, ctx.sync_timeout, limiter=ctx.limiter, abandon_on_cancel=True
+    )
     return _json(write_shape(done), 200 if done["status"] == "success" else 502)
 
 
@@ -82,7 +80,13 @@ def _json(body: Any, status: int) -> Response:
     return Response(dumps(body), status_code=status, media_type="application/json")
 
 
-@router.post("/v2/telematics/messages", status_code=202, responses=_CREATE_RESPONSES)
+# Scopes as each path's `security` lists them (specs/telematics/openapi.json): writes need telematics:write,
+# the lists telematics:read.
+_WRITE = [needs("telematics:write")]
+_READ = [needs("telematics:read")]
+
+
+@router.post("/v2/telematics/messages", status_code=202, responses=_CREATE_RESPONSES, dependencies=_WRITE)
 async def create_message(body: MessageCreate, ctx: Ctx, is_sync: IsSync = False) -> Response:
     """Send a message to one user through the connection's TSP."""
     conn = _connection(ctx, body.connection_id)
@@ -100,7 +104,9 @@ async def create_message(body: MessageCreate, ctx: Ctx, is_sync: IsSync = False)
     return await _submit(ctx, conn, "message", payload, is_sync)
 
 
-@router.post("/v2/telematics/group-messages", status_code=202, responses=_CREATE_RESPONSES)
+@router.post(
+    "/v2/telematics/group-messages", status_code=202, responses=_CREATE_RESPONSES, dependencies=_WRITE
+)
 async def create_group_message(body: GroupMessageCreate, ctx: Ctx, is_sync: IsSync = False) -> Response:
     """Send one message to several users through the connection's TSP."""
     conn = _connection(ctx, body.connection_id)
@@ -142,13 +148,13 @@ def _list(ctx: SandboxContext, kind: str, query: MessageQuery) -> Response:
     return _json(body, 200)
 
 
-@router.get("/v2/telematics/messages", response_model=CursorPageWithTotal)
+@router.get("/v2/telematics/messages", response_model=CursorPageWithTotal, dependencies=_READ)
 async def list_messages(ctx: Ctx, query: Annotated[DirectMessageQuery, Depends()]) -> Response:
     """Messages that reached a TSP, with their delivery status as of now."""
     return _list(ctx, "message", query)
 
 
-@router.get("/v2/telematics/group-messages", response_model=CursorPageWithTotal)
+@router.get("/v2/telematics/group-messages", response_model=CursorPageWithTotal, dependencies=_READ)
 async def list_group_messages(ctx: Ctx, query: Annotated[GroupMessageQuery, Depends()]) -> Response:
     """Group messages that reached a TSP, with their delivery status as of now."""
     return _list(ctx, "group_message", query)

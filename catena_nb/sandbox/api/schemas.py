@@ -1,8 +1,10 @@
 """Request bodies the sandbox validates, and the response schemas its OpenAPI document declares.
 
-Request models forbid unknown fields, as the real API's do (an extra field is a 422). Response models exist
-for ``/openapi.json`` only: the routes build their bodies from the stored records (``sim/records.py``), and
-the two operation schemas are made from the same key lists as those bodies.
+Request models ignore fields they do not know, as the real API's would: its published request schemas
+(``MessageCreate``, ``GroupMessageCreate``, ``WebhookCreate``) do not forbid additional properties. The
+client forbids unknown fields before sending instead. Response models exist for ``/openapi.json`` only: the
+routes build their bodies from the stored records (``sim/records.py``), and the operation and log schemas are
+made from the same key lists as those bodies.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from catena_nb.sandbox.sim.records import LOOKUP_KEYS, WRITE_KEYS
+from catena_nb.sandbox.sim.records import LOOKUP_KEYS, LOOKUP_LOG_KEYS, WRITE_KEYS, WRITE_LOG_KEYS
 
 Priority = Literal["low", "medium", "high"]
 Resource = Literal[
@@ -30,7 +32,7 @@ SOURCE_NAME_PATTERN = r"^[a-z0-9_]+$"
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
 
 class MessageCreate(_Request):
@@ -49,8 +51,8 @@ class GroupMessageCreate(_Request):
 
     connection_id: uuid.UUID
     sender_id: uuid.UUID
-    # assumed: at least one recipient, at most 100 (the limit of every list parameter)
-    recipient_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    # The spec sets no bounds on the list; an empty one fails the operation (``sim/engine.py``).
+    recipient_ids: list[uuid.UUID]
     message_text: str | None = None
     priority: Priority | None = None
 
@@ -79,22 +81,33 @@ class _Response(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class ResourceOperationLog(_Response):
-    """One attempt to run an operation against the TSP."""
+_LOG_FIELDS: dict[str, Any] = {
+    "id": (uuid.UUID, ...),
+    "created_at": (str, ...),
+    "updated_at": (str, ...),
+    "resource_operation_id": (uuid.UUID, ...),
+    "status": (Literal["success", "failed"], ...),
+    "error_type": (Literal["auth", "validation", "network", "tsp"] | None, None),
+    "error_details": (str | None, None),
+    "response_status_code": (int | None, None),
+    "response_headers": (dict[str, str] | None, None),
+}
 
-    id: uuid.UUID
-    created_at: str
-    updated_at: str
-    resource_operation_id: uuid.UUID
-    status: Literal["success", "failed"]
-    error_type: Literal["auth", "validation", "network", "tsp"] | None = None
-    error_details: str | None = None
-    response_status_code: int | None = None
-    response_headers: dict[str, str] | None = None
 
+def _schema(name: str, doc: str, fields: dict[str, Any], keys: tuple[str, ...]) -> type[BaseModel]:
+    picked = {key: fields[key] for key in keys}
+    return create_model(name, __base__=_Response, __doc__=doc, __module__=__name__, **picked)
+
+
+ResourceOperationLog = _schema(
+    "ResourceOperationLog", "One attempt, as the write endpoints show it.", _LOG_FIELDS, WRITE_LOG_KEYS
+)
+ResourceOperationLogRead = _schema(
+    "ResourceOperationLogRead", "One attempt, as the lookups show it.", _LOG_FIELDS, LOOKUP_LOG_KEYS
+)
 
 _Status = Literal["pending", "success", "failed"]
-# Every field of the operation record, for each of the two shapes (sim/records.py) to pick its own from.
+# Every field of the operation record, for each shape (sim/records.py) to pick its own from.
 _OPERATION_FIELDS: dict[str, Any] = {
     "id": (uuid.UUID, ...),
     "created_at": (str, ...),
@@ -110,21 +123,33 @@ _OPERATION_FIELDS: dict[str, Any] = {
     "operation_type": (OperationType, ...),
     "payload": (dict[str, Any], ...),
     "status": (_Status, ...),
-    "logs": (list[ResourceOperationLog], []),
 }
 
-
-def _operation_schema(name: str, doc: str, keys: tuple[str, ...]) -> type[BaseModel]:
-    fields = {key: _OPERATION_FIELDS[key] for key in keys}
-    return create_model(name, __base__=_Response, __doc__=doc, __module__=__name__, **fields)
-
-
-ResourceOperation = _operation_schema(
-    "ResourceOperation", "A resource operation as the telematics write endpoints answer it.", WRITE_KEYS
+ResourceOperation = _schema(
+    "ResourceOperation",
+    "A resource operation as the telematics write endpoints answer it.",
+    {**_OPERATION_FIELDS, "logs": (list[ResourceOperationLog], [])},  # type: ignore[valid-type]
+    WRITE_KEYS,
 )
-ResourceOperationRead = _operation_schema(
-    "ResourceOperationRead", "A resource operation as the integrations lookups answer it.", LOOKUP_KEYS
+ResourceOperationRead = _schema(
+    "ResourceOperationRead",
+    "A resource operation as the integrations lookups answer it.",
+    {**_OPERATION_FIELDS, "logs": (list[ResourceOperationLogRead], [])},  # type: ignore[valid-type]
+    LOOKUP_KEYS,
 )
+
+
+class TspIntegrationsRead(_Response):
+    """A TSP and the status of each resource's integration (``implemented``, ``not_implemented``,
+    ``not_supported``)."""
+
+    tsp_id: uuid.UUID
+    slug: str | None = None
+    source_name: str | None = None
+    integrations: dict[str, Literal["implemented", "not_implemented", "not_supported"]]
+    implemented_count: int
+    not_implemented_count: int
+    not_supported_count: int
 
 
 class CursorPage(_Response):

@@ -151,7 +151,7 @@ class SandboxState:
             return len(self._ops)
 
     def record_attempt(self, op_id: str, attempt: AttemptRecord) -> dict[str, Any]:
-        """Append one attempt's log to an operation and set its outcome.
+        """Append one attempt's log to an operation (unless it is not ``logged``) and set its outcome.
 
         Returns:
             A copy of the updated record.
@@ -161,7 +161,8 @@ class SandboxState:
         """
         with self._lock:
             op = self._ops[op_id]
-            op["logs"] = [*(op.get("logs") or []), dict(attempt.log)]
+            if attempt.logged:
+                op["logs"] = [*(op.get("logs") or []), dict(attempt.log)]
             op["status"] = attempt.status
             op["resource_id"] = attempt.resource_id
             op["source_id"] = attempt.source_id

@@ -11,9 +11,39 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 
-# assumed: the realm grants these scopes to a partner's client (the real list is not published).
-GRANTED_SCOPE = "organization connection:read telematics:read telematics:write notifications:write"
+# The scopes the sandbox's routes require, each as its path's `security` names it in Catena's specs
+# (catenaclearing/catena-sdk-go specs/*/openapi.json); a client is granted all of them unless
+# `Sandbox(scopes=...)` says otherwise.
+ROUTE_SCOPES = (
+    "connection:read",
+    "resource_operation:read",
+    "telematics:read",
+    "telematics:write",
+    "webhook:create",
+    "webhook:delete",
+    "webhook:read",
+)
+# The one scope a token request may ask for (specs/authentication/openapi.json: "Must be organization").
+REQUEST_SCOPE = "organization"
+
+
+def check_scopes(scopes: Iterable[str] | None) -> frozenset[str]:
+    """The scopes to grant: all the routes need when None.
+
+    Raises:
+        ValueError: ``scopes`` is a plain string, or names a scope no route requires (likely a typo).
+    """
+    if scopes is None:
+        return frozenset(ROUTE_SCOPES)
+    if isinstance(scopes, str):
+        raise ValueError(f"scopes must be a list of scope names such as ['telematics:read'], not {scopes!r}")
+    granted = frozenset(scopes)
+    unknown = sorted(granted - set(ROUTE_SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scopes {unknown}; the sandbox's routes require {list(ROUTE_SCOPES)}")
+    return granted
 
 
 def _b64(data: bytes) -> str:
@@ -32,16 +62,30 @@ class TokenStore:
         client_secret: its secret.
         partner_id: the partner the tokens act for.
         ttl: seconds a token lives.
+        scopes: the scopes the client is granted (default: all the routes need).
     """
 
-    def __init__(self, client_id: str, client_secret: str, partner_id: str, ttl: float) -> None:
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        partner_id: str,
+        ttl: float,
+        scopes: Iterable[str] | None = None,
+    ) -> None:
         self.client_id = client_id
         self._client_secret = client_secret
         self.partner_id = partner_id
         self.ttl = ttl
+        self.granted = check_scopes(scopes)
         self._key = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}
+
+    @property
+    def scope(self) -> str:
+        """The granted scopes as a token answer's ``scope`` lists them (space-separated)."""
+        return " ".join(sorted(self.granted))
 
     def __repr__(self) -> str:
         return f"TokenStore(client_id={self.client_id!r}, ttl={self.ttl})"
@@ -73,7 +117,7 @@ class TokenStore:
             "sub": self.client_id,
             "azp": self.client_id,
             "typ": "Bearer",
-            "scope": GRANTED_SCOPE,
+            "scope": self.scope,
             "org": {"Sandbox partner": {"id": self.partner_id, "org_type": ["partner"]}},
         }
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
@@ -83,6 +127,10 @@ class TokenStore:
         with self._lock:
             self._expiry[token] = exp
         return token, lifetime
+
+    def scopes_of(self, token: str) -> frozenset[str]:
+        """The scopes ``token`` carries (every token of this store carries the client's grant)."""
+        return self.granted if self.valid(token) else frozenset()
 
     def valid(self, token: str) -> bool:
         """Whether ``token`` was issued here, is not revoked, and has not expired."""

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.responses import Response
 
-from catena_nb.sandbox.api.auth import bearer_router
+from catena_nb.sandbox.api.auth import bearer_router, needs
 from catena_nb.sandbox.api.context import Ctx
 from catena_nb.sandbox.api.errors import APIError
 from catena_nb.sandbox.api.pagination import dumps, envelope, page_records
@@ -21,6 +21,8 @@ from catena_nb.sandbox.sim.timestamps import iso
 from catena_nb.sandbox.sim.types import Connection, User, World
 
 router = bearer_router("Drivers & Users")
+# `security: [{"Bearer": ["telematics:read"]}]` on both paths (specs/telematics/openapi.json)
+_READ = [needs("telematics:read")]
 
 
 def _hash(data: dict[str, Any]) -> str:
@@ -75,7 +77,7 @@ def _records(world: World) -> list[dict[str, Any]]:
     )
 
 
-@router.get("/v2/telematics/users", response_model=CursorPageWithTotal)
+@router.get("/v2/telematics/users", response_model=CursorPageWithTotal, dependencies=_READ)
 async def list_users(ctx: Ctx, query: Annotated[UserQuery, Depends()]) -> Response:
     """The users (drivers and dispatchers) of the partner's connections."""
     descending = query.descending("created_at")
@@ -96,7 +98,7 @@ async def list_users(ctx: Ctx, query: Annotated[UserQuery, Depends()]) -> Respon
     return Response(envelope([dumps(r) for r in items], cut, total), media_type="application/json")
 
 
-@router.get("/v2/telematics/users/{user_id}", response_model=dict[str, Any])
+@router.get("/v2/telematics/users/{user_id}", response_model=dict[str, Any], dependencies=_READ)
 async def get_user(ctx: Ctx, user_id: uuid.UUID, include_source_data: bool = False) -> Response:
     """One user."""
     for conn in ctx.state.world.connections:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from fastapi.responses import Response
 
-from catena_nb.sandbox.api.auth import bearer_router
+from catena_nb.sandbox.api.auth import bearer_router, needs
 from catena_nb.sandbox.api.context import Ctx
 from catena_nb.sandbox.api.errors import APIError
 from catena_nb.sandbox.api.pagination import dumps, envelope, page_records
@@ -18,6 +18,8 @@ from catena_nb.sandbox.sim.ids import new_uuid7
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
 
 router = bearer_router("Webhooks")
+# scopes as specs/notifications/openapi.json lists them per path and method
+_READ = [needs("webhook:read")]
 
 MASK = "*****"
 
@@ -33,9 +35,14 @@ def _public(sub: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
     return out
 
 
-@router.post("/v2/notifications/webhooks", status_code=201, responses=error_responses(409))
+@router.post(
+    "/v2/notifications/webhooks",
+    status_code=200,
+    responses=error_responses(409),
+    dependencies=[needs("webhook:create")],
+)
 async def create_webhook(body: WebhookCreate, ctx: Ctx) -> Response:
-    """Subscribe a URL to an event; the secret is shown once, in this answer."""
+    """Subscribe a URL to an event (200, as the spec answers it); the secret is shown once, in this answer."""
     now = utcnow_iso()
     filters = None if body.filters is None else body.filters.model_dump(mode="json", exclude_none=True)
     sub = {
@@ -54,10 +61,10 @@ async def create_webhook(body: WebhookCreate, ctx: Ctx) -> Response:
         raise APIError(
             409, f"A webhook for {body.event_name} at this URL with these filters exists: {existing['id']}"
         )
-    return Response(dumps(_public(sub, reveal=True)), status_code=201, media_type="application/json")
+    return Response(dumps(_public(sub, reveal=True)), status_code=200, media_type="application/json")
 
 
-@router.get("/v2/notifications/webhooks", response_model=CursorPageWithTotal)
+@router.get("/v2/notifications/webhooks", response_model=CursorPageWithTotal, dependencies=_READ)
 async def list_webhooks(
     ctx: Ctx,
     page: PageQuery,
@@ -77,7 +84,7 @@ async def list_webhooks(
     return Response(envelope([dumps(_public(s)) for s in items], cut, total), media_type="application/json")
 
 
-@router.get("/v2/notifications/webhooks/{webhook_id}")
+@router.get("/v2/notifications/webhooks/{webhook_id}", dependencies=_READ)
 async def get_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
     """One subscription, secret masked."""
     sub = ctx.state.get_webhook(str(webhook_id))
@@ -86,9 +93,12 @@ async def get_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
     return Response(dumps(_public(sub)), media_type="application/json")
 
 
-@router.delete("/v2/notifications/webhooks/{webhook_id}", status_code=204)
+@router.delete(
+    "/v2/notifications/webhooks/{webhook_id}", status_code=204, dependencies=[needs("webhook:delete")]
+)
 async def delete_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
     """Remove a subscription."""
+    # assumed: 204 No Content on success, 404 for an unknown id (the docs show no delete answer)
     if not ctx.state.delete_webhook(str(webhook_id)):
         raise APIError(404, f"Webhook {webhook_id} not found")
     return Response(status_code=204)

@@ -1,8 +1,9 @@
 """The sandbox's simulation: the seeded world, the TSPs behind it, what happens to an operation, the history.
 
 - ``types``: the records both halves share (users, connections, attempt outcomes, ``Pace``).
-- ``world``: the seeded partner, connections and users; ``ids``, ``timestamps``: every record's formats.
-- ``records``: the operation record, its payloads, its attempt logs and its two wire shapes.
+- ``world``: the seeded partner, connections and users; ``integrations``: what each TSP supports;
+  ``ids``, ``timestamps``: every record's formats.
+- ``records``: the operation record, its payloads, its attempt logs and its three wire shapes.
 - ``profiles``, ``outcomes``, ``ratelimit``, ``tsp``: how each TSP behaves, what one call answers, each
   connection's rate limit, and the calls as they happen in real time.
 - ``engine``, ``worker``, ``threads``, ``webhooks``: sync and async operations, retries, webhook deliveries.

@@ -46,6 +46,7 @@ class Engine:
         pace: how simulated time runs in real time (default: as simulated, each TSP at its own latency).
         workers: threads making async attempts.
         policy: the async retry policy (default: 5 attempts, backoff from 2 s).
+        success_logs: whether a successful attempt gets a log, as every failed one does.
 
     Example:
         >>> engine = Engine(state, seed=7, pace=Pace(time_scale=0.001, tsp_latency=0.0))  # doctest: +SKIP
@@ -60,9 +61,11 @@ class Engine:
         pace: Pace | None = None,
         workers: int = 8,
         policy: RetryPolicy | None = None,
+        success_logs: bool = True,
     ) -> None:
         self._state = state
         self._pace = pace or Pace()
+        self._success_logs = success_logs
         self._conns = {c.id: c for c in state.world.connections}
         self.tsp = TspSimulator(state.world, seed=seed, pace=self._pace)
         self._books = {c.id: MessageBook(seed, c, self.tsp.profile(c.id)) for c in state.world.connections}
@@ -114,18 +117,19 @@ class Engine:
 
     # -- operations ----------------------------------------------------------------------------------------
 
-    def execute_sync(self, op: dict[str, Any]) -> dict[str, Any]:
+    def execute_sync(self, op: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         """Make the one TSP attempt of a sync operation (blocking) and return the updated record.
 
         The attempt is logged; on success the record gets ``resource_id`` (the new message's id) and
-        ``source_id`` (the TSP's), and the message is stored. No webhook fires (as the real API).
+        ``source_id`` (the TSP's), and the message is stored. No webhook fires (as the real API). A TSP
+        call that would outlast ``timeout`` real seconds fails as a read timeout when they have passed.
         """
         self._ensure_stored(op)
         reason = self._invalid_reason(op)
         if reason is not None:
             return self._record(op, self._validation_failure(reason), final=True, key="")
         occurrence = self._next_occurrence(op)
-        outcome = self._attempt(op, 1, occurrence, sync=True)
+        outcome = self._attempt(op, 1, occurrence, sync=True, timeout=timeout)
         return self._record(op, outcome, final=True, key=operation_key(op, occurrence))
 
     def enqueue(self, op: dict[str, Any]) -> None:
@@ -216,11 +220,25 @@ class Engine:
         conn = self._conns.get(str(conn_id))
         if conn is None:
             return f"connection_id '{conn_id}' is not a connection of this partner"
+        resource = str(op.get("resource"))
+        tsp = self._state.world.tsp(conn.tsp_id)
+        if tsp is None or not tsp.writes(resource):
+            # assumed: a write of a resource the connection's TSP does not take (GET /v2/integrations/tsps:
+            # not_supported or not_implemented) fails at once with a validation error, without a TSP call;
+            # the docs do not say how Catena answers it.
+            status = "not_supported" if tsp is None else tsp.status(resource)
+            name = conn.source_name if tsp is None else tsp.slug
+            return (
+                f"the TSP {name} of connection '{conn.id}' does not support {resource} writes ({status}); "
+                "see GET /v2/integrations/tsps"
+            )
         payload = op.get("payload") or {}
         named = [("sender_id", payload.get("sender_id"))]
         if op.get("resource") == "group_message":
             named += [("recipient_ids", r) for r in payload.get("recipient_ids") or []]
             if not payload.get("recipient_ids"):
+                # assumed: an empty recipient_ids fails the operation as a validation error (the spec's
+                # GroupMessageCreate requires the list but sets no minimum length)
                 return "recipient_ids must name at least one user"
         else:
             named.append(("recipient_id", payload.get("recipient_id")))
@@ -235,8 +253,10 @@ class Engine:
             ok=False, latency_s=0.0, error_type="validation", error_details=f"Validation error: {reason}"
         )
 
-    def _attempt(self, op: dict[str, Any], attempt: int, occurrence: int, *, sync: bool) -> AttemptOutcome:
-        outcome = self.tsp.call(op, attempt, sync=sync, occurrence=occurrence)
+    def _attempt(
+        self, op: dict[str, Any], attempt: int, occurrence: int, *, sync: bool, timeout: float | None = None
+    ) -> AttemptOutcome:
+        outcome = self.tsp.call(op, attempt, sync=sync, occurrence=occurrence, timeout=timeout)
         with self._lock:
             self._attempts += 1
             if sync:
@@ -253,8 +273,6 @@ class Engine:
         self, op: dict[str, Any], outcome: AttemptOutcome, *, final: bool, key: str
     ) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
-        # assumed: a successful attempt is logged too ("one entry per attempt", catena-api.md §4), although
-        # the seed page's 200 example shows an empty list; an audit needs it to tell first-attempt successes.
         log = attempt_log(new_uuid7(), op["id"], iso(now), outcome)
         if not outcome.ok:
             return self._state.record_attempt(op["id"], AttemptRecord(log, "failed" if final else "pending"))
@@ -262,6 +280,10 @@ class Engine:
         book = self._books[op["connection_id"]]
         source_id = str(outcome.source_id)
         self._state.add_message(book.live(op, message_id, source_id, key=key, now=now, pace=self._pace))
+        # Whether Catena logs a successful attempt is not settled: the seed page's 200 example answers an
+        # empty list, while the same page says the list holds one entry per attempt (catena-api.md §12).
+        # `Sandbox(success_logs=)` chooses, so that both shapes are tested.
         return self._state.record_attempt(
-            op["id"], AttemptRecord(log, "success", message_id, outcome.source_id)
+            op["id"],
+            AttemptRecord(log, "success", message_id, outcome.source_id, logged=self._success_logs),
         )

@@ -45,7 +45,9 @@ class History:
     end: dt.datetime  # the instant after it (00:00 UTC the day after the anchor)
 
 
-def generate_history(world: World, seed: int, days: int, anchor: dt.date | str) -> History:
+def generate_history(
+    world: World, seed: int, days: int, anchor: dt.date | str, *, success_logs: bool = True
+) -> History:
     """Generate ``days`` days of past message traffic, the last of them ``anchor``.
 
     Args:
@@ -54,11 +56,14 @@ def generate_history(world: World, seed: int, days: int, anchor: dt.date | str) 
         days: how many whole days; 0 gives an empty history. Incidents need at least 9 days.
         anchor: the last day of the window, a date or ``YYYY-MM-DD``; the window ends at the midnight (UTC)
             that ends this day.
+        success_logs: whether a successful attempt gets a log, as a failed one always does. Without them
+            the history is the same, with only the failed attempts logged.
 
     Returns:
         A ``History`` whose operations (internal records, by ``created_at``) carry one log per attempt: async
         operations retry retryable errors with the worker's backoff, sync ones have one attempt. Each
-        successful operation has a message record (MessageRead or GroupMessageRead form).
+        successful operation has a message record (MessageRead or GroupMessageRead form). Only connections
+        whose TSP takes message writes have traffic.
 
     Raises:
         ValueError: ``days`` is negative.
@@ -71,7 +76,7 @@ def generate_history(world: World, seed: int, days: int, anchor: dt.date | str) 
     start = end - dt.timedelta(days=days)
     rng = random.Random(f"catena-sandbox-history:{seed}:{days}:{anchor_date.isoformat()}")
     incidents = place_incidents(world, random.Random(f"{seed}:{days}:incidents"), start, days)
-    gen = _Generator(world, seed, start, incidents, rng)
+    gen = _Generator(world, seed, start, incidents, rng, success_logs=success_logs)
     # The records form no cycles; the collector's passes over 300,000 young dicts would cost more than the
     # generation itself.
     was_enabled = gc.isenabled()
@@ -89,18 +94,25 @@ class _Generator:
     """The loop of ``generate_history``, with its caches."""
 
     def __init__(
-        self, world: World, seed: int, start: dt.datetime, incidents: list[Incident], rng: random.Random
+        self,
+        world: World,
+        seed: int,
+        start: dt.datetime,
+        incidents: list[Incident],
+        rng: random.Random,
+        *,
+        success_logs: bool,
     ) -> None:
         self.world = world
         self.seed = seed
         self.rng = rng
-        self.books = [MessageBook(seed, c, PROFILES[c.source_name]) for c in world.connections]
-        self.drivers: list[list[User]] = [
-            [u for u in c.user_records if u.is_driver] for c in world.connections
-        ]
-        self.dispatchers: list[list[User]] = [
-            [u for u in c.user_records if not u.is_driver] for c in world.connections
-        ]
+        self.success_logs = success_logs
+        # assumed: the history holds no sends through a TSP that takes no message writes (a partner reading
+        # GET /v2/integrations/tsps sends none there); such a send fails live (sim/engine.py).
+        conns = world.message_connections
+        self.books = [MessageBook(seed, c, PROFILES[c.source_name]) for c in conns]
+        self.drivers: list[list[User]] = [[u for u in c.user_records if u.is_driver] for c in conns]
+        self.dispatchers: list[list[User]] = [[u for u in c.user_records if not u.is_driver] for c in conns]
         self.texts = traffic.text_pool(rng)
         self.hour_cum = list(accumulate(traffic.HOURLY_SHARE))
         start_ms = int(start.timestamp() * 1000)
@@ -109,10 +121,10 @@ class _Generator:
         self.log_ids = SeededIds(seed, "log", start_ms)
         self.msg_ids = SeededIds(seed, "message", start_ms)
         self.policy = RetryPolicy()
-        self.windows: list[list[tuple[float, float, Conditions]]] = [[] for _ in world.connections]
+        self.windows: list[list[tuple[float, float, Conditions]]] = [[] for _ in conns]
         for inc in incidents:
             lo, hi = (inc.start - start).total_seconds(), (inc.end - start).total_seconds()
-            for i, conn in enumerate(world.connections):
+            for i, conn in enumerate(conns):
                 if conn.source_name == inc.source_name and inc.connection_id in (None, conn.id):
                     self.windows[i].append((lo, hi, conditions(inc)))
         self.ops: list[dict[str, Any]] = []
@@ -176,7 +188,11 @@ class _Generator:
             )
             t += outcome.latency_s
             when = stamp(t)
-            op["logs"].append(attempt_log(self.log_ids(t), op["id"], when, outcome))
+            # the id is drawn either way, so that the failed attempts' logs are the same with or without the
+            # successes logged
+            log = attempt_log(self.log_ids(t), op["id"], when, outcome)
+            if self.success_logs or not outcome.ok:
+                op["logs"].append(log)
             if sync or not self.policy.should_retry(outcome, attempt):
                 break
             t += self.policy.delay_s(attempt, u[3])

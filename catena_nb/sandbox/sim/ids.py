@@ -79,5 +79,7 @@ def source_id_for(style: str, n: int) -> str:
             n, r = divmod(n, len(alphabet))
             out.append(alphabet[r])
         return "".join(out)
+    if style == "hos247":  # dashed, as its driver ids
+        return f"H247-{n % 1_000_000:06d}"
     # omnitracs-style prefixed alphanumerics
     return f"OMX{n % 10_000_000:07d}"

@@ -49,7 +49,7 @@ def place_incidents(world: World, rng: random.Random, start: dt.datetime, days: 
     """The incidents of a window of ``days`` days from ``start``, by start (none below nine days)."""
     if days < MIN_DAYS_FOR_INCIDENTS:
         return []
-    tsps = sorted({c.source_name for c in world.connections})
+    tsps = sorted({c.source_name for c in world.message_connections})
     rng.shuffle(tsps)
     expiry_tsp, outage_tsp, change_tsp = tsps[0], tsps[1], tsps[2]
     # Days 1 .. days-2 leave a clean day at each edge of the window for the baseline.
@@ -59,7 +59,7 @@ def place_incidents(world: World, rng: random.Random, start: dt.datetime, days: 
     expiry_day = rng.choice(free)
     free.remove(expiry_day)
     outage_day = rng.choice(free)
-    expiry_conn = rng.choice([c for c in world.connections if c.source_name == expiry_tsp])
+    expiry_conn = rng.choice([c for c in world.message_connections if c.source_name == expiry_tsp])
     hour = {kind: rng.uniform(*spec.starts_h) for kind, spec in _KINDS.items()}
     placed = (
         (

@@ -32,6 +32,9 @@ _PHRASES = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+# assumed: the texts of error_details. The docs show one ("Client error '401 Unauthorized' for url '...'",
+# httpx's text for an error status, seed page "Sync Write Operations"); the network texts are httpx's
+# exception texts, and the mix of TSP statuses and the validation reasons are made up.
 # (details, latency in simulated seconds or None for the normal latency, weight): what an HTTP client sees
 NETWORK_ERRORS: tuple[tuple[str, float | None, float], ...] = (
     ("ReadTimeout: The read operation timed out", 10.0, 0.35),
@@ -210,5 +213,17 @@ def rate_limited(profile: TspProfile, retry_after_s: float) -> AttemptOutcome:
             "content-type": "application/json",
             "retry-after": str(max(1, round(retry_after_s))),
         },
+        retryable=True,
+    )
+
+
+def read_timeout(waited_s: float) -> AttemptOutcome:
+    """A call that Catena gave up waiting for: a network error, as its HTTP client reports a read timeout."""
+    return AttemptOutcome(
+        ok=False,
+        latency_s=waited_s,
+        error_type="network",
+        error_details=NETWORK_ERRORS[0][0],
+        response_status_code=None,
         retryable=True,
     )

@@ -45,6 +45,8 @@ _ENDPOINTS: dict[str, tuple[str, str]] = {
     "motive": ("https://api.gomotive.com/v1/messages", "x-request-id"),
     "geotab": ("https://my.geotab.com/apiv1", "x-geotab-request-id"),
     "omnitracs": ("https://api.omnitracs.com/messaging/v1/messages", "x-correlation-id"),
+    # no messaging API (sim/integrations.py): a send through it fails before any call, so the row is unused
+    "hos247": ("https://api.hos247.com/v1/messages", "x-hos247-request-id"),
 }
 # slug: (latency median s, latency sigma; error rates per attempt: auth, validation, network, tsp)
 _CALLS: dict[str, tuple[float, float, float, float, float, float]] = {
@@ -52,6 +54,7 @@ _CALLS: dict[str, tuple[float, float, float, float, float, float]] = {
     "motive": (0.55, 0.5, 0.003, 0.006, 0.02, 0.03),
     "geotab": (0.8, 0.55, 0.002, 0.005, 0.025, 0.02),
     "omnitracs": (1.3, 0.6, 0.004, 0.008, 0.03, 0.035),
+    "hos247": (0.9, 0.5, 0.004, 0.008, 0.03, 0.03),
 }
 # slug: (text limit, rejects empty text, supports priority; rate limit: calls per s, burst)
 _RULES: dict[str, tuple[int, bool, bool, float, int]] = {
@@ -59,6 +62,7 @@ _RULES: dict[str, tuple[int, bool, bool, float, int]] = {
     "motive": (1000, True, True, 120.0, 600),
     "geotab": (1000, True, False, 120.0, 600),
     "omnitracs": (500, True, True, 100.0, 600),
+    "hos247": (500, True, False, 60.0, 300),
 }
 # slug: (sent delay s, delivered median s, share never delivered, share read, read median s)
 _DELIVERY: dict[str, tuple[float, float, float, float, float]] = {
@@ -66,6 +70,7 @@ _DELIVERY: dict[str, tuple[float, float, float, float, float]] = {
     "motive": (3.0, 90.0, 0.05, 0.3, 900.0),
     "geotab": (5.0, 180.0, 0.06, 0.25, 1200.0),
     "omnitracs": (8.0, 360.0, 0.1, 0.2, 1800.0),
+    "hos247": (8.0, 360.0, 0.1, 0.2, 1800.0),
 }
 
 PROFILES: dict[str, TspProfile] = {

@@ -1,13 +1,26 @@
-"""The operation record the sandbox keeps: how it is built, and the two wire shapes it is shown in.
+"""The operation record the sandbox keeps: how it is built, and the three wire shapes it is shown in.
 
-The record is the union of both shapes: ``id, created_at, updated_at, deleted_at, partner_id, connection_id,
+The record is the union of the shapes: ``id, created_at, updated_at, deleted_at, partner_id, connection_id,
 source_name, fleet_ref, resource, operation_type, payload, resource_id, source_id, status, logs``, each log
 ``id, created_at, updated_at, resource_operation_id, status, error_type, error_details, response_status_code,
 response_headers``. Timestamps are the sandbox's strings (``timestamps.py``).
 
+Each shape carries exactly the fields of Catena's schema for it (catenaclearing/catena-sdk-go):
+
+- ``write_shape``, the telematics write endpoints' ``ResourceOperation`` with ``ResourceOperationLog`` logs
+  (``gen/telematics/docs/ResourceOperation.md``, ``ResourceOperationLog.md``): ``deleted_at``, no
+  ``source_name``/``fleet_ref``; logs with ``response_status_code`` and ``response_headers``;
+- ``lookup_shape``, the integrations lookups' ``ResourceOperationRead`` with ``ResourceOperationLogRead`` logs
+  (``specs/integrations/openapi.json``; ``gen/integrations/docs/ResourceOperationLogRead.md``):
+  ``source_name`` and ``fleet_ref``, no ``deleted_at``; logs with neither ``response_status_code`` nor
+  ``response_headers``;
+- ``webhook_shape``, the ``resource_operation.*`` events' data, ``BaseResourceOperationEvent``
+  (``gen/notifications/docs/BaseResourceOperationEvent.md``): the lookup fields, but the notifications
+  service's ``ResourceOperationLogRead`` logs (``gen/notifications/docs/ResourceOperationLogRead.md``), which
+  do carry ``response_status_code`` and ``response_headers``.
+
 The routes create records (``new_operation``), the engine and the history add attempt logs
-(``attempt_log``), and both the lookups and the webhook deliveries render ``lookup_shape``; the shapes live
-here, with the record, so that the simulation never needs the HTTP side.
+(``attempt_log``); the shapes live here, with the record, so that the simulation never needs the HTTP side.
 """
 
 from __future__ import annotations
@@ -19,31 +32,29 @@ from catena_nb.sandbox.sim.types import AttemptOutcome, Connection
 
 _HEAD = ("id", "created_at", "updated_at")
 _TAIL = ("resource", "resource_id", "source_id", "operation_type", "payload", "status", "logs")
-# (a) what the telematics write endpoints return: no source_name/fleet_ref
+# ResourceOperation: what the telematics write endpoints return
 WRITE_KEYS = (*_HEAD, "deleted_at", "partner_id", "connection_id", *_TAIL)
-# (b) what the integrations lookups (and the webhooks) return: no deleted_at
+# ResourceOperationRead (and BaseResourceOperationEvent): what the lookups and the webhooks return
 LOOKUP_KEYS = (*_HEAD, "partner_id", "connection_id", "source_name", "fleet_ref", *_TAIL)
-# assumed: the lookup logs carry response_status_code too (the newest notifications schema has it; the
-# published integrations schema does not), so an audit can see the TSP's HTTP status.
-LOOKUP_LOG_KEYS = (
-    *_HEAD,
-    "resource_operation_id",
-    "status",
-    "error_type",
-    "error_details",
-    "response_status_code",
-)
-WRITE_LOG_KEYS = (*LOOKUP_LOG_KEYS, "response_headers")
+# ResourceOperationLogRead of the integrations spec: the TSP's HTTP status is only in `error_details` there
+LOOKUP_LOG_KEYS = (*_HEAD, "resource_operation_id", "status", "error_type", "error_details")
+# ResourceOperationLog (writes) and the notifications service's ResourceOperationLogRead (webhooks)
+WRITE_LOG_KEYS = (*LOOKUP_LOG_KEYS, "response_status_code", "response_headers")
 
 
 def write_shape(op: dict[str, Any]) -> dict[str, Any]:
-    """The operation as `POST /v2/telematics/messages` answers it (shape a)."""
+    """The operation as `POST /v2/telematics/messages` answers it (``ResourceOperation``)."""
     return _shape(op, WRITE_KEYS, WRITE_LOG_KEYS)
 
 
 def lookup_shape(op: dict[str, Any]) -> dict[str, Any]:
-    """The operation as the resource-operation lookups and webhooks give it (shape b)."""
+    """The operation as the resource-operation lookups give it (``ResourceOperationRead``)."""
     return _shape(op, LOOKUP_KEYS, LOOKUP_LOG_KEYS)
+
+
+def webhook_shape(op: dict[str, Any]) -> dict[str, Any]:
+    """The operation as a ``resource_operation.*`` event's data holds it (``BaseResourceOperationEvent``)."""
+    return _shape(op, LOOKUP_KEYS, WRITE_LOG_KEYS)
 
 
 def _shape(op: dict[str, Any], keys: Sequence[str], log_keys: Sequence[str]) -> dict[str, Any]:

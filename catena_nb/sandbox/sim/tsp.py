@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from catena_nb.sandbox.sim.outcomes import decide, draw, operation_key, rate_limited
+from catena_nb.sandbox.sim.outcomes import decide, draw, operation_key, rate_limited, read_timeout
 from catena_nb.sandbox.sim.profiles import PROFILES, TspProfile
 from catena_nb.sandbox.sim.ratelimit import RateLimiter
 from catena_nb.sandbox.sim.types import AttemptOutcome, Pace, World
@@ -60,12 +60,21 @@ class TspSimulator:
         """A uniform float in [0, 1) for the backoff after ``attempt``, seeded like the outcome."""
         return draw(self.seed, operation_key(op, occurrence), attempt)[3]
 
-    def call(self, op: dict[str, Any], attempt: int, *, sync: bool, occurrence: int = 1) -> AttemptOutcome:
+    def call(
+        self,
+        op: dict[str, Any],
+        attempt: int,
+        *,
+        sync: bool,
+        occurrence: int = 1,
+        timeout: float | None = None,
+    ) -> AttemptOutcome:
         """Make one call to the TSP: wait the latency and return what it answered.
 
         A sync call passes the connection's rate-limit gate itself and gets a 429 when the bucket is empty
         (Catena does not rate-limit sync writes). An async call must have been admitted by the worker
-        (``limiter(connection_id).try_acquire()``) before it gets here.
+        (``limiter(connection_id).try_acquire()``) before it gets here. A call whose latency would pass
+        ``timeout`` real seconds ends at the timeout as a network error (``read_timeout``).
         """
         profile = self._profiles[op["connection_id"]]
         if sync:
@@ -78,6 +87,9 @@ class TspSimulator:
                 return rate_limited(profile, wait / self.pace.time_scale)
         outcome = self.decide(op, attempt, occurrence=occurrence)
         delay = self.pace.call_seconds(outcome.latency_s)
+        if timeout is not None and delay > timeout:
+            time.sleep(timeout)
+            return read_timeout(timeout)
         if delay > 0.0:
             time.sleep(delay)
         return outcome if self.pace.tsp_latency is None else replace(outcome, latency_s=delay)

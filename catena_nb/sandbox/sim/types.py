@@ -62,6 +62,29 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class Tsp:
+    """A TSP behind the sandbox's connections, with the status of its integration of each resource.
+
+    ``integrations`` maps every resource (``ResourceEnum``) to ``implemented`` (the TSP supports it and
+    Catena implemented it), ``not_implemented`` (the TSP supports it, Catena not yet) or ``not_supported``
+    (the TSP has no such API), as ``GET /v2/integrations/tsps`` gives them (``TspIntegrationsRead``).
+    """
+
+    id: str
+    slug: str
+    source_name: str
+    integrations: tuple[tuple[str, str], ...] = field(repr=False)
+
+    def status(self, resource: str) -> str:
+        """The integration status of ``resource`` (``not_supported`` for a resource the TSP does not list)."""
+        return dict(self.integrations).get(resource, "not_supported")
+
+    def writes(self, resource: str) -> bool:
+        """Whether Catena can write ``resource`` records (e.g. ``message``) to this TSP."""
+        return self.status(resource) == "implemented"
+
+
+@dataclass(frozen=True)
 class Incident:
     """A period seeded into the sandbox's history in which one TSP or connection failed more than usual."""
 
@@ -92,13 +115,15 @@ class AttemptOutcome:
 class AttemptRecord:
     """What one attempt changes on its operation: the log it adds, the new status and the ids it produced.
 
-    The operation's ``updated_at`` becomes the log's.
+    The operation's ``updated_at`` becomes the log's. With ``logged`` False (a success, when the sandbox logs
+    failed attempts only) the log is not added, but its time still dates the change.
     """
 
     log: dict[str, Any]
     status: str  # pending (a retry follows) | success | failed
     resource_id: str | None = None  # on success: the id of the message it created
     source_id: str | None = None  # on success: the TSP's id of that message
+    logged: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,11 +158,12 @@ class Pace:
 
 @dataclass(frozen=True)
 class World:
-    """Everything seeded from ``seed``: the partner, its connections and their users."""
+    """Everything seeded from ``seed``: the partner, its connections and their users, and their TSPs."""
 
     seed: int
     partner_id: str
     connections: tuple[Connection, ...]
+    tsps: tuple[Tsp, ...] = ()
 
     def connection(self, connection_id: str) -> Connection | None:
         """The connection with that id, or None."""
@@ -145,3 +171,20 @@ class World:
             if conn.id == connection_id:
                 return conn
         return None
+
+    def tsp(self, tsp_id: str) -> Tsp | None:
+        """The TSP with that id, or None."""
+        for tsp in self.tsps:
+            if tsp.id == tsp_id:
+                return tsp
+        return None
+
+    def writes(self, conn: Connection, resource: str) -> bool:
+        """Whether ``resource`` records can be written through ``conn`` (its TSP has them implemented)."""
+        tsp = self.tsp(conn.tsp_id)
+        return tsp is not None and tsp.writes(resource)
+
+    @property
+    def message_connections(self) -> tuple[Connection, ...]:
+        """The connections whose TSP takes message writes: the ones traffic goes through."""
+        return tuple(c for c in self.connections if self.writes(c, "message"))

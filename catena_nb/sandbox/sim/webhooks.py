@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import httpx
 
 from catena_nb.sandbox.sim.ids import new_uuid7
-from catena_nb.sandbox.sim.records import lookup_shape
+from catena_nb.sandbox.sim.records import webhook_shape
 from catena_nb.sandbox.sim.threads import ThreadGroup
 from catena_nb.sandbox.sim.types import Pace
 
@@ -41,10 +41,12 @@ logger = logging.getLogger("catena_nb.sandbox.sim.webhooks")
 
 ENVELOPE_VERSION = "1.0"
 SCHEMA_VERSION = "1.2"
-# assumed: Catena retries a failed delivery before parking it in its dead-letter queue, but does not say how
-# often; six attempts 1, 2, 4, 8, 16 s apart (times time_scale) here.
-MAX_DELIVERY_ATTEMPTS = 6
-DELIVERY_BACKOFF_S = 1.0
+# A delivery answered with a 5xx or not within 3 s is retried "up to 3 times within approximately 5 seconds",
+# then parked in the dead-letter queue (api-reference/webhooks/overview; catena-api.md §12): four attempts.
+MAX_DELIVERY_ATTEMPTS = 4
+# assumed: the spacing of those retries, 0.75, 1.5 and 3 s (5.25 s in all, times time_scale); the docs give
+# only the total.
+DELIVERY_BACKOFF_S = 0.75
 RECEIVER_TIMEOUT_S = 3.0  # the docs ask receivers to answer within 3 s
 # assumed: of Catena's circuit breaker (catena-api.md §9) only the rule for small volumes is kept: this many
 # undelivered events in a row mark the subscription stale, and it gets nothing more until reactivated.
@@ -151,7 +153,7 @@ class WebhookSender:
         ]
         if not subs:
             return 0
-        data = [lookup_shape(op)]
+        data = [webhook_shape(op)]
         lane = self._queues[zlib.crc32(str(op.get("id")).encode()) % len(self._queues)]
         with self._cond:
             self._in_flight += len(subs)

@@ -55,6 +55,8 @@ class RetryPolicy:
 
     def should_retry(self, outcome: AttemptOutcome, attempt: int) -> bool:
         """Only retryable errors (network, TSP 5xx/429) are retried, and only below the attempt limit."""
+        # assumed: Catena retries network errors and the TSP's 5xx and 429 (error_type network or tsp), and
+        # never auth or validation errors, which another attempt would repeat; the docs name no rule.
         return not outcome.ok and outcome.retryable and attempt < self.max_attempts
 
     def delay_s(self, attempt: int, u: float) -> float:

@@ -10,10 +10,12 @@ import datetime as dt
 import random
 
 from catena_nb.sandbox.sim.ids import source_id_for, stable_int, stable_uuid
+from catena_nb.sandbox.sim.integrations import build_tsp
 from catena_nb.sandbox.sim.types import Connection, User, World
 
 # (source_name, fleet name) per connection; samsara and motive serve two fleets each, so an audit can tell a
-# TSP-wide problem from one connection's.
+# TSP-wide problem from one connection's. The last one goes to a TSP that takes no message writes
+# (sim/integrations.py); it comes last so that the others' users and ids stay what they were without it.
 _CONNECTIONS = (
     ("samsara", "Northwind Freight"),
     ("samsara", "Blue Ridge Haulers"),
@@ -21,6 +23,7 @@ _CONNECTIONS = (
     ("motive", "Prairie Cold Chain"),
     ("geotab", "Harbor Logistics"),
     ("omnitracs", "Summit Tank Lines"),
+    ("hos247", "Harbor Logistics"),
 )
 
 _FIRST = (
@@ -106,8 +109,8 @@ def build_world(seed: int) -> World:
         seed: any integer; the same seed gives the same world.
 
     Returns:
-        A ``World`` with six connections to four TSPs (samsara and motive with two fleets each), each with
-        five to eight users: one or two dispatchers, the rest drivers.
+        A ``World`` with seven connections to five TSPs (samsara and motive with two fleets each; hos247 takes
+        no message writes), each with five to eight users: one or two dispatchers, the rest drivers.
     """
     rng = random.Random(f"catena-sandbox-world:{seed}")
     partner_id = stable_uuid(seed, "partner", 0)
@@ -151,4 +154,5 @@ def build_world(seed: int) -> World:
                 user_records=tuple(users),
             )
         )
-    return World(seed=seed, partner_id=partner_id, connections=tuple(connections))
+    tsps = tuple(build_tsp(seed, name) for name in dict.fromkeys(c.source_name for c in connections))
+    return World(seed=seed, partner_id=partner_id, connections=tuple(connections), tsps=tsps)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from catena_nb.sandbox import Sandbox
+from catena_nb.sandbox.api.tokens import ROUTE_SCOPES
 
 
 def _token(sb: Sandbox, **overrides: str) -> httpx.Response:
@@ -26,7 +27,8 @@ def test_token_answer_has_keycloak_fields(sb: Sandbox) -> None:
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 3600
     assert body["refresh_expires_in"] == 0
-    assert "organization" in body["scope"].split()
+    # the scopes granted, as Keycloak lists them: every scope the routes need, by default
+    assert body["scope"].split() == sorted(ROUTE_SCOPES)
     api = httpx.get(
         sb.url + "/v2/integrations/connections", headers={"Authorization": "Bearer " + body["access_token"]}
     )
@@ -37,7 +39,9 @@ def test_token_answer_has_keycloak_fields(sb: Sandbox) -> None:
 def test_basic_auth_credentials_work(sb: Sandbox) -> None:
     """Client credentials may come as HTTP Basic auth instead of form fields."""
     r = httpx.post(
-        sb.token_url, data={"grant_type": "client_credentials"}, auth=(sb.client_id, sb.client_secret)
+        sb.token_url,
+        data={"grant_type": "client_credentials", "scope": "organization"},
+        auth=(sb.client_id, sb.client_secret),
     )
     assert r.status_code == 200
 

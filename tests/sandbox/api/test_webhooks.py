@@ -13,7 +13,7 @@ def test_webhook_subscriptions(client: httpx.Client, sb: Sandbox) -> None:
         "/v2/notifications/webhooks",
         json={"url": "http://127.0.0.1:9/wh", "event_name": "resource_operation.*"},
     )
-    assert r.status_code == 201
+    assert r.status_code == 200
     created = r.json()
     assert len(created["secret"]) >= 12
     assert created["status"] == "active"

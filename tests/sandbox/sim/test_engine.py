@@ -166,7 +166,7 @@ def test_ten_thousand_async_sends_settle_within_rate_limits():
     stats = engine.stats
     assert stats["retries"] == sum(len(op["logs"]) - 1 for op in final)
     assert stats["throttled"] > 0  # the limiter did hold calls back
-    for conn in world.connections:
+    for conn in world.message_connections:
         limiter = engine.tsp.limiter(conn.id)
         times = engine.call_times(conn.id)
         assert len(times) == sum(len(op["logs"]) for op in final if op["connection_id"] == conn.id)

@@ -9,10 +9,11 @@ from catena_nb.sandbox.sim.world import build_world
 
 
 def test_the_day_has_24_hours_busiest_in_the_north_american_afternoon():
-    """One share per UTC hour, the busiest between 12:00 and 20:00 UTC; one volume per connection."""
+    """One share per UTC hour, the busiest between 12:00 and 20:00 UTC; one volume per connection that
+    carries traffic (its TSP takes message writes)."""
     assert len(HOURLY_SHARE) == 24
     assert 12 <= HOURLY_SHARE.index(max(HOURLY_SHARE)) < 20
-    assert len(DAILY_VOLUME) == len(build_world(1).connections)
+    assert len(DAILY_VOLUME) == len(build_world(1).message_connections)
     assert None in PRIORITIES
 
 

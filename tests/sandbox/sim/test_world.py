@@ -14,11 +14,14 @@ def test_same_seed_same_world_other_seed_other_ids():
 
 
 def test_world_has_tsps_connections_and_users():
-    """At least three TSPs, six connections (one TSP with two fleets), 4-8 users each with both roles."""
+    """At least three TSPs, seven connections (one TSP with two fleets; six whose TSP takes message writes and
+    one whose TSP does not), 4-8 users each with both roles."""
     world = build_world(3)
     names = [c.source_name for c in world.connections]
     assert {"samsara", "motive", "geotab"} <= set(names)
-    assert len(world.connections) == 6
+    assert len(world.connections) == 7
+    assert len(world.message_connections) == 6
+    assert world.connections[-1] not in world.message_connections
     assert any(names.count(n) >= 2 for n in names)
     for conn in world.connections:
         assert 4 <= len(conn.users) <= 8
@@ -41,7 +44,8 @@ def test_ids_are_uuids_and_unique():
 
 
 def test_source_ids_follow_each_tsp_style():
-    """Samsara and Motive users have numeric TSP ids, Geotab ids start with 'b', Omnitracs with 'OMX'."""
+    """Samsara and Motive users have numeric TSP ids, Geotab ids start with 'b', Omnitracs with 'OMX', HOS247
+    with 'H247-'."""
     world = build_world(5)
     for conn in world.connections:
         for user in conn.user_records:
@@ -49,5 +53,7 @@ def test_source_ids_follow_each_tsp_style():
                 assert user.source_id.isdigit()
             elif conn.source_name == "geotab":
                 assert user.source_id.startswith("b")
+            elif conn.source_name == "hos247":
+                assert user.source_id.startswith("H247-")
             else:
                 assert user.source_id.startswith("OMX")
