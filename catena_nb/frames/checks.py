@@ -3,9 +3,10 @@
 Each frame says what it is in ``df.attrs["catena_nb"]``: ``"operations"``, ``"logs"`` or ``"messages"``
 (set by :func:`catena_nb.operations_frame`, :func:`~catena_nb.logs_frame`, :func:`~catena_nb.messages_frame`
 and the audit store's reads); the tables of the analysis carry the name of the function that made them
-(``"outcome_rates"``...). pandas keeps ``attrs`` through filtering, ``assign``, ``merge``, ``groupby`` and a
-``concat`` of frames of one kind, and drops them from a ``concat`` of frames that differ. A frame without
-the mark is told by its columns (a logs frame has ``log_id`` and ``attempt``, a messages frame
+(``"outcome_rates"``...). pandas (3.x) keeps ``attrs`` through filtering, ``loc``, ``assign``, sorting,
+``groupby`` and a ``concat`` of frames with the same mark, and drops them from a ``concat`` or ``merge`` of
+frames whose marks differ (or of a marked frame with an unmarked one) and from ``pd.DataFrame(df)``. A frame
+without the mark is told by its columns (a logs frame has ``log_id`` and ``attempt``, a messages frame
 ``message_id``, an operations frame ``operation_id`` and ``attempts``), and one that shows none of these is
 taken for what the function needs when it has the columns the function reads.
 
@@ -34,6 +35,7 @@ __all__ = [
     "mark_table",
     "require",
     "require_by",
+    "require_frame_or_table",
     "table_of",
 ]
 
@@ -170,6 +172,32 @@ def require(
     for column in dict.fromkeys(times):
         _require_times(value, column, f"{function} needs UTC times in `{argument}[{column!r}]`")
     return value
+
+
+def require_frame_or_table(
+    value: Any,
+    kind: Kind,
+    function: str,
+    argument: str,
+    tables: Mapping[str, Iterable[str]],
+    *,
+    columns: Iterable[str] = (),
+    times: Iterable[str] = (),
+    others: Mapping[str, Any] | None = None,
+) -> str | None:
+    """For a chart, which takes a frame or the table an analysis function made of it: the name of the
+    function whose table ``value`` is (``tables``: name -> the columns the chart reads of it), or None when
+    it is a frame of ``kind`` (checked as :func:`require` does).
+
+    Raises:
+        TypeError, ValueError: as :func:`require`, the message naming the tables too.
+    """
+    for name, needed in tables.items():
+        if table_of(value, name, needed):
+            return name
+    made = " or ".join(f"cn.{name}(...)" for name in tables)
+    require(value, kind, function, argument, columns=columns, times=times, others=others, table=made)
+    return None
 
 
 def _require_times(frame: pd.DataFrame, column: str, needs: str) -> None:
