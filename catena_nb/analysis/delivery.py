@@ -77,10 +77,10 @@ def delivery_funnel(ops_df: pd.DataFrame, messages_df: pd.DataFrame, by: By = No
     return mark_table(long, "delivery_funnel")
 
 
-def check_funnel(ops_df: Any, messages_df: Any, by: By, function: str) -> None:
+def check_funnel(ops_df: Any, messages_df: Any, by: By, function: str, argument: str = "ops_df") -> None:
     """The input checks of :func:`delivery_funnel` (its chart makes them too, under its own name)."""
     others = {"messages_df": messages_df}
-    require(ops_df, "operations", function, "ops_df", columns=["status", "resource_id"], others=others)
+    require(ops_df, "operations", function, argument, columns=["status", "resource_id"], others=others)
     columns = ["message_id", "status", "delivered_at", "read_at"]
-    require(messages_df, "messages", function, "messages_df", columns=columns, others={"ops_df": ops_df})
-    require_by(ops_df, by, function)
+    require(messages_df, "messages", function, "messages_df", columns=columns, others={argument: ops_df})
+    require_by(ops_df, by, function, argument)

@@ -202,15 +202,15 @@ def error_breakdown(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, b
     return mark_table(out[cols].reset_index(drop=True), "error_breakdown")
 
 
-def check_breakdown(ops_df: Any, logs_df: Any, by: By, function: str) -> None:
+def check_breakdown(ops_df: Any, logs_df: Any, by: By, function: str, argument: str = "ops_df") -> None:
     """The input checks of :func:`error_breakdown` (its chart makes them too, under its own name)."""
     others = {"logs_df": logs_df}
     ops_columns = ["status", "error_type"] + (["operation_id"] if logs_df is not None else [])
-    require(ops_df, "operations", function, "ops_df", columns=ops_columns, others=others)
+    require(ops_df, "operations", function, argument, columns=ops_columns, others=others)
     if logs_df is not None:
         columns = ["operation_id", "status", "error_type"]
-        require(logs_df, "logs", function, "logs_df", columns=columns, others={"ops_df": ops_df})
-    require_by(ops_df, by, function)
+        require(logs_df, "logs", function, "logs_df", columns=columns, others={argument: ops_df})
+    require_by(ops_df, by, function, argument)
 
 
 def _with_attempts(

@@ -86,14 +86,14 @@ def retry_effect(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, by: 
     return mark_table(out[cols].reset_index(drop=True), "retry_effect")
 
 
-def check_retries(ops_df: Any, logs_df: Any, by: By, function: str) -> None:
+def check_retries(ops_df: Any, logs_df: Any, by: By, function: str, argument: str = "ops_df") -> None:
     """The input checks of :func:`retry_effect` (its chart makes them too, under its own name)."""
     columns = ["status", "attempts"] + (["operation_id"] if logs_df is not None else ["first_attempt_ok"])
-    require(ops_df, "operations", function, "ops_df", columns=columns, others={"logs_df": logs_df})
+    require(ops_df, "operations", function, argument, columns=columns, others={"logs_df": logs_df})
     if logs_df is not None:
         needed = ["operation_id", "attempt", "status"]
-        require(logs_df, "logs", function, "logs_df", columns=needed, others={"ops_df": ops_df})
-    require_by(ops_df, by, function)
+        require(logs_df, "logs", function, "logs_df", columns=needed, others={argument: ops_df})
+    require_by(ops_df, by, function, argument)
 
 
 def _first_attempt_ok(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None) -> pd.Series:

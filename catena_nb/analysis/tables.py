@@ -63,9 +63,10 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
         if not pd.api.types.is_numeric_dtype(out[column]):
             continue  # text already (a column named after a TSP "...rate", say): shown as it is
         bounds = _interval_columns(column, out.columns)
-        values = out[column].map(_percent)
+        # as text even when there are no rows (an empty map keeps the float dtype)
+        values = out[column].map(_percent).astype(object)
         if bounds is not None:
-            low, high = (out[b].map(_percent) for b in bounds)
+            low, high = (out[b].map(_percent).astype(object) for b in bounds)
             values = values.where(values == "", values + " (" + low.str.rstrip("%") + "–" + high + ")")
             folded.update(bounds)
         out[column] = values

@@ -43,7 +43,7 @@ def plot_delivery_funnel(
                               columns=["status", "resource_id"], others=others):  # fmt: skip
         funnel = data
     else:
-        check_funnel(data, messages_df, None, "plot_delivery_funnel")
+        check_funnel(data, messages_df, None, "plot_delivery_funnel", "data")
         funnel = delivery_funnel(data, cast(pd.DataFrame, messages_df))  # checked just above
     if len(funnel) > len(FUNNEL_STAGES):
         raise ValueError("plot_delivery_funnel draws one funnel; select one group first")

@@ -64,13 +64,13 @@ def plot_outcomes(
         TypeError: ``data`` is neither an operations frame nor an outcome-rates table.
         ValueError: it lacks a column the chart reads, or ``by`` names no column of it.
     """
-    question = kw.get("title") or f"What share of operations failed, by {st.by_title(by)}?"
     table = require_frame_or_table(
         data, "operations", "plot_outcomes", "data", _RATE_TABLES, columns=["status"]
     )
     if table is None:
         require_by(data, by, "plot_outcomes", "data")
     rates = data if table is not None else outcome_rates(data, by=by)
+    question = kw.get("title") or f"What share of operations failed, by {st.by_title(by)}?"
     names = [c for c in rates.columns if c not in RATE_COLUMNS]
     rates = rates.loc[rates["settled"] > 0].head(top)
     ax = st.new_axes(ax, (8.0, max(3.0, 1.5 + 0.42 * len(rates))))
@@ -170,7 +170,7 @@ def plot_error_types(
                               columns=["status", "error_type"], others={"logs_df": logs_df}):  # fmt: skip
         table = data
     else:
-        check_breakdown(data, logs_df, by, "plot_error_types")
+        check_breakdown(data, logs_df, by, "plot_error_types", "data")
         table = error_breakdown(data, by=by)
     if logs_df is not None:
         require(logs_df, "logs", "plot_error_types", "logs_df", others={"data": data})

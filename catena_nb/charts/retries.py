@@ -36,7 +36,7 @@ def plot_attempts(data: pd.DataFrame, logs_df: pd.DataFrame | None = None, *, ax
     subtitle's rates are those of :func:`catena_nb.retry_effect`: both read the same whether Catena logged
     the successful attempts or not.
     """
-    check_retries(data, logs_df, None, "plot_attempts")
+    check_retries(data, logs_df, None, "plot_attempts", "data")
     question = kw.get("title") or "How many attempts did operations need, and did retries help?"
     ax = st.new_axes(ax, (8.0, 4.5))
     dist = attempts_distribution(data)

@@ -170,7 +170,7 @@ def require(
     if missing:
         raise ValueError(f"{expected}; this frame lacks the column(s) {', '.join(map(repr, missing))}")
     for column in dict.fromkeys(times):
-        _require_times(value, column, f"{function} needs UTC times in `{argument}[{column!r}]`")
+        _require_times(value, column, f"{expected} with UTC times in {column!r}")
     return value
 
 
@@ -224,40 +224,45 @@ def _require_times(frame: pd.DataFrame, column: str, needs: str) -> None:
     )
 
 
-def require_by(frame: pd.DataFrame, by: Any, function: str, argument: str = "ops_df") -> None:
+def require_by(
+    frame: pd.DataFrame, by: Any, function: str, argument: str = "ops_df", kind: Kind = "operations"
+) -> None:
     """Check that every key of ``by`` (a column name, a ``pd.Grouper``, or a list of these) is a column of
-    ``frame``, and that a ``pd.Grouper`` groups a time column.
+    ``frame`` (the ``kind`` frame passed as ``argument``), and that a ``pd.Grouper`` groups a time column.
 
     Raises:
         TypeError: a key that is neither a column name nor a ``pd.Grouper``.
-        ValueError: a key naming no column of ``frame``, or a ``pd.Grouper`` over no time column.
+        ValueError: a key naming no column of ``frame``, or a ``pd.Grouper`` over no time column, or over
+            naive or missing times.
     """
     if by is None:
         return
+    expected = _expected(function, kind, argument, None)
     keys: Sequence[Any] = [by] if isinstance(by, str | pd.Grouper) else by
     if not isinstance(keys, list | tuple):
         raise TypeError(
-            f"{function}: by must be a column name, a pd.Grouper or a list of these, not {type(by).__name__}"
+            f"{expected} and by= a column name, a pd.Grouper or a list of these; by is "
+            f"{_a(type(by).__name__)} {type(by).__name__}"
         )
     for key in keys:
         if isinstance(key, pd.Grouper):
             name = key.key
             if name is None or name not in frame.columns:
                 raise ValueError(
-                    f"{function}: by=pd.Grouper(key={name!r}, ...) names no column of `{argument}`; "
-                    f"give the time column, e.g. pd.Grouper(key='created_at', freq='D')"
+                    f"{expected}; by=pd.Grouper(key={name!r}, ...) names no column of it: give its time "
+                    f"column, e.g. pd.Grouper(key='created_at', freq='D')"
                 )
-            _require_times(frame, name, f"{function}: by=pd.Grouper(key={name!r}) needs UTC times")
+            _require_times(frame, name, f"{expected} with UTC times in {name!r} to group by time")
         elif isinstance(key, str):
             if key not in frame.columns:
                 raise ValueError(
-                    f"{function}: by={key!r} names no column of `{argument}`; its columns include "
-                    f"{_some_columns(frame)}"
+                    f"{expected}; by={key!r} names no column of it (its columns include "
+                    f"{_some_columns(frame)})"
                 )
         else:
             raise TypeError(
-                f"{function}: by must be a column name, a pd.Grouper or a list of these; "
-                f"{key!r} is {_a(type(key).__name__)} {type(key).__name__}"
+                f"{expected} and by= a column name, a pd.Grouper or a list of these; {key!r} is "
+                f"{_a(type(key).__name__)} {type(key).__name__}"
             )
 
 
