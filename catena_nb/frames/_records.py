@@ -288,9 +288,11 @@ def check_kind(
             body=None,
         )
     known = np.zeros(len(rows), dtype=bool)
-    for key in identifying:
+    for key in identifying:  # the first (``id``) is almost always enough: the others only where it is missing
         if key in wire:
             known |= ~np.asarray(pd.isna(wire[key]), dtype=bool)
+            if known.all():
+                return
     if len(rows) and not known.all():
         first = int(np.flatnonzero(~known)[0])
         found = ", ".join(sorted(map(str, rows[first])))
