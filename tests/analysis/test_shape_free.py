@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -24,12 +25,21 @@ WINDOW: dict[str, Any] = {"since": "2026-10-02", "until": "2026-11-02", "size": 
 
 
 @pytest.fixture(scope="module")
-def pages() -> list[bytes]:
-    """The raw JSON pages of a 30-day sandbox history (seed 7), as the client received them."""
+def listed() -> tuple[list[bytes], list[bytes]]:
+    """The raw JSON pages of a 30-day sandbox history (seed 7) as the client received them: its operations,
+    and its messages."""
     with cn.Sandbox(seed=7, history=30, anchor=ANCHOR) as sb:
         client = cn.CatenaClient(base_url=sb.url, token=sb.token, progress=False)
         with client:
-            return [page.content for page in client.operations.list(**WINDOW).pages()]
+            ops = [page.content for page in client.operations.list(**WINDOW).pages()]
+            messages = [page.content for page in client.messages.list(**WINDOW).pages()]
+    return ops, messages
+
+
+@pytest.fixture(scope="module")
+def pages(listed: tuple[list[bytes], list[bytes]]) -> list[bytes]:
+    """The operations' pages of the history."""
+    return listed[0]
 
 
 def _rewritten(pages: list[bytes], change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> list[bytes]:
@@ -126,6 +136,38 @@ def test_charts_are_the_same_with_and_without_success_logs(
     """The charts draw the same bars and the same text on both shapes of the history."""
     (full_ops, full_logs), (bare_ops, bare_logs) = both
     assert _drawn(chart(bare_ops, bare_logs)) == _drawn(chart(full_ops, full_logs))
+
+
+def _report_text(html: str, store: Path) -> str:
+    """The report without what differs between two renderings: the time it was made, the store's path, the
+    id of the injected parameters cell."""
+    html = re.sub(r"Generated [^<·]*·", "Generated <time> ·", html)
+    html = re.sub(r"cell-id=[0-9a-f-]+", "cell-id=<id>", html)
+    return html.replace(str(store.resolve()), "<store>")
+
+
+def test_the_report_is_the_same_with_and_without_success_logs(
+    listed: tuple[list[bytes], list[bytes]], tmp_path: Path
+) -> None:
+    """The audit report rendered from a store of the history equals the one from a store without success
+    logs: every table, sentence and figure."""
+    from catena_nb.report import render_report
+
+    ops_pages, message_pages = listed
+    reports = []
+    for name, pages_in in (("full", ops_pages), ("bare", _without_success_logs(ops_pages))):
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "audit.duckdb"  # the report names its store: the same name in both
+        with cn.AuditStore(path) as store:
+            store.upsert(pages_in)
+            store.upsert_messages(message_pages)
+            assert store.count("logs") > 0
+        out = render_report(
+            tmp_path / f"{name}.html", store=path, parameters={"anchor": ANCHOR}, progress=False
+        )
+        reports.append(_report_text(out.read_text(encoding="utf-8"), path))
+    assert "retr" in reports[0]
+    assert reports[1] == reports[0]
 
 
 def _named_status(details: Any) -> int | None:
