@@ -110,10 +110,11 @@ def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
     has no row (none is made up). Since a success is the last attempt, the failed attempts are numbered
     1, 2, ... either way, and a logged success comes after them; counts of attempts, and whether the first
     succeeded, are the operations frame's (``attempts``, ``first_attempt_ok``), which do not depend on it.
-    Analyses that read this frame (:func:`catena_nb.retry_effect`, :func:`catena_nb.error_breakdown`)
-    read only its failed attempts, or fall back on the operation's status where attempt 1 has no row, so
-    they answer the same either way. A row that was made up would be a fact Catena did not state (its
-    times, its id), and would have to be told apart in every count of rows.
+    The analyses that read this frame answer the same either way: :func:`catena_nb.error_breakdown` counts
+    only its failed attempts, and :func:`catena_nb.retry_effect` reads attempt 1 where it has a row and the
+    operation's status where it has none (a success with nothing logged before it succeeded at once). A
+    made-up row would state what Catena did not (its times, its id), and would have to be told apart in
+    every count of rows.
 
     The frame is marked ``df.attrs["catena_nb"] == "logs"``.
 
