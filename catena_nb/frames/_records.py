@@ -62,7 +62,8 @@ def _decoded(data: bytes | bytearray | memoryview | str, what: str) -> Any:
         ) from None
     if not isinstance(value, list | dict):
         raise ResponseValidationError(
-            f"{what} as JSON (a cursor page, a list or one record); this body holds a {type(value).__name__}",
+            f"{what} as JSON (a cursor page, a list or one record); this body holds "
+            f"{'an' if type(value).__name__[0] in 'aeiou' else 'a'} {type(value).__name__}",
             body=text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else text,
         )
     return value
