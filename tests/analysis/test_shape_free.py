@@ -181,8 +181,8 @@ def _named_status(details: Any) -> int | None:
 
 def test_http_status_is_filled_from_error_details_without_response_status_code(pages: list[bytes]) -> None:
     """With no response_status_code in any log (the lookup shape), http_status comes from error_details."""
-    truth = cn.logs_frame(pages)
-    assert set(truth["http_status_source"].dropna().astype(str)) == {"response"}
+    truth = cn.logs_frame(pages)  # where the listing still carries response_status_code, what it said
+    from_response = (truth["http_status_source"] == "response").fillna(False)
     lookup_shape = _rewritten(
         pages, lambda log: {k: v for k, v in log.items() if k != "response_status_code"}
     )
@@ -202,7 +202,7 @@ def test_http_status_is_filled_from_error_details_without_response_status_code(p
         "error_details"
     }
     # where the text names a status, it is the one the response had: no number taken from a URL or an id
-    agree = truth["http_status"].notna() & logs_df["http_status"].notna()
+    agree = from_response & logs_df["http_status"].notna()
     assert (logs_df.loc[agree, "http_status"] == truth.loc[agree, "http_status"]).all()
     # and a network error names none
     network = failed & (logs_df["error_type"] == "network")
