@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from catena_nb.analysis.grouping import By, counts_by, flag, keys_of, names_of
 from catena_nb.analysis.intervals import safe_ratio, wilson_interval
+from catena_nb.frames.checks import mark_table, require, require_by
 
 FUNNEL_STAGES = ("created", "accepted", "delivered", "read")
 
@@ -28,7 +31,13 @@ def delivery_funnel(ops_df: pd.DataFrame, messages_df: pd.DataFrame, by: By = No
         Four rows per group, one per stage (``stage`` is an ordered category): ``n``, ``share`` (of created)
         with its Wilson ``ci_low``/``ci_high``, and ``step_rate`` (of the previous stage) with
         ``step_ci_low``/``step_ci_high``.
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame, or ``messages_df`` not a messages frame (or the
+            two were swapped).
+        ValueError: a column either needs is missing, or ``by`` names no column of ``ops_df``.
     """
+    check_funnel(ops_df, messages_df, by, "delivery_funnel")
     keys = keys_of(by)
     names = names_of(keys)
     status = messages_df["status"]
@@ -65,4 +74,13 @@ def delivery_funnel(ops_df: pd.DataFrame, messages_df: pd.DataFrame, by: By = No
     long["ci_low"], long["ci_high"] = wilson_interval(n, created)
     long["step_rate"] = safe_ratio(n, previous)
     long["step_ci_low"], long["step_ci_high"] = wilson_interval(n, previous)
-    return long
+    return mark_table(long, "delivery_funnel")
+
+
+def check_funnel(ops_df: Any, messages_df: Any, by: By, function: str, argument: str = "ops_df") -> None:
+    """The input checks of :func:`delivery_funnel` (its chart makes them too, under its own name)."""
+    others = {"messages_df": messages_df}
+    require(ops_df, "operations", function, argument, columns=["status", "resource_id"], others=others)
+    columns = ["message_id", "status", "delivered_at", "read_at"]
+    require(messages_df, "messages", function, "messages_df", columns=columns, others={argument: ops_df})
+    require_by(ops_df, by, function, argument)

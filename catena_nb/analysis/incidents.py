@@ -11,6 +11,7 @@ from catena_nb.analysis.buckets import bucket_end
 from catena_nb.analysis.grouping import By, keys_of, label, names_of
 from catena_nb.analysis.intervals import safe_ratio, wilson_interval
 from catena_nb.analysis.outcomes import UNKNOWN_ERROR, rates_by_period
+from catena_nb.frames.checks import mark_table, require, require_by
 
 INCIDENT_COLUMNS = (
     "group", "start", "end", "buckets", "n", "failures", "failure_rate", "ci_low", "ci_high", "baseline_rate",
@@ -64,11 +65,32 @@ def find_incidents(
         period's failures) and ``dominant_share`` (its share of them).
 
     Raises:
-        ValueError: for an unknown ``baseline`` or a fixed baseline outside [0, 1].
+        TypeError: ``ops_df`` is not an operations frame.
+        ValueError: for an unknown ``baseline`` or a fixed baseline outside [0, 1], a column missing
+            (``status``, ``error_type``, ``time_col``), naive or missing times, or a ``by`` naming no column.
 
     Example:
         >>> find_incidents(ops_df, freq="D", by="source_name")  # doctest: +SKIP
     """
+    return mark_table(
+        _find(ops_df, freq, by, baseline, min_ratio, min_failures, time_col, "find_incidents"),
+        "find_incidents",
+    )
+
+
+def _find(
+    ops_df: pd.DataFrame,
+    freq: str,
+    by: By,
+    baseline: str | float,
+    min_ratio: float,
+    min_failures: int,
+    time_col: str,
+    function: str,
+) -> pd.DataFrame:
+    columns = ["status", "error_type"]
+    require(ops_df, "operations", function, "ops_df", columns=columns, times=[time_col])
+    require_by(ops_df, by, function)
     if isinstance(baseline, str) and baseline not in ("group", "overall"):
         raise ValueError(f"baseline must be 'group', 'overall' or a rate, not {baseline!r}")
     if not isinstance(baseline, str) and not 0.0 <= float(baseline) <= 1.0:
@@ -220,7 +242,22 @@ def locate_incidents(
         One row per incident by start time: ``scope``, ``source_name``, ``connection`` (None for a TSP-wide
         one), ``connections`` (how many were affected), then the columns of :func:`find_incidents` from
         ``start`` on.
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame, or an option :func:`find_incidents` does not take.
+        ValueError: as :func:`find_incidents`, ``tsp`` and ``connection`` naming columns of ``ops_df``.
     """
+    time_col = options.get("time_col", "created_at")
+    require(
+        ops_df, "operations", "locate_incidents", "ops_df", columns=["status", "error_type"], times=[time_col]
+    )
+    require_by(ops_df, [tsp, connection], "locate_incidents")
+    unknown = set(options) - {"baseline", "min_ratio", "min_failures", "time_col"}
+    if unknown:
+        raise TypeError(
+            f"locate_incidents: unknown option(s) {', '.join(sorted(unknown))}; it passes baseline, "
+            "min_ratio, min_failures and time_col to find_incidents"
+        )
     at_tsp = find_incidents(ops_df, freq, by=tsp, **options)
     at_conn = find_incidents(ops_df, freq, by=[tsp, connection], **options)
     fleet = ops_df.groupby(tsp, observed=True)[connection].nunique()
@@ -246,9 +283,14 @@ def locate_incidents(
     columns = ["scope", "source_name", "connection", "connections", *measures]
     if not rows:
         empty = _empty([])
-        return pd.DataFrame({c: empty[c] if c in empty.columns else pd.Series(dtype=object) for c in columns})
+        located = pd.DataFrame(
+            {c: empty[c] if c in empty.columns else pd.Series(dtype=object) for c in columns}
+        )
+        return mark_table(located, "locate_incidents")
     out = pd.DataFrame(rows, columns=columns)
-    return out.sort_values(["start", "source_name"], kind="stable").reset_index(drop=True)
+    return mark_table(
+        out.sort_values(["start", "source_name"], kind="stable").reset_index(drop=True), "locate_incidents"
+    )
 
 
 def _located(

@@ -7,6 +7,7 @@ import pandas as pd
 
 from catena_nb.analysis.grouping import SETTLED, By, is_time_key, keys_of, names_of
 from catena_nb.analysis.intervals import small_sample
+from catena_nb.frames.checks import mark_table, require, require_by
 
 
 def latency_summary(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
@@ -21,7 +22,13 @@ def latency_summary(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
     Returns:
         One row per group: ``n`` (settled operations with a duration), ``p50_s``, ``p95_s``, ``p99_s``,
         ``mean_s``, ``max_s`` (seconds), ``small_sample``. Slowest p95 first, unless grouped by time.
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame.
+        ValueError: it lacks ``status`` or ``duration_s``, or ``by`` names no column of it.
     """
+    require(ops_df, "operations", "latency_summary", "ops_df", columns=["status", "duration_s"])
+    require_by(ops_df, by, "latency_summary")
     keys = keys_of(by)
     names = names_of(keys)
     durations = ops_df["duration_s"].astype("float64")
@@ -60,4 +67,4 @@ def latency_summary(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
     if keys and not any(is_time_key(ops_df, k) for k in keys):
         out = out.sort_values(["p95_s", "n"], ascending=False, kind="stable")
     columns = [*names, "n", "p50_s", "p95_s", "p99_s", "mean_s", "max_s", "small_sample"]
-    return out[columns].reset_index(drop=True)
+    return mark_table(out[columns].reset_index(drop=True), "latency_summary")

@@ -24,6 +24,7 @@ from catena_nb.analysis.grouping import (
     sort_worst_first,
 )
 from catena_nb.analysis.intervals import safe_ratio, small_sample, wilson_interval
+from catena_nb.frames.checks import mark_table, require, require_by
 
 UNKNOWN_ERROR = "unknown"  # the error_type shown for a failure whose logs name none
 
@@ -43,12 +44,18 @@ def outcome_rates(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
         30 settled). A group with no settled operation has NaN rates. Most failures first, unless grouped by
         time.
 
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame (None, a logs or messages frame, a table...).
+        ValueError: it lacks ``status``, or ``by`` names no column of it.
+
     Example:
         >>> outcome_rates(ops_df, by=["source_name", "payload_priority"])  # doctest: +SKIP
     """
+    require(ops_df, "operations", "outcome_rates", "ops_df", columns=["status"])
+    require_by(ops_df, by, "outcome_rates")
     keys = keys_of(by)
     out = add_rates(outcome_counts(ops_df, keys))
-    return sort_worst_first(out, ops_df, keys, "failures")
+    return mark_table(sort_worst_first(out, ops_df, keys, "failures"), "outcome_rates")
 
 
 def rates_over_time(
@@ -65,8 +72,15 @@ def rates_over_time(
     Returns:
         The columns of :func:`outcome_rates` with ``period`` (the bucket's start, UTC) after the group
         columns, ordered by group then period.
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame.
+        ValueError: it lacks ``status`` or ``time_col``, its times are naive or missing (NaT), or ``by``
+            names no column of it.
     """
-    return rates_by_period(ops_df, freq, keys_of(by), time_col)
+    require(ops_df, "operations", "rates_over_time", "ops_df", columns=["status"], times=[time_col])
+    require_by(ops_df, by, "rates_over_time")
+    return mark_table(rates_by_period(ops_df, freq, keys_of(by), time_col), "rates_over_time")
 
 
 def outcome_counts(ops_df: pd.DataFrame, keys: list[Any]) -> pd.DataFrame:
@@ -135,7 +149,16 @@ def error_breakdown(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, b
         met this error and still succeeded after a retry), ``pending``, ``operations`` (all that met it);
         with ``logs_df``: ``failed_attempts`` and ``attempt_share`` (of all failed attempts in the group).
         Most failures first within each group.
+
+    Only the failed attempts of ``logs_df`` are read, so the table is the same whether Catena logged the
+    successful attempts or not.
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame, or ``logs_df`` not a logs frame (or the two were
+            swapped).
+        ValueError: a column either needs is missing, or ``by`` names no column of ``ops_df``.
     """
+    check_breakdown(ops_df, logs_df, by, "error_breakdown")
     keys = keys_of(by)
     names = names_of(keys)
     status = ops_df["status"]
@@ -176,7 +199,18 @@ def error_breakdown(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, b
     out = out.sort_values(
         [*names, "failures", "operations", "error_type"], ascending=ascending, kind="stable"
     )
-    return out[cols].reset_index(drop=True)
+    return mark_table(out[cols].reset_index(drop=True), "error_breakdown")
+
+
+def check_breakdown(ops_df: Any, logs_df: Any, by: By, function: str, argument: str = "ops_df") -> None:
+    """The input checks of :func:`error_breakdown` (its chart makes them too, under its own name)."""
+    others = {"logs_df": logs_df}
+    ops_columns = ["status", "error_type"] + (["operation_id"] if logs_df is not None else [])
+    require(ops_df, "operations", function, argument, columns=ops_columns, others=others)
+    if logs_df is not None:
+        columns = ["operation_id", "status", "error_type"]
+        require(logs_df, "logs", function, "logs_df", columns=columns, others={argument: ops_df})
+    require_by(ops_df, by, function, argument)
 
 
 def _with_attempts(

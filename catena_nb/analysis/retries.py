@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,7 @@ from catena_nb.analysis.grouping import (
     names_of,
 )
 from catena_nb.analysis.intervals import safe_ratio, small_sample, wilson_interval
+from catena_nb.frames.checks import mark_table, require, require_by
 
 
 def retry_effect(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, by: By = None) -> pd.DataFrame:
@@ -34,7 +37,18 @@ def retry_effect(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, by: 
         with ``first_ci_low``/``first_ci_high``, ``final_successes``, ``final_rate`` with
         ``final_ci_low``/``final_ci_high``, ``rescued``, ``rescued_share`` (of first-attempt failures),
         ``retried`` (more than one attempt), ``mean_attempts``, ``max_attempts``, ``small_sample``.
+
+    The answer is the same whether Catena logged the successful attempts or not: ``attempts`` and
+    ``first_attempt_ok`` do not count the success log (see :func:`catena_nb.operations_frame`), and an
+    operation whose attempt 1 has no row in ``logs_df`` takes its first outcome from its status (a success
+    with nothing logged before it succeeded at once).
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame, or ``logs_df`` not a logs frame (or the two were
+            swapped).
+        ValueError: a column either needs is missing, or ``by`` names no column of ``ops_df``.
     """
+    check_retries(ops_df, logs_df, by, "retry_effect")
     keys = keys_of(by)
     names = names_of(keys)
     settled = ops_df["status"].isin(SETTLED).to_numpy(dtype=bool)
@@ -69,7 +83,17 @@ def retry_effect(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None = None, by: 
     cols = [*names, "n", "first_attempt_successes", "first_attempt_rate", "first_ci_low", "first_ci_high"]
     cols += ["final_successes", "final_rate", "final_ci_low", "final_ci_high", "rescued", "rescued_share"]
     cols += ["retried", "mean_attempts", "max_attempts", "small_sample"]
-    return out[cols].reset_index(drop=True)
+    return mark_table(out[cols].reset_index(drop=True), "retry_effect")
+
+
+def check_retries(ops_df: Any, logs_df: Any, by: By, function: str, argument: str = "ops_df") -> None:
+    """The input checks of :func:`retry_effect` (its chart makes them too, under its own name)."""
+    columns = ["status", "attempts"] + (["operation_id"] if logs_df is not None else ["first_attempt_ok"])
+    require(ops_df, "operations", function, argument, columns=columns, others={"logs_df": logs_df})
+    if logs_df is not None:
+        needed = ["operation_id", "attempt", "status"]
+        require(logs_df, "logs", function, "logs_df", columns=needed, others={argument: ops_df})
+    require_by(ops_df, by, function, argument)
 
 
 def _first_attempt_ok(ops_df: pd.DataFrame, logs_df: pd.DataFrame | None) -> pd.Series:
@@ -97,8 +121,15 @@ def attempts_distribution(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
 
     Returns:
         One row per (group, attempts): ``attempts``, ``n``, ``success``, ``failed``, ``pending`` (any other
-        status), and ``share`` (of the group's operations).
+        status), and ``share`` (of the group's operations). ``attempts`` counts the failed attempts and one
+        for a success, logged or not.
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame.
+        ValueError: it lacks ``status`` or ``attempts``, or ``by`` names no column of it.
     """
+    require(ops_df, "operations", "attempts_distribution", "ops_df", columns=["status", "attempts"])
+    require_by(ops_df, by, "attempts_distribution")
     keys = keys_of(by)
     names = names_of(keys)
     status = ops_df["status"]
@@ -111,4 +142,4 @@ def attempts_distribution(ops_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
     out = counts_by(work, [*keys, "attempts"], ["n", "success", "failed"])
     out["pending"] = out["n"] - out["success"] - out["failed"]
     out["share"] = safe_ratio(out["n"].to_numpy(dtype=np.float64), group_totals(out, names, "n"))
-    return out.reset_index(drop=True)
+    return mark_table(out.reset_index(drop=True), "attempts_distribution")

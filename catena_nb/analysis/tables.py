@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from catena_nb._html import neutralize_bidi
+from catena_nb.frames.checks import FRAME_KINDS, kind_of
 
 SMALL_SAMPLE_MARK = " (small sample)"
 
@@ -45,9 +46,15 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     Returns:
         A DataFrame of strings and counts; the interval columns are gone into the rate they bound.
 
+    Raises:
+        TypeError: ``df`` is not a DataFrame, or is an operations, logs or messages frame (which it would
+            show as it is: format the table an analysis function makes of it).
+        ValueError: ``df`` has no columns.
+
     Example:
         >>> format_table(outcome_rates(ops_df, by="source_name"))  # doctest: +SKIP
     """
+    _check_table(df)
     out = df.copy()
     folded: set[str] = set()
     for column in list(out.columns):
@@ -56,9 +63,10 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
         if not pd.api.types.is_numeric_dtype(out[column]):
             continue  # text already (a column named after a TSP "...rate", say): shown as it is
         bounds = _interval_columns(column, out.columns)
-        values = out[column].map(_percent)
+        # as text even when there are no rows (an empty map keeps the float dtype)
+        values = out[column].map(_percent).astype(object)
         if bounds is not None:
-            low, high = (out[b].map(_percent) for b in bounds)
+            low, high = (out[b].map(_percent).astype(object) for b in bounds)
             values = values.where(values == "", values + " (" + low.str.rstrip("%") + "–" + high + ")")
             folded.update(bounds)
         out[column] = values
@@ -77,6 +85,24 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
             out["n"] = out["n"].astype("string").where(~small, out["n"].astype("string") + SMALL_SAMPLE_MARK)
     out = out.rename(columns=lambda c: f"{c} (95% CI)" if isinstance(c, str) and c in _rated(df) else c)
     return _shown_text(out)
+
+
+_NEEDS = (
+    "format_table needs the table of an analysis function (cn.outcome_rates(ops_df), "
+    "cn.error_breakdown(...), cn.retry_effect(...), cn.latency_summary(...), cn.find_incidents(...)...) "
+    "as `df`"
+)
+
+
+def _check_table(df: Any) -> None:
+    if not isinstance(df, pd.DataFrame):
+        got = "None" if df is None else f"a {type(df).__name__}"
+        raise TypeError(f"{_NEEDS}; got {got}")
+    kind = kind_of(df)
+    if kind in FRAME_KINDS:
+        raise TypeError(f"{_NEEDS}; this is {'an' if kind == 'operations' else 'a'} {kind} frame itself")
+    if not len(df.columns):
+        raise ValueError(f"{_NEEDS}; this frame has no columns")
 
 
 def _visible(value: Any) -> Any:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
 from catena_nb.analysis import FUNNEL_STAGES, delivery_funnel
+from catena_nb.analysis.delivery import check_funnel
 from catena_nb.charts import style as st
+from catena_nb.frames.checks import require_frame_or_table
+
+_FUNNEL_TABLES = {"delivery_funnel": ("stage", "n", "share", "ci_low", "ci_high", "step_rate")}
 
 
 def plot_delivery_funnel(
@@ -28,16 +32,19 @@ def plot_delivery_funnel(
         The Axes.
 
     Raises:
-        ValueError: if ``data`` is an operations frame and ``messages_df`` is missing, or the funnel is
-            grouped (draw one funnel per group on separate Axes instead).
+        TypeError: ``data`` is neither an operations frame nor a funnel table, or ``messages_df`` is missing
+            (None) or not a messages frame with an operations frame.
+        ValueError: a column the chart reads is missing, or the funnel is grouped (draw one funnel per group
+            on separate Axes instead).
     """
     question = kw.get("title") or "Did the messages reach the drivers?"
-    if "stage" in data.columns:
+    others = {"messages_df": messages_df}
+    if require_frame_or_table(data, "operations", "plot_delivery_funnel", "data", _FUNNEL_TABLES,
+                              columns=["status", "resource_id"], others=others):  # fmt: skip
         funnel = data
-    elif messages_df is None:
-        raise ValueError("plot_delivery_funnel needs messages_df with an operations frame")
     else:
-        funnel = delivery_funnel(data, messages_df)
+        check_funnel(data, messages_df, None, "plot_delivery_funnel", "data")
+        funnel = delivery_funnel(data, cast(pd.DataFrame, messages_df))  # checked just above
     if len(funnel) > len(FUNNEL_STAGES):
         raise ValueError("plot_delivery_funnel draws one funnel; select one group first")
     ax = st.new_axes(ax, (8.0, 3.4))

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from catena_nb.analysis import latency_summary
 from catena_nb.analysis.grouping import SETTLED, By, keys_of, label, names_of
 from catena_nb.charts import style as st
+from catena_nb.frames.checks import require, require_by
 
 _MAX_POINTS = 2000  # a curve's shape needs no more points than the pixels it spans
 
@@ -29,7 +30,13 @@ def plot_latency(
 
     Returns:
         The Axes. The x axis is logarithmic when durations span more than two decades.
+
+    Raises:
+        TypeError: ``data`` is not an operations frame.
+        ValueError: it lacks ``status`` or ``duration_s``, or ``by`` names no column of it.
     """
+    require(data, "operations", "plot_latency", "data", columns=["status", "duration_s"])
+    require_by(data, by, "plot_latency", "data")
     question = kw.get("title") or "How long until an operation settles?"
     ax = st.new_axes(ax, (8.0, 4.5))
     summary = latency_summary(data, by=by)

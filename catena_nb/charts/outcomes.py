@@ -17,13 +17,28 @@ from matplotlib.patches import Patch
 from catena_nb.analysis import error_breakdown, outcome_rates
 from catena_nb.analysis.grouping import By
 from catena_nb.analysis.intervals import SMALL_SAMPLE
+from catena_nb.analysis.outcomes import check_breakdown
 from catena_nb.charts import style as st
+from catena_nb.frames.checks import require, require_by, require_frame_or_table
 
 # the columns of an outcome_rates table that are not its group columns
 RATE_COLUMNS = frozenset(
     {"n", "successes", "failures", "pending", "settled", "rate", "ci_low", "ci_high", "failure_rate",
      "failure_ci_low", "failure_ci_high", "small_sample", "period"}
 )  # fmt: skip
+# the tables each chart takes instead of a frame, with the columns it reads of them
+_RATE_TABLES = {
+    "outcome_rates": ("successes", "settled", "failure_rate", "failure_ci_low", "failure_ci_high", "pending"),
+    "rates_over_time": (
+        "successes",
+        "settled",
+        "failure_rate",
+        "failure_ci_low",
+        "failure_ci_high",
+        "pending",
+    ),
+}
+_BREAKDOWN_TABLES = {"error_breakdown": ("error_type", "share", "failures", "ci_low", "ci_high")}
 _BREAKDOWN_COLUMNS = frozenset(
     {"error_type", "failures", "share", "ci_low", "ci_high", "rescued", "pending", "operations",
      "failed_attempts", "attempt_share"}
@@ -44,9 +59,18 @@ def plot_outcomes(
 
     Returns:
         The Axes.
+
+    Raises:
+        TypeError: ``data`` is neither an operations frame nor an outcome-rates table.
+        ValueError: it lacks a column the chart reads, or ``by`` names no column of it.
     """
+    table = require_frame_or_table(
+        data, "operations", "plot_outcomes", "data", _RATE_TABLES, columns=["status"]
+    )
+    if table is None:
+        require_by(data, by, "plot_outcomes", "data")
+    rates = data if table is not None else outcome_rates(data, by=by)
     question = kw.get("title") or f"What share of operations failed, by {st.by_title(by)}?"
-    rates = data if "successes" in data.columns else outcome_rates(data, by=by)
     names = [c for c in rates.columns if c not in RATE_COLUMNS]
     rates = rates.loc[rates["settled"] > 0].head(top)
     ax = st.new_axes(ax, (8.0, max(3.0, 1.5 + 0.42 * len(rates))))
@@ -136,8 +160,20 @@ def plot_error_types(
 
     Returns:
         The Axes.
+
+    Raises:
+        TypeError: ``data`` is neither an operations frame nor an error-breakdown table, or ``logs_df`` is
+            not a logs frame.
+        ValueError: a column the chart reads is missing, or ``by`` names no column of ``data``.
     """
-    table = data if "share" in data.columns and "error_type" in data.columns else error_breakdown(data, by=by)
+    if require_frame_or_table(data, "operations", "plot_error_types", "data", _BREAKDOWN_TABLES,
+                              columns=["status", "error_type"], others={"logs_df": logs_df}):  # fmt: skip
+        table = data
+    else:
+        check_breakdown(data, logs_df, by, "plot_error_types", "data")
+        table = error_breakdown(data, by=by)
+    if logs_df is not None:
+        require(logs_df, "logs", "plot_error_types", "logs_df", others={"data": data})
     names = [c for c in table.columns if c not in _BREAKDOWN_COLUMNS]
     question = kw.get("title") or (
         "Which error types cause the failures?"

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from catena_nb.analysis import attempts_distribution, retry_effect
+from catena_nb.analysis.retries import check_retries
 from catena_nb.charts import style as st
 
 
@@ -26,7 +27,16 @@ def plot_attempts(data: pd.DataFrame, logs_df: pd.DataFrame | None = None, *, ax
 
     Returns:
         The Axes.
+
+    Raises:
+        TypeError: ``data`` is not an operations frame, or ``logs_df`` not a logs frame (or swapped).
+        ValueError: a column the chart reads is missing.
+
+    The bars count the failed attempts and one for a success (``attempts``), logged or not, and the
+    subtitle's rates are those of :func:`catena_nb.retry_effect`: both read the same whether Catena logged
+    the successful attempts or not.
     """
+    check_retries(data, logs_df, None, "plot_attempts", "data")
     question = kw.get("title") or "How many attempts did operations need, and did retries help?"
     ax = st.new_axes(ax, (8.0, 4.5))
     dist = attempts_distribution(data)
@@ -50,7 +60,7 @@ def plot_attempts(data: pd.DataFrame, logs_df: pd.DataFrame | None = None, *, ax
     ax.set_yscale("log")
     ax.set_ylim(0.7, float(dist[outcomes].to_numpy().max()) * 4)
     st.set_ticks(ax, "x", x, [str(v) for v in x])
-    ax.set_xlabel("Attempts (logs) per operation", fontsize=st.TEXT_SIZE)
+    ax.set_xlabel("Attempts per operation", fontsize=st.TEXT_SIZE)
     ax.set_ylabel("Operations (log scale)", fontsize=st.TEXT_SIZE)
     st.tidy(ax, "y")
     ax.legend(fontsize=st.TEXT_SIZE, frameon=False, loc="upper right")

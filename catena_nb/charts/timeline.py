@@ -16,6 +16,12 @@ from catena_nb.analysis.buckets import bucket_end
 from catena_nb.analysis.grouping import By, label
 from catena_nb.charts import style as st
 from catena_nb.charts.outcomes import RATE_COLUMNS
+from catena_nb.frames.checks import require_by, require_frame_or_table
+
+_TIMELINE_TABLES = {
+    "rates_over_time": ("period", "settled", "failures", "failure_rate", "failure_ci_low", "failure_ci_high",
+                        "small_sample"),
+}  # fmt: skip
 
 
 def plot_failure_rate_over_time(
@@ -42,8 +48,23 @@ def plot_failure_rate_over_time(
 
     Returns:
         The Axes. Without ``by``, a second y axis (light bars) shows the settled operations per bucket.
+
+    Raises:
+        TypeError: ``data`` is neither an operations frame nor a rates-over-time table.
+        ValueError: a column is missing, ``created_at`` is naive or missing (NaT), ``by`` names no column,
+            or ``incidents`` is a frame without ``start`` and ``end``.
     """
-    table = data if "period" in data.columns else rates_over_time(data, freq, by=by)
+    if require_frame_or_table(data, "operations", "plot_failure_rate_over_time", "data", _TIMELINE_TABLES,
+                              columns=["status"], times=["created_at"]):  # fmt: skip
+        table = data
+    else:
+        require_by(data, by, "plot_failure_rate_over_time", "data")
+        table = rates_over_time(data, freq, by=by)
+    if isinstance(incidents, pd.DataFrame) and not {"start", "end"} <= set(incidents.columns):
+        raise ValueError(
+            "plot_failure_rate_over_time needs incidents with start and end: the table of "
+            "cn.find_incidents(ops_df) or cn.locate_incidents(ops_df), or a sandbox's incidents"
+        )
     names = [c for c in table.columns if c not in RATE_COLUMNS]
     unit = {"D": "Daily", "h": "Hourly", "W": "Weekly"}.get(freq, f"Per-{freq}")
     question = kw.get("title") or (

@@ -274,6 +274,10 @@ class Integers:
     def add(self, values: ObjectArray) -> None:
         self.pieces.append(integers(values))
 
+    def add_typed(self, values: Any) -> None:
+        """Add a chunk already typed as a nullable ``Int64`` array."""
+        self.pieces.append(values)
+
     def finish(self) -> Any:
         data = _join([p.to_numpy(dtype=np.int64, na_value=0) for p in self.pieces], np.int64)
         mask = _join([np.asarray(p.isna(), dtype=bool) for p in self.pieces], np.bool_)

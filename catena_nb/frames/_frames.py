@@ -21,16 +21,17 @@ import pandas as pd
 from catena_nb._jsonio import collector_paused
 from catena_nb.frames import _columns as c
 from catena_nb.frames._operations import OperationColumns
-from catena_nb.frames._records import connection_names, fields, records
+from catena_nb.frames._records import MESSAGES, OPERATIONS, check_kind, connection_names, fields, records
+from catena_nb.frames.checks import mark
 
 OPERATION_COLUMNS: tuple[str, ...] = (
     "operation_id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "source_name",
     "fleet_ref", "resource", "operation_type", "status", "resource_id", "source_id", "attempts",
-    "first_attempt_ok", "error_type", "error_details", "http_status", "duration_s",
+    "first_attempt_ok", "error_type", "error_details", "http_status", "http_status_source", "duration_s",
 )  # fmt: skip
 LOG_COLUMNS: tuple[str, ...] = (
     "log_id", "operation_id", "attempt", "created_at", "updated_at", "status", "error_type", "error_details",
-    "http_status", "connection_id", "source_name", "resource", "operation_type",
+    "http_status", "http_status_source", "connection_id", "source_name", "resource", "operation_type",
 )  # fmt: skip
 MESSAGE_COLUMNS: tuple[str, ...] = (
     "message_id", "created_at", "updated_at", "deleted_at", "occurred_at", "fleet_id", "fleet_ref",
@@ -53,11 +54,26 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
 
     Columns, in order: ``operation_id, created_at, updated_at, deleted_at, partner_id, connection_id,
     source_name, fleet_ref, resource, operation_type, status, resource_id, source_id, attempts,
-    first_attempt_ok, error_type, error_details, http_status, duration_s``, then one ``payload_<name>`` column
-    per payload field, then any unknown top-level field under its own name. ``error_type``, ``error_details``
-    and ``http_status`` come from the last failed attempt (so an operation rescued by a retry keeps the error
-    it overcame); ``attempts`` counts the logs; ``first_attempt_ok`` is NA for an operation without logs;
-    ``duration_s`` is ``updated_at - created_at`` in seconds.
+    first_attempt_ok, error_type, error_details, http_status, http_status_source, duration_s``, then one
+    ``payload_<name>`` column per payload field, then any unknown top-level field under its own name.
+
+    The summaries give the same values whether Catena logged the successful attempt or not (the seed's sync
+    200 answer has ``logs: []``, the same page says one entry per attempt):
+
+    - ``attempts``: the failed (not-success) attempts logged, plus one when the operation succeeded;
+    - ``first_attempt_ok``: True when the operation succeeded with no failed attempt before, False when its
+      first attempt failed (a failed operation without logs counts as one failed attempt), NA while it is
+      pending with no log, or when its first log is neither ``success`` nor ``failed``;
+    - ``error_type``, ``error_details``, ``http_status``: those of the last failed attempt (so an operation
+      rescued by a retry keeps the error it overcame);
+    - ``http_status``: that attempt's ``response_status_code`` where the log has one (the write answers),
+      else the status its ``error_details`` names (``"Client error '401 Unauthorized' for url …"``, the
+      lookup logs have no status field), else NA; ``http_status_source`` says which: ``"response"``,
+      ``"error_details"`` or NA;
+    - ``duration_s``: ``updated_at - created_at`` in seconds.
+
+    The frame is marked ``df.attrs["catena_nb"] == "operations"``, which the analysis, charts and widgets
+    check (see :mod:`catena_nb.frames.checks`).
 
     Args:
         ops: models, wire dicts, page bodies (bytes/str), or an iterable of any of these.
@@ -70,23 +86,37 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
 
     Raises:
         TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
-        json.JSONDecodeError: if a page body is not JSON.
+        ResponseValidationError: if a page body is not JSON, or a record is not a resource operation (it
+            holds none of ``id``, ``status``, ``resource``... or is a message).
 
     Example:
         >>> ops_df = operations_frame(client.operations.list(source_name="samsara"))  # doctest: +SKIP
     """
     with collector_paused():  # see _jsonio: the records read here are many and acyclic
-        op, _ = _columns(ops, connections, logs=False)
+        op, _ = _columns(ops, connections, logs=False, function="operations_frame")
         return _operations(op)
 
 
 def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
-    """One row per attempt (log) of each operation, ``attempt`` numbered from 1 in ``created_at`` order.
+    """One row per logged attempt of each operation, ``attempt`` numbered from 1 in ``created_at`` order.
 
     Columns: ``log_id, operation_id, attempt, created_at, updated_at, status, error_type, error_details,
-    http_status, connection_id, source_name, resource, operation_type``, then any unknown log field under its
-    own name. The operation's fields are repeated on each of its attempts so that the frame groups on its own.
-    Rows follow the operations' order, then the attempt number, whatever the wire order of the logs.
+    http_status, http_status_source, connection_id, source_name, resource, operation_type``, then any unknown
+    log field under its own name. The operation's fields are repeated on each of its attempts so that the
+    frame groups on its own. Rows follow the operations' order, then the attempt number, whatever the wire
+    order of the logs. ``http_status`` and ``http_status_source`` are read as in :func:`operations_frame`.
+
+    The frame holds the logs as Catena gave them, and no more: when the successful attempt was not logged it
+    has no row (none is made up). Since a success is the last attempt, the failed attempts are numbered
+    1, 2, ... either way, and a logged success comes after them; counts of attempts, and whether the first
+    succeeded, are the operations frame's (``attempts``, ``first_attempt_ok``), which do not depend on it.
+    The analyses that read this frame answer the same either way: :func:`catena_nb.error_breakdown` counts
+    only its failed attempts, and :func:`catena_nb.retry_effect` reads attempt 1 where it has a row and the
+    operation's status where it has none (a success with nothing logged before it succeeded at once). A
+    made-up row would state what Catena did not (its times, its id), and would have to be told apart in
+    every count of rows.
+
+    The frame is marked ``df.attrs["catena_nb"] == "logs"``.
 
     Args:
         ops: models, wire dicts, page bodies (bytes/str), or an iterable of any of these.
@@ -97,10 +127,11 @@ def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
 
     Raises:
         TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
-        json.JSONDecodeError: if a page body is not JSON.
+        ResponseValidationError: if a page body is not JSON, or a record is not a resource operation (it
+            holds none of ``id``, ``status``, ``resource``... or is a message).
     """
     with collector_paused():
-        op, log = _columns(ops, connections, logs=True)
+        op, log = _columns(ops, connections, logs=True, function="logs_frame")
         return _logs(op, log)
 
 
@@ -119,17 +150,20 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
 
     Raises:
         TypeError: if ``ops`` holds something that is neither a record, a page nor an iterable.
-        json.JSONDecodeError: if a page body is not JSON.
+        ResponseValidationError: if a page body is not JSON, or a record is not a resource operation (it
+            holds none of ``id``, ``status``, ``resource``... or is a message).
     """
     with collector_paused():
-        op, log = _columns(ops, connections, logs=True)
+        op, log = _columns(ops, connections, logs=True, function="operation_frames")
         return _operations(op), _logs(op, log)
 
 
-def _columns(ops: Any, connections: Any, *, logs: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def _columns(
+    ops: Any, connections: Any, *, logs: bool, function: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The pipeline: records, read into typed columns a chunk at a time, then joined."""
-    recs = records(ops)
-    reader = OperationColumns(len(recs), connection_names(connections), logs=logs)
+    recs = records(ops, OPERATIONS, function)
+    reader = OperationColumns(len(recs), connection_names(connections), logs=logs, function=function)
     reader.read(recs)
     del recs  # freed here (when decoded from page bodies), before the columns are joined
     return reader.finish()
@@ -158,13 +192,14 @@ def _operations(op: dict[str, Any]) -> pd.DataFrame:
         "error_type": op["error_type"],
         "error_details": op["error_details"],
         "http_status": op["http_status"],
+        "http_status_source": op["http_status_source"],
         "duration_s": duration.astype(np.float64),
     }
     taken = set(columns)
     columns.update(c.named(op["payload"], "payload_", taken))
     columns.update(c.named(op["extra"], "", taken))
     # every column is new and belongs to this frame alone: no need for pandas' defensive copy
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(created)), copy=False)
+    return mark(pd.DataFrame(columns, index=pd.RangeIndex(len(created)), copy=False), "operations")
 
 
 def _logs(op: dict[str, Any], log: dict[str, Any]) -> pd.DataFrame:
@@ -179,6 +214,7 @@ def _logs(op: dict[str, Any], log: dict[str, Any]) -> pd.DataFrame:
         "error_type": log["error_type"],
         "error_details": log["error_details"],
         "http_status": log["http_status"],
+        "http_status_source": log["http_status_source"],
         "connection_id": log["connection_id"],
         # the operations' categoricals, taken through their codes
         "source_name": op["source_name"].take(parent),
@@ -186,7 +222,7 @@ def _logs(op: dict[str, Any], log: dict[str, Any]) -> pd.DataFrame:
         "operation_type": op["operation_type"].take(parent),
     }
     columns.update(c.named(log["extra"], "", set(columns)))
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(parent)), copy=False)
+    return mark(pd.DataFrame(columns, index=pd.RangeIndex(len(parent)), copy=False), "logs")
 
 
 def messages_frame(messages: Any) -> pd.DataFrame:
@@ -205,9 +241,14 @@ def messages_frame(messages: Any) -> pd.DataFrame:
 
     Raises:
         TypeError: if ``messages`` holds something that is neither a record, a page nor an iterable.
+        ResponseValidationError: if a page body is not JSON, or a record is not a message (it holds none of
+            ``id``, ``status``, ``message_text``... or is a resource operation).
+
+    The frame is marked ``df.attrs["catena_nb"] == "messages"``.
     """
-    recs = records(messages)
+    recs = records(messages, MESSAGES, "messages_frame")
     wire, present = fields(recs, ["id", *MESSAGE_COLUMNS[1:]])
+    check_kind(recs, wire, present, MESSAGES, "messages_frame")
     columns: dict[str, Any] = {}
     for name in MESSAGE_COLUMNS:
         values = wire["id" if name == "message_id" else name]
@@ -220,4 +261,4 @@ def messages_frame(messages: Any) -> pd.DataFrame:
         else:
             columns[name] = c.strings(values)
     columns.update(c.free_form_columns(recs, sorted(present - _MESSAGE_KEYS), set(columns)))
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(recs)))
+    return mark(pd.DataFrame(columns, index=pd.RangeIndex(len(recs))), "messages")

@@ -9,6 +9,12 @@ attempt, last error) are taken in the same pass.
 Attempt order is that of :attr:`catena_nb.models.ResourceOperation.sorted_logs`: by ``created_at``, a log
 without a time first, ties in wire order; the last error is that of its ``last_error``, the last failed
 attempt in that order.
+
+Whether Catena logs a successful attempt is not settled (the seed's sync 200 answer has ``logs: []``, the
+same page says one entry per attempt), so the summaries read the failed attempts and the operation's own
+``status``, never the success log: ``attempts`` is the attempts not logged as a success, plus one when the
+operation succeeded, and ``first_attempt_ok`` falls back on the status when nothing is logged. The same
+operations give the same summaries whether their successes were logged or not.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from catena_nb.frames import _columns as c
-from catena_nb.frames._records import ObjectArray, Row, fields, objects
+from catena_nb.frames._records import OPERATIONS, ObjectArray, Row, check_kind, fields, objects
+from catena_nb.frames._status import http_statuses, source_column
 
 # Operations read and converted together: with their payloads and logs, a few MB of records, small enough
 # to stay in the CPU cache, large enough that the per-chunk work of pandas is a small share.
@@ -54,10 +61,14 @@ class OperationColumns:
         capacity: how many operations will be read (room is made for them).
         names: ``connection_id -> source_name``, for the write shape, which has no ``source_name``.
         logs: whether to keep the logs' own columns (the operations' summaries of them are always taken).
+        function: the public function reading them (named when a record is not an operation).
     """
 
-    def __init__(self, capacity: int, names: Mapping[str, str], *, logs: bool) -> None:
+    def __init__(
+        self, capacity: int, names: Mapping[str, str], *, logs: bool, function: str = "operations_frame"
+    ) -> None:
         self.names = names
+        self.function = function
         self.with_logs = logs
         self.n = 0  # operations read so far
         n = capacity
@@ -65,6 +76,7 @@ class OperationColumns:
         self._times = {key: c.Datetimes() for key in _OP_TIMES}
         self._enums = {key: c.Categories() for key in ("source_name", *_OP_ENUMS)}
         self._error_type, self._error_details, self._http_status = c.Categories(), c.Strings(n), c.Integers()
+        self._http_source: list[npt.NDArray[np.int8]] = []
         self._first_ok = c.Flags()
         self._counts: list[npt.NDArray[np.int64]] = []
         self._payload = c.Payloads(n)
@@ -75,6 +87,7 @@ class OperationColumns:
         self._log_times = (c.Datetimes(), c.Datetimes())
         self._log_enums = (c.Categories(), c.Categories())
         self._log_http_status = c.Integers()
+        self._log_http_source: list[npt.NDArray[np.int8]] = []
         self._log_extra = c.FreeForm()
         self._log_ops: list[npt.NDArray[np.int64]] = []
         self._attempts: list[npt.NDArray[np.int64]] = []
@@ -105,6 +118,7 @@ class OperationColumns:
         m = len(chunk)
         known_extra = list(self._extra.columns)
         wire, keys = fields(chunk, (*OP_FIELDS, *known_extra))
+        check_kind(chunk, wire, keys, OPERATIONS, self.function, self.n)
         new_extra = sorted(keys - OP_KEYS - set(known_extra))
         if new_extra:
             wire.update(fields(chunk, new_extra, find_keys=False)[0])
@@ -115,17 +129,24 @@ class OperationColumns:
             pairs = zip(sources, wire["connection_id"], strict=True)
             sources = objects([s if isinstance(s, str) else names.get(str(k), s) for s, k in pairs])
         self._enums["source_name"].add(sources)
-        for key in _OP_ENUMS:
-            self._enums[key].add(wire[key])
+        factorized = {key: self._enums[key].add(wire[key]) for key in _OP_ENUMS}
         for key in _OP_TIMES:
             self._times[key].add(wire[key])
         stored = {key: self._text[key].add(wire[key]) for key in _OP_TEXT}  # checked: NA where missing
         self._extra.add({key: wire[key] for key in (*known_extra, *new_extra)}, m)
         self._payload.add_payloads(wire["payload"])
-        self._read_logs(wire["logs"], stored["id"], stored["connection_id"])
+        status = wire["status"]
+        self._read_logs(wire["logs"], stored["id"], stored["connection_id"], status, factorized["status"])
         self.n += m
 
-    def _read_logs(self, lists: Any, ids: ObjectArray, connection_ids: ObjectArray) -> None:
+    def _read_logs(
+        self,
+        lists: Any,
+        ids: ObjectArray,
+        connection_ids: ObjectArray,
+        op_status: ObjectArray,
+        op_factorized: c.Factorized | None,
+    ) -> None:
         m = len(lists)
         if self.with_logs:
             wanted, find_keys = (*_LOG_FIELDS, *self._log_extra.columns), True
@@ -156,13 +177,22 @@ class OperationColumns:
         success = c.where_equal(status, factorized, "success")
         failed = c.where_equal(status, factorized, "failed")
 
-        # True/False from the first attempt's status; NA without logs or with a status other than the two.
+        # A success need not be logged (the seed's sync 200 answer has `logs: []`), so the answers below read
+        # the failed attempts and the operation's own status, and come out the same whether it was or not.
+        op_success = c.where_equal(op_status, op_factorized, "success")
+        op_failed = c.where_equal(op_status, op_factorized, "failed")
+        # attempts: every logged attempt that is not a success, and one for the success itself
+        self._counts.append(np.bincount(op[~success], minlength=m).astype(np.int64) + op_success)
+        # first_attempt_ok: the first logged attempt's status; without logs, the operation's (a success made
+        # at once, or - assumed - a failure of its one unlogged attempt); NA while pending without logs, or
+        # for a status other than the two.
         first = attempt == 1
-        values, missing = np.zeros(m, dtype=bool), np.ones(m, dtype=bool)
+        values, missing = op_success.copy(), ~(op_success | op_failed)
+        logged = counts > 0
+        values[logged], missing[logged] = False, True
         values[op[first & success]] = True
         missing[op[first & (success | failed)]] = False
         self._first_ok.add(values, missing)
-        self._counts.append(counts)
 
         # The last failed attempt of each operation: where the operation changes after a failed log.
         failed_at = np.flatnonzero(failed)
@@ -176,7 +206,9 @@ class OperationColumns:
             summary[who] = log[key][pick_wire]
         self._error_type.add(summaries["error_type"])
         self._error_details.add(summaries["error_details"])
-        self._http_status.add(summaries["response_status_code"])
+        http_status, source = http_statuses(summaries["response_status_code"], summaries["error_details"])
+        self._http_status.add_typed(http_status)
+        self._http_source.append(source)
 
         if self.with_logs:
             self._add_logs(log, keys, rows, order, op, attempt, created, ids, connection_ids)
@@ -210,7 +242,10 @@ class OperationColumns:
         text["connection_id"].add(connection_ids[op], checked=self._text["connection_id"].all_text)
         text["error_details"].add(wire_of(log["error_details"]))
         self._log_enums[1].add(wire_of(log["error_type"]))  # the status was added with the summaries
-        self._log_http_status.add(wire_of(log["response_status_code"]))
+        codes, details = wire_of(log["response_status_code"]), wire_of(log["error_details"])
+        http_status, source = http_statuses(codes, details)
+        self._log_http_status.add_typed(http_status)
+        self._log_http_source.append(source)
         known = list(self._log_extra.columns)
         extra = {key: log[key] for key in known}
         new = sorted(keys - _LOG_KEYS - set(known))
@@ -230,6 +265,7 @@ class OperationColumns:
         out["error_type"] = self._error_type.finish()
         out["error_details"] = self._error_details.finish()
         out["http_status"] = self._http_status.finish()
+        out["http_status_source"] = source_column(_join_codes(self._http_source))
         out["first_attempt_ok"] = self._first_ok.finish()
         out["attempts"] = _join_ints(self._counts)
         out["payload"] = self._payload.finish()
@@ -241,6 +277,7 @@ class OperationColumns:
         out["created_at"], out["updated_at"] = (column.finish() for column in self._log_times)
         out["status"], out["error_type"] = (column.finish() for column in self._log_enums)
         out["http_status"] = self._log_http_status.finish()
+        out["http_status_source"] = source_column(_join_codes(self._log_http_source))
         out["op"] = _join_ints(self._log_ops)
         out["attempt"] = _join_ints(self._attempts)
         out["extra"] = self._log_extra.finish()
@@ -259,6 +296,10 @@ def _attempt_order(op: npt.NDArray[np.int64], created: npt.NDArray[np.int64]) ->
 def _ordered(values: npt.NDArray[Any], order: npt.NDArray[np.intp] | None) -> npt.NDArray[Any]:
     """A chunk's log values in attempt order."""
     return values if order is None else values[order]
+
+
+def _join_codes(pieces: list[npt.NDArray[np.int8]]) -> npt.NDArray[np.int8]:
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int8)
 
 
 def _join_ints(pieces: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:

@@ -15,8 +15,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from catena_nb import _jsonio
+from catena_nb._redact import clip
+from catena_nb.errors import ResponseValidationError
 from catena_nb.frames import _pandas
 
 Row = Mapping[str, Any]
@@ -27,30 +30,54 @@ _BLOCK = 512  # rows read together: their dicts and values stay in the CPU cache
 # ---------------------------------------------------------------------------------------------- records
 
 
-def records(data: Any) -> list[Row]:
+def records(data: Any, what: str = "records", function: str = "the frames") -> list[Row]:
     """Every record in ``data``: models, wire dicts, page bodies (bytes/str), a client listing or page, or
     iterables of these.
 
     A mapping with ``items`` and no ``id`` is a cursor page; a JSON list holds records or pages.
 
+    Args:
+        data: what was given.
+        what: what the records should be (``"resource operations"``), for the messages of the errors.
+        function: the public function reading them, for the same messages.
+
     Raises:
         TypeError: for a value that is neither a record, a page nor an iterable.
-        json.JSONDecodeError: for a page body that is not JSON.
+        ResponseValidationError: for a page body that is not JSON, or JSON that is neither a record, a page
+            nor a list of them.
     """
     out: list[Row] = []
-    _collect(data, out)
+    _collect(data, out, f"{function} expected {what}")
     return out
 
 
-def _collect(data: Any, out: list[Row]) -> None:
+def _decoded(data: bytes | bytearray | memoryview | str, what: str) -> Any:
+    text = bytes(data) if isinstance(data, memoryview) else data
+    try:
+        value = _jsonio.loads(text)
+    except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes
+        raise ResponseValidationError(
+            f"{what} as JSON (a cursor page, a list or one record); this body is not JSON ({exc})",
+            body=text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else text,
+        ) from None
+    if not isinstance(value, list | dict):
+        raise ResponseValidationError(
+            f"{what} as JSON (a cursor page, a list or one record); this body holds "
+            f"{'an' if type(value).__name__[0] in 'aeiou' else 'a'} {type(value).__name__}",
+            body=text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else text,
+        )
+    return value
+
+
+def _collect(data: Any, out: list[Row], what: str) -> None:
     if data is None:
         return
     if isinstance(data, bytes | bytearray | memoryview | str):
-        _collect(_jsonio.loads(bytes(data) if isinstance(data, memoryview) else data), out)
+        _collect(_decoded(data, what), out, what)
         return
     if isinstance(data, Mapping):
         if is_page(data):
-            _collect(data.get("items"), out)
+            _collect(data.get("items"), out, what)
         else:
             out.append(data)
         return
@@ -58,11 +85,11 @@ def _collect(data: Any, out: list[Row]) -> None:
     if callable(pages):
         # A client listing: read its pages' JSON records rather than the models its items would build.
         for page in pages():
-            _collect(page, out)
+            _collect(page, out, what)
         return
     if hasattr(data, "raw_items") and hasattr(data, "content"):
         # A client page: the raw records, unless a client-side filter (status=...) must choose among them.
-        _collect(data.items if getattr(data, "keep", None) is not None else data.raw_items, out)
+        _collect(data.items if getattr(data, "keep", None) is not None else data.raw_items, out, what)
         return
     dump = getattr(data, "model_dump", None)
     if callable(dump):
@@ -76,9 +103,9 @@ def _collect(data: Any, out: list[Row]) -> None:
         return
     if isinstance(data, Iterable):
         for item in data:
-            _collect(item, out)
+            _collect(item, out, what)
         return
-    raise TypeError(f"cannot read records from a {type(data).__name__}")
+    raise TypeError(f"{what}; cannot read records from a {type(data).__name__} ({clip(repr(data), 80)})")
 
 
 def is_page(obj: Row) -> bool:
@@ -213,3 +240,65 @@ def _block_keys(block: Sequence[Row]) -> set[str]:
     if not (kinds <= {dict} or all(isinstance(row, Mapping) for row in block)):
         raise TypeError("every row must be a mapping")
     return key_union(block)
+
+
+# ------------------------------------------------------------------------------------------ record kinds
+
+# Fields only a resource operation has and only a message has; and for each kind the fields of which a
+# record of that kind holds at least one: a record holding none of them (``{"foo": 1}``) is of neither.
+OPERATION_ONLY = frozenset({"resource", "operation_type", "payload", "logs", "partner_id", "resource_id"})
+MESSAGE_ONLY = frozenset({"message_text", "sender_id", "recipient_id", "source_sender_id", "delivered_at"})
+OPERATIONS, MESSAGES = "resource operations", "messages"
+_KINDS = {
+    OPERATIONS: (
+        ("id", "status", "resource", "operation_type", "connection_id", "partner_id"),
+        OPERATION_ONLY,
+        MESSAGE_ONLY,
+        "messages: read them with cn.messages_frame(messages)",
+    ),
+    MESSAGES: (
+        ("id", "status", "message_text", "sender_id", "recipient_id", "occurred_at"),
+        MESSAGE_ONLY,
+        OPERATION_ONLY,
+        "resource operations: read them with cn.operations_frame(ops)",
+    ),
+}
+
+
+def check_kind(
+    rows: Sequence[Row],
+    wire: Mapping[str, ObjectArray],
+    keys: set[str],
+    kind: str,
+    function: str,
+    offset: int = 0,
+) -> None:
+    """Raise unless ``rows`` (their fields ``wire``, their keys ``keys``) are records of ``kind``.
+
+    Records of the other kind (its own fields there, none of this kind's) are named as such; a record that
+    holds none of the kind's identifying fields is refused by its position and keys.
+
+    Raises:
+        ResponseValidationError: naming what ``function`` expected and what it found.
+    """
+    identifying, mine, theirs, other = _KINDS[kind]
+    if keys & theirs and not keys & mine:
+        raise ResponseValidationError(
+            f"{function} expected {kind}; these records are {other} (they hold "
+            f"{', '.join(sorted(keys & theirs))})",
+            body=None,
+        )
+    known = np.zeros(len(rows), dtype=bool)
+    for key in identifying:  # the first (``id``) is almost always enough: the others only where it is missing
+        if key in wire:
+            known |= ~np.asarray(pd.isna(wire[key]), dtype=bool)
+            if known.all():
+                return
+    if len(rows) and not known.all():
+        first = int(np.flatnonzero(~known)[0])
+        found = ", ".join(sorted(map(str, rows[first])))
+        raise ResponseValidationError(
+            f"{function} expected {kind}; record {offset + first} holds none of their fields "
+            f"({', '.join(identifying)}), only: {clip(found or 'no field at all', 200)}",
+            body=None,
+        )

@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from catena_nb._html import escape_html
+from catena_nb.frames.checks import require
 from catena_nb.notebook import _views as views
 from catena_nb.notebook._options import labelled
 from catena_nb.notebook._panes import error_box, info_box
@@ -29,12 +30,18 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         ops_df: ``operations_frame(...)`` of the operations to audit.
         logs_df: ``logs_frame(...)`` of the same operations.
         messages_df: optional ``messages_frame(...)``, for the delivery funnel.
+
+    Raises:
+        TypeError: ``ops_df`` is not an operations frame, ``logs_df`` (when given) not a logs frame, or
+            ``messages_df`` (when given) not a messages frame; or two of them were swapped.
+        ValueError: a column the dashboard reads is missing, or ``created_at`` is naive or missing (NaT).
     """
 
     GROUP_BY = ("source_name", "connection_id", "error_type", "priority", "day")
     _FILTERS = ("tsp", "connection", "since", "until", "group_by")
 
     def __init__(self, ops_df: Any, logs_df: Any, messages_df: Any = None) -> None:
+        _check(ops_df, logs_df, messages_df)
         self._ops = ops_df
         self._logs = logs_df
         self._messages = messages_df
@@ -152,3 +159,18 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         except Exception as exc:
             logger.debug("dashboard pane failed", exc_info=True)
             target.value = error_box(exc, context="Could not compute this view")
+
+
+def _check(ops_df: Any, logs_df: Any, messages_df: Any) -> None:
+    """Check the frames before any widget is built: a wrong one would fail in every pane."""
+    frames = {"ops_df": ops_df, "logs_df": logs_df, "messages_df": messages_df}
+    name = "ReliabilityDashboard"
+    columns = ["operation_id", "status", "source_name", "connection_id", "error_type", "resource_id"]
+    require(ops_df, "operations", name, "ops_df", columns=columns, times=["created_at"], others=frames)
+    if logs_df is not None:
+        require(
+            logs_df, "logs", name, "logs_df", columns=["operation_id", "status", "error_type"], others=frames
+        )
+    if messages_df is not None:
+        columns = ["message_id", "status", "delivered_at", "read_at"]
+        require(messages_df, "messages", name, "messages_df", columns=columns, others=frames)

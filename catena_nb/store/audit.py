@@ -125,6 +125,8 @@ class AuditStore:
         with self._transaction() as con:
             for table in (schema.OPERATIONS, schema.LOGS, schema.MESSAGES):
                 con.execute(table.ddl())
+                for statement in table.migrations():
+                    con.execute(statement)
             con.execute(schema.STATE_DDL)
             found = con.execute("SELECT value FROM sync_state WHERE name = 'schema_version'").fetchone()
             if found is None:

@@ -60,7 +60,14 @@ def select(
         else:
             where.append(f"t.{test}")
             params.extend(values)
-    cols = ", ".join(f"t.{c}" for c in table.columns)
+    stored = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table.name]
+        ).fetchall()
+    }
+    # a read-only store written before a column was added is read without it (read_frame fills it in)
+    cols = ", ".join(f"t.{c}" for c in table.columns if c in stored or c not in table.added)
     sql = f"SELECT {cols} FROM {source}"
     if op_where or where:
         sql += " WHERE " + " AND ".join(op_where + where)

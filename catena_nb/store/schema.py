@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from catena_nb.frames import LOG_COLUMNS, MESSAGE_COLUMNS, OPERATION_COLUMNS, _columns, _records
 from catena_nb.frames._operations import OP_KEYS
+from catena_nb.frames._status import SOURCE_DTYPE, http_statuses, source_column
+from catena_nb.frames.checks import Kind, mark
 
 SCHEMA_VERSION = "1"
 
@@ -32,7 +34,7 @@ _COLUMN_TYPES: dict[str, str] = {
     "connection_id": _TEXT, "source_name": _TEXT, "fleet_ref": _TEXT, "resource": _TEXT,
     "operation_type": _TEXT, "status": _TEXT, "resource_id": _TEXT, "source_id": _TEXT, "attempts": _INT,
     "first_attempt_ok": _BOOL, "error_type": _TEXT, "error_details": _TEXT, "http_status": _INT,
-    "duration_s": _FLOAT, "log_id": _TEXT, "attempt": _INT,
+    "http_status_source": _TEXT, "duration_s": _FLOAT, "log_id": _TEXT, "attempt": _INT,
 }  # fmt: skip
 # in the frames' column order; a frame column without a type here fails at import, not in a write
 _OP_TYPES = {name: _COLUMN_TYPES[name] for name in OPERATION_COLUMNS}
@@ -49,6 +51,15 @@ _CATEGORIES = {
 }
 
 
+# Columns added after the first stores were written: a store opened for writing gains them (NULL in its old
+# rows), a read-only one is read without them, and :func:`read_frame` fills them in as the frames would.
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "operations": ("http_status_source",),
+    "logs": ("http_status_source",),
+    "messages": (),
+}
+
+
 class Table:
     """One stored table: its frame columns with SQL types, its key, and its JSON text columns."""
 
@@ -58,7 +69,14 @@ class Table:
         self.key = key
         self.json_columns = tuple(json_columns)
         self.categories = _CATEGORIES[name]
+        self.kind = cast("Kind", name)  # each table is named after its frame
+        self.added = ADDED_COLUMNS[name]
         self.columns = (*self.types, *self.json_columns)
+
+    def migrations(self) -> list[str]:
+        """The ``ALTER TABLE`` statements that give a store written before them the :data:`ADDED_COLUMNS`."""
+        alter = f"ALTER TABLE {self.name} ADD COLUMN IF NOT EXISTS"
+        return [f"{alter} {name} {self.types[name]}" for name in self.added]
 
     def ddl(self) -> str:
         """The ``CREATE TABLE IF NOT EXISTS`` statement."""
@@ -180,6 +198,8 @@ def _column(table: Table, name: str, series: pd.Series) -> Any:
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             return pd.DatetimeIndex(series).tz_convert("UTC").as_unit("us")
         return _columns.datetimes(_objects(series))
+    if name == "http_status_source":
+        return pd.Categorical(_objects(series), dtype=SOURCE_DTYPE)
     if name in table.categories:
         return _columns.category(_objects(series))
     if sql == _TEXT:
@@ -202,11 +222,39 @@ def _decoded(series: pd.Series) -> list[dict[str, Any]]:
 def read_frame(table: Table, raw: pd.DataFrame) -> pd.DataFrame:
     """The frame of ``table``, as :mod:`catena_nb.frames` builds it, from DuckDB's ``.df()`` of its rows."""
     n = len(raw)
-    columns: dict[str, Any] = {name: _column(table, name, raw[name]) for name in table.types}
+    lacking = pd.Series([None] * n, dtype=object)  # a column the store predates
+    columns: dict[str, Any] = {
+        name: _column(table, name, raw[name] if name in raw.columns else lacking) for name in table.types
+    }
+    if "http_status_source" in columns:
+        _fill_http_status(columns)
     taken = set(columns)
     if "payload" in table.json_columns:
         columns.update(_columns.payload_columns(_decoded(raw["payload"]), taken))  # the frames' own rule
     extras = _decoded(raw["extra"])
     # unknown fields under their own names, as both frames put them
     columns.update(_columns.free_form_columns(extras, sorted(_records.key_union(extras)), taken))
-    return pd.DataFrame(columns, index=pd.RangeIndex(n))
+    return mark(pd.DataFrame(columns, index=pd.RangeIndex(n)), table.kind)
+
+
+def _fill_http_status(columns: dict[str, Any]) -> None:
+    """Where a row has no ``http_status_source`` (written before the column was), say where its status came
+    from: a stored ``http_status`` was the log's ``response_status_code`` (the only source then); without one,
+    the status its ``error_details`` names, as :mod:`catena_nb.frames` reads it now."""
+    source = columns["http_status_source"]
+    unknown = np.asarray(pd.isna(source), dtype=bool)
+    if not unknown.any():
+        return
+    status = columns["http_status"]
+    codes = status.to_numpy(dtype=object, na_value=None)
+    details = columns["error_details"].to_numpy(dtype=object, na_value=None)
+    rows = np.flatnonzero(unknown)
+    found, found_source = http_statuses(codes[rows], details[rows])
+    data = status.to_numpy(dtype=np.int64, na_value=0)
+    mask = np.asarray(status.isna(), dtype=bool)
+    data[rows] = found.to_numpy(dtype=np.int64, na_value=0)
+    mask[rows] = np.asarray(found.isna(), dtype=bool)
+    codes_all = np.asarray(source.codes, dtype=np.int8).copy()
+    codes_all[rows] = found_source
+    columns["http_status"] = pd.arrays.IntegerArray(data, mask)
+    columns["http_status_source"] = source_column(codes_all)

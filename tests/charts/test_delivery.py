@@ -22,5 +22,5 @@ def test_plot_delivery_funnel(ops_df: pd.DataFrame) -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["created", "accepted", "delivered", "read"]
     assert [r.get_width() for r in bars(ax)] == pytest.approx([1.0, 247 / 323, 100 / 323, 30 / 323])
     assert any("30 · " in t and "of delivered" in t for t in texts(ax))
-    with pytest.raises(ValueError, match="messages_df"):
+    with pytest.raises(TypeError, match=r"needs a messages frame .* as `messages_df`; got None"):
         plot_delivery_funnel(ops_df)

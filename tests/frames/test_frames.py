@@ -428,7 +428,8 @@ def test_log_updated_at_is_read_where_it_differs_from_created_at() -> None:
 
 
 def test_first_attempt_ok_is_na_for_a_first_status_other_than_the_two() -> None:
-    """first_attempt_ok: True, False, or NA for no logs or a first log that is neither success nor failed."""
+    """first_attempt_ok: True, False, or NA for a first log that is neither success nor failed; a failure
+    without logs failed at its first attempt."""
     ops = [
         operation(id="a", logs=[log(1, "success", "2026-05-04T08:51:02Z")]),
         operation(id="b"),
@@ -440,7 +441,7 @@ def test_first_attempt_ok_is_na_for_a_first_status_other_than_the_two() -> None:
     ]
     df = operations_frame(ops)
     assert df["first_attempt_ok"].dtype == "boolean"
-    assert df["first_attempt_ok"].tolist() == [True, False, pd.NA, pd.NA]
+    assert df["first_attempt_ok"].tolist() == [True, False, pd.NA, False]
 
 
 def test_the_garbage_collector_is_paused_while_reading_and_resumed_after() -> None:

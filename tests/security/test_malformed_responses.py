@@ -159,7 +159,7 @@ def test_odd_but_valid_pages_give_a_frame_not_a_crash(page: str) -> None:
     "raw", [b"garbage", b'{"items": 5}', b"", b"\x1f\x8b\x00"], ids=["text", "items", "empty", "bytes"]
 )
 def test_frames_refuse_garbage_pages_with_a_value_or_type_error(raw: bytes) -> None:
-    """Raw bytes that are not a page raise ValueError or TypeError from the frames, not AttributeError."""
+    """Raw bytes that are not a page raise ResponseValidationError or TypeError, not AttributeError."""
     for frame in (operations_frame, logs_frame):
-        with pytest.raises((ValueError, TypeError)):
+        with pytest.raises((ResponseValidationError, TypeError)):
             frame([raw])
