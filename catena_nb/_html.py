@@ -184,7 +184,7 @@ def logs_table_html(logs: Sequence[OperationLog]) -> str:
             esc(log.created_at),
             status_badge(log.status),
             esc(log.error_type),
-            esc(log.response_status_code),
+            esc(log.http_status),
             esc(log.error_details),
         )
         for i, log in enumerate(logs, start=1)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from catena_nb._http_status import attempt_status
 from catena_nb._redact import redact
 from catena_nb._time import as_utc
 from catena_nb.errors import InvalidRequestError
@@ -160,6 +161,12 @@ class OperationLog(_Response):
     def failed(self) -> bool:
         """Whether this attempt failed."""
         return self.status == OperationStatus.FAILED
+
+    @property
+    def http_status(self) -> int | None:
+        """The TSP's HTTP status: ``response_status_code`` (write answers only), else the status named in
+        ``error_details`` (lookups and listings carry only the text), else None."""
+        return attempt_status(self.response_status_code, self.error_details)
 
     def __repr__(self) -> str:
         err = f" {self.error_type}" if self.error_type else ""

@@ -85,3 +85,19 @@ def test_batch_summary_limits_rows() -> None:
         )
         == 1
     )
+
+
+def test_a_looked_up_log_shows_the_status_its_error_details_name() -> None:
+    """A lookup's log has no response_status_code: the card and the model show the status the text names."""
+    log = OperationLog(
+        status="failed",
+        error_type="auth",
+        error_details="Client error '401 Unauthorized' for url 'https://api.samsara.com/v1/fleet/messages/500'",
+    )
+    assert log.http_status == 401
+    cells = logs_table_html([log])
+    assert ">401<" in cells
+    timeout = OperationLog(status="failed", error_type="network", error_details="ReadTimeout")
+    assert timeout.http_status is None
+    written = OperationLog(status="failed", response_status_code=503, error_details="HTTP 429")
+    assert written.http_status == 503

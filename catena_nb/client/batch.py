@@ -79,8 +79,8 @@ class RowOutcome:
         err = self.error
         http_status = err.status_code if isinstance(err, APIStatusError) else None
         last = op.last_error if op is not None else None
-        if last is not None and last.response_status_code is not None:
-            http_status = last.response_status_code
+        if last is not None and last.http_status is not None:
+            http_status = last.http_status
         return {
             "index": self.index,
             "status": self.status,

@@ -1,84 +1,25 @@
-"""The TSP's HTTP status of an attempt: the log's ``response_status_code``, else the status its text names.
+"""The columns ``http_status`` and ``http_status_source`` of the operations and logs frames.
 
 Catena's lookup logs (``ResourceOperationLogRead``) carry no ``response_status_code``; only the write answers
-do. The status is then only in ``error_details``, the text of the HTTP client Catena calls the TSP with, e.g.
-``"Client error '401 Unauthorized' for url 'https://…'"`` (the seed's "Sync Write Operations" page).
-:func:`http_statuses` takes the field where there is one and reads the text where there is not, and says
-which it used.
-
-The text is read with the phrasings of the common HTTP clients and of error bodies, strongest first, and the
-first phrasing found wins (so the status line of an httpx error beats a ``"status"`` in the body it quotes):
-
-- httpx's ``raise_for_status``: ``Client error '401 Unauthorized' for url …``, ``Server error '503 …'``;
-- requests': ``401 Client Error: Unauthorized for url: …``; urllib's ``HTTP Error 404: Not Found``;
-  aiohttp's ``503, message='Service Unavailable', url=…``;
-- ``HTTP 503``, ``HTTP/1.1 503``, ``HTTP status 503``;
-- ``status code 429``, ``status: 429``, ``status_code=429``, ``Request failed with status code 429``;
-- ``returned 500``, ``responded with 502``, ``got 503``, ``received 504``;
-- a JSON body's ``"status": 502`` (or ``statusCode``, ``status_code``, ``httpStatus``, ``code``).
-
-A number is a status only in one of these phrasings, only with three digits that stand alone (not part of
-an id such as ``503-ab12`` or ``4291``, nor a decimal), and only from 100 to 599. URLs are taken out of the
-text first, so a number in a URL (``…/fleets/500/messages``, the MDN link httpx adds) is never read.
+do. Where the field is missing the status is read from ``error_details`` with the phrasings of
+:mod:`catena_nb._http_status`, and ``http_status_source`` says which of the two gave it.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from catena_nb._http_status import status_in_text
 from catena_nb.frames import _columns as c
 from catena_nb.frames._records import ObjectArray
 
 # The values of the http_status_source column, in the order of its categories.
 RESPONSE, ERROR_DETAILS = "response", "error_details"
 SOURCE_DTYPE = pd.CategoricalDtype([RESPONSE, ERROR_DETAILS])
-
-_URL = re.compile(r"""\b[a-z][a-z0-9+.-]*://[^\s'"<>]+""", re.IGNORECASE)
-_CODE = r"([1-5]\d\d)(?![\w-]|\.\d)"  # three digits standing alone, not a decimal
-# strongest first: the first phrasing that occurs anywhere in the text gives the status
-_PHRASINGS = (
-    # httpx
-    rf"\b(?:client error|server error|redirect response|informational response|invalid status code)"
-    rf"\s+'{_CODE}",
-    # requests, urllib, aiohttp
-    rf"(?<![\w.-]){_CODE} (?:client|server) error\b",
-    rf"\bhttp error {_CODE}",
-    rf"(?:^|:\s*){_CODE}, message=",
-    # "HTTP 503", "HTTP/1.1 503 Service Unavailable", "HTTP status 503", "HTTP status code: 503"
-    rf"\bhttp(?:/\d(?:\.\d)?)?\s+(?:status\s+(?:code\s*)?)?[:=]?\s*{_CODE}",
-    # "status code 429", "status: 429", "status_code=429", "statusCode 429", "status of 503"
-    rf"\bstatus(?:[ _]?code)?\s*(?:[:=]|\bis\b|\bof\b)?\s*{_CODE}",
-    # "returned 500", "responded with 502", "answered with a 503", "got 503", "received HTTP 504"
-    rf"\b(?:returned|responded|answered|got|received)\s+(?:with\s+)?(?:an?\s+)?(?:http\s+)?"
-    rf"(?:status\s+(?:code\s+)?)?{_CODE}",
-    # a JSON body: "status": 502, "statusCode": "502", "code": 429
-    rf"""["'](?:status|status_?code|http_?status|code)["']\s*:\s*["']?{_CODE}""",
-)
-_TEXT = re.compile("|".join(f"(?:{p})" for p in _PHRASINGS), re.IGNORECASE)
-
-
-def status_in_text(text: str) -> int | None:
-    """The HTTP status an error text names (see the module's phrasings), or None.
-
-    Example:
-        >>> status_in_text("Client error '401 Unauthorized' for url 'https://api.samsara.com/v1/x'")
-        401
-        >>> status_in_text("ReadTimeout: The read operation timed out") is None
-        True
-    """
-    best: tuple[int, int] | None = None  # (phrasing, status)
-    for match in _TEXT.finditer(_URL.sub(" ", text)):
-        phrasing = match.lastindex
-        if phrasing is not None and (best is None or phrasing < best[0]):
-            best = (phrasing, int(match.group(phrasing)))
-            if phrasing == 1:
-                break
-    return None if best is None else best[1]
 
 
 def http_statuses(codes: ObjectArray, details: ObjectArray) -> tuple[Any, npt.NDArray[np.int8]]:

@@ -69,7 +69,7 @@ def operation_headline(op: ResourceOperation) -> str:
     if log is None:
         return error_box_text("Failed, with no attempt logged.")
     error_type = escape_html(log.error_type or "?")
-    code = escape_html("—" if log.response_status_code is None else log.response_status_code)
+    code = escape_html("—" if log.http_status is None else log.http_status)
     line = (
         f"<b>Failed at the TSP</b>: error_type <code>{error_type}</code>, TSP status code <code>{code}</code>"
     )

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from catena_nb._http_status import status_in_text
 from catena_nb.frames import logs_frame, operations_frame
-from catena_nb.frames._status import http_statuses, status_in_text
+from catena_nb.frames._status import http_statuses
 
 URL = "https://api.samsara.com/v1/fleet/messages"
 
