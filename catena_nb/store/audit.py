@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import duckdb
 import pandas as pd
 
+from catena_nb._time import as_utc
 from catena_nb.store import schema
 from catena_nb.store.connect import LOCK_WAIT_S, Opener
 from catena_nb.store.errors import NotAStoreError, StoreError, StoreNotFoundError
@@ -375,7 +376,14 @@ class AuditStore:
         with self._read() as con:
             return store_rates(con, by=by, freq=freq, since=since, until=until)
 
-    def reconcile(self, client: CatenaClient, *, fix: bool = True) -> pd.DataFrame:
+    def reconcile(
+        self,
+        client: CatenaClient,
+        *,
+        fix: bool = True,
+        settle_after: dt.timedelta | None = None,
+        now: When | None = None,
+    ) -> pd.DataFrame:
         """Compare what webhooks, listings and lookups reported, fill the gaps, and report what remains.
 
         See :mod:`catena_nb.store.reconcile`.
@@ -383,13 +391,21 @@ class AuditStore:
         Args:
             client: a ``CatenaClient``.
             fix: look up and re-list what is missing or disagrees (False: only report).
+            settle_after: how long after its creation a pending operation is overdue (default an hour).
+            now: the current time (default: now).
 
         Returns:
             One row per finding: ``kind``, ``operation_id``, ``connection_id``, ``detail``, ``fixed``.
         """
-        from catena_nb.store.reconcile import reconcile
+        from catena_nb.store.reconcile import SETTLE_AFTER, reconcile
 
-        return reconcile(self, client, fix=fix)
+        return reconcile(
+            self,
+            client,
+            fix=fix,
+            settle_after=settle_after or SETTLE_AFTER,
+            now=as_utc(now) if now is not None else None,
+        )
 
     def operations_frame(
         self, since: When | None = None, until: When | None = None, **filters: Unpack[StoredFilters]
