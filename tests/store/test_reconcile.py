@@ -69,8 +69,11 @@ def test_reconcile_finds_and_fills_1pct_dropped_webhooks_and_1pct_cut_listings(t
             assert found.get("missing_from_listing") == cut
             assert found.get("missing_webhook") == no_webhook
             assert not report["fixed"].any()
-            sys.stdout.write(f"\nreconcile: {len(ids)} operations, {len(no_webhook)} webhooks dropped, {len(cut)} cut "
-                  f"from the listing; findings {report['kind'].value_counts().to_dict()}\n")  # fmt: skip
+            kinds = report["kind"].value_counts().to_dict()
+            sys.stdout.write(
+                f"\nreconcile: {len(ids)} operations, {len(no_webhook)} webhooks dropped, {len(cut)} cut "
+                f"from the listing; findings {kinds}\n"
+            )
 
             fixed = store.reconcile(client, now=pd.Timestamp(ANCHOR, tz="UTC"))
             assert len(fixed) == len(cut) + len(no_webhook) + int(
