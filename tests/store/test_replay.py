@@ -62,7 +62,8 @@ def test_replay_uses_the_clients_notifications_api_when_it_has_one():
             calls.append(webhook_id)
             return "accepted"
 
-    with _client(seen := []) as client:
+    seen: list[httpx.Request] = []
+    with _client(seen) as client:
         client.webhooks = Webhooks()  # type: ignore[attr-defined]
         assert replay(client, SUB) == "accepted"
     assert calls == [SUB]
