@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -87,3 +89,42 @@ def test_reconcile_finds_and_fills_1pct_dropped_webhooks_and_1pct_cut_listings(t
             )  # the cut ones are listed now; a dropped webhook stays dropped, its record filled
             assert_frame_equal(store.operations_frame(), operations_frame(sorted(
                 truth, key=lambda op: (op["created_at"], op["id"]))))  # fmt: skip
+
+
+@pytest.mark.slow
+def test_catena_nb_reconcile_fills_the_gaps_and_lists_what_stays_open(tmp_path):
+    """`catena-nb reconcile --store` re-lists what the listing missed and prints the findings left open."""
+    path = tmp_path / "audit.duckdb"
+    with (
+        Sandbox(seed=9, history=2, anchor=ANCHOR) as sb,
+        CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client,
+    ):
+        truth = [
+            i for p in client.operations.list(since="2026-10-30", until=ANCHOR).pages() for i in p.raw_items
+        ]
+        cut = {op["id"] for op in truth[::50]}
+        with AuditStore(path) as store:
+            merge_deliveries(store, [Delivery(f"evt-{op['id']}", "sub-1", "resource_operation.succeeded",
+                                              "operations", "2026-11-01T00:00:00Z", [op])
+                                     for op in truth])  # fmt: skip
+            gone = {"id": "0194a1b2-0000-7000-8000-00000000dead", **{
+                k: truth[0][k] for k in ("created_at", "updated_at", "connection_id", "source_name")},
+                "status": "pending"}  # fmt: skip
+            store.upsert([gone])  # pending, and unknown to the API
+            store.sync(_CutListing(client, cut), since="2026-10-30", until=ANCHOR, messages=False)  # type: ignore[arg-type]
+        env = {**os.environ, "CATENA_BASE_URL": sb.url, "CATENA_TOKEN": sb.token}
+        for name in ("CATENA_CLIENT_ID", "CATENA_CLIENT_SECRET"):
+            env.pop(name, None)
+        done = subprocess.run(
+            [sys.executable, "-m", "catena_nb.cli", "reconcile", "--store", str(path)],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first == (
+        f"{len(cut) + 1} findings ({len(cut)} missing_from_listing, 1 pending_unsettled); "
+        f"{len(cut)} filled, 1 open."
+    )
+    assert f"pending_unsettled {gone['id']}" in done.stdout
+    assert "the API does not find it" in done.stdout
+    assert sb.token not in done.stdout + done.stderr
