@@ -34,8 +34,21 @@ __all__ = ["LOCK_WAIT_S", "Opener"]
 
 logger = logging.getLogger("catena_nb.store")
 
-# assumed: a minute covers any single hold of the file (a sync's page, a merge of the spool, a report's reads)
-LOCK_WAIT_S = 60.0
+# assumed: a minute covers any single hold of the file (a sync's page, a merge of the spool, a report's reads);
+# CATENA_STORE_LOCK_WAIT (seconds) sets another default for every store of the process, the commands' too
+LOCK_WAIT_ENV = "CATENA_STORE_LOCK_WAIT"
+
+
+def _default_wait() -> float:
+    text = os.environ.get(LOCK_WAIT_ENV, "")
+    try:
+        return float(text) if text.strip() else 60.0
+    except ValueError:
+        logger.warning("%s=%r is not a number of seconds: waiting 60 s", LOCK_WAIT_ENV, text[:40])
+        return 60.0
+
+
+LOCK_WAIT_S = _default_wait()
 _FIRST_PAUSE_S = 0.005
 _MAX_PAUSE_S = 0.25
 # assumed: no DuckDB extension is ever fetched from the network (JSON stays plain text here)
