@@ -34,7 +34,7 @@ __all__ = ["LOCK_WAIT_S", "Opener"]
 
 logger = logging.getLogger("catena_nb.store")
 
-# assumed: a minute covers any single hold of the file (a sync's page, a merge of the spool, a report's reads);
+# assumed: a minute covers any single hold of the file (a sync's page, a merge of the spool, a report's read);
 # CATENA_STORE_LOCK_WAIT (seconds) sets another default for every store of the process, the commands' too
 LOCK_WAIT_ENV = "CATENA_STORE_LOCK_WAIT"
 
