@@ -87,6 +87,8 @@ class Receiver:
     def __init__(self, store: AuditStore, *, merge_every: float = MERGE_EVERY_S) -> None:
         if store.spool is None:
             raise ValueError("the listener needs a store file (its spool lives beside it), not ':memory:'")
+        if store.read_only:
+            raise ValueError(f"the listener writes to its store: {store.path} was opened read-only")
         self.store = store
         self.spool: Spool = store.spool
         self.merge_every = merge_every
@@ -168,9 +170,11 @@ class Receiver:
         self.count("kept_back", result.failed)
         return result
 
-    def flush(self, timeout: float = 30.0) -> bool:
-        """Merge what the spool holds now; False if deliveries stay in it (a merge failed: see the log)."""
-        del timeout  # a merge waits at most the store's own lock_wait
+    def flush(self) -> bool:
+        """Merge what the spool holds now; False if deliveries stay in it (a merge failed: see the log).
+
+        A merge waits at most the store's ``lock_wait`` for another process to let go of the file.
+        """
         self.merge()
         return not self.spool.pending()
 
@@ -262,7 +266,7 @@ def create_app(
         ``.flush()``, ``.close()``).
 
     Raises:
-        ValueError: an empty secret, or a ``":memory:"`` store.
+        ValueError: an empty secret, or a ``":memory:"`` or read-only store.
     """
     if not secret:
         raise ValueError("a webhook secret is required to verify deliveries")

@@ -232,10 +232,16 @@ def test_other_events_are_acknowledged_and_messages_kept(receiver):
 
 
 def test_an_empty_secret_is_refused(tmp_path):
-    """The app cannot be built without a secret to verify with."""
+    """The app cannot be built without a secret to verify with, nor on a store it cannot write."""
     with AuditStore(":memory:") as store, pytest.raises(ValueError, match="secret"):
         create_app(store, "")
     with AuditStore(":memory:") as store, pytest.raises(ValueError, match="store file"):
+        create_app(store, SECRET)
+    AuditStore(tmp_path / "a.duckdb").close()
+    with (
+        AuditStore(tmp_path / "a.duckdb", read_only=True) as store,
+        pytest.raises(ValueError, match="read-only"),
+    ):
         create_app(store, SECRET)
 
 
@@ -313,7 +319,7 @@ def test_webhooks_of_1000_async_sends_end_as_exactly_those_operations(tmp_path):
                 for headers, body in rng.sample(delivered, 50):  # altered body, original signature
                     altered = gzip.compress(gzip.decompress(body).replace(b'"status":"', b'"status":"x'))
                     assert http.post(url, content=altered, headers=headers).status_code == 503
-            assert app.state.receiver.flush(60)
+            assert app.state.receiver.flush()
         finally:
             server.stop()
 
