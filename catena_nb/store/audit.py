@@ -20,9 +20,14 @@ lets one process write a file and locks every other one out while it has it open
   writing (a sync, a reconciliation, the listener after a crash) merges what a dead listener left.
 - readers see what has been merged: a running listener's deliveries a second or so after it answered.
 
-Measured on a 2-core machine: opening, writing and closing the file costs 50-70 ms, appending and syncing
-one spool line about 2 ms; a listener taking 20 deliveries a second holds the file well under a tenth of
-the time, so the others rarely wait (``benchmarks/store_concurrency.py``).
+Measured on a 2-core machine: opening the file, upserting one operation, committing and closing costs
+70-100 ms, a read-only open and query 20-25 ms, appending and syncing one spool line 0.2-0.4 ms. A listener
+taking 20 deliveries a second merges once a second and holds the file under a tenth of the time, so the
+others rarely wait: with a sync, a report and 3 readers at once, no lock error and no delivery lost
+(``benchmarks/store_concurrency.py``). Not chosen: holding the file per call in the listener too (a 70-100 ms
+open on every answer, and an answer that waits past Catena's 3 s while a sync holds the file); DuckLake (a
+catalog database beside the data files, whose DuckDB catalog has the same one-writer lock, and an extension
+that DuckDB fetches from the network at run time).
 
 Example:
     >>> with AuditStore("audit.duckdb") as store:  # doctest: +SKIP
