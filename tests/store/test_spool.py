@@ -37,7 +37,7 @@ def test_a_delivery_the_store_refuses_is_kept_and_merged_once_the_cause_is_gone(
         for n, op in enumerate((good, bad, other)):
             store.spool.append(_delivery(op, f"evt-{n}"))
         store.spool.seal()
-        real = merge.write_operations
+        real = merge.write_operations  # type: ignore[attr-defined]
 
         def refuse_bad(con: Any, prepared: Any, source: str | None = None) -> Any:
             if prepared.rows is not None and bad["id"] in set(prepared.rows["operation_id"]):
