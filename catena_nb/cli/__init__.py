@@ -22,7 +22,13 @@ from catena_nb.cli.errors import explain
 
 SubcommandAdder = Callable[["Subparsers"], None]
 
-SUBCOMMANDS: list[SubcommandAdder] = [sandbox.add, report.add, store.add_sync, store.add_listen]
+SUBCOMMANDS: list[SubcommandAdder] = [
+    sandbox.add,
+    report.add,
+    store.add_sync,
+    store.add_listen,
+    store.add_reconcile,
+]
 
 if TYPE_CHECKING:
     from catena_nb.cli._common import Subparsers

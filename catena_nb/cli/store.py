@@ -1,4 +1,4 @@
-"""``catena-nb sync`` and ``catena-nb listen``: keep an audit store, by listing the API or by webhook."""
+"""``catena-nb sync``, ``listen`` and ``reconcile``: keep an audit store, by listing the API or by webhook."""
 
 from __future__ import annotations
 
@@ -53,11 +53,45 @@ def add_listen(sub: Subparsers) -> None:
         metavar="VAR",
         help="the environment variable holding the webhook secret, e.g. CATENA_WEBHOOK_SECRET",
     )
+    parser.add_argument(
+        "--webhook-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a subscription whose dead-letter queue to replay on start (repeatable; those that delivered "
+        "to the store before are replayed anyway)",
+    )
+    parser.add_argument(
+        "--no-replay",
+        action="store_true",
+        help="do not replay the subscriptions' dead-letter queues on start",
+    )
+
+
+def _replay(store_ids: set[str], extra: list[str]) -> None:
+    """Replay the dead-letter queues of the subscriptions (credentials from the CATENA_* variables)."""
+    from catena_nb.client import CatenaClient
+    from catena_nb.errors import CatenaError
+    from catena_nb.store.replay import replay_dead_letters
+
+    ids = store_ids | set(extra)
+    if not ids:
+        return
+    try:
+        with CatenaClient() as client:
+            done = replay_dead_letters(client, ids)
+    except CatenaError as exc:
+        sys.stderr.write(f"catena-nb listen: the dead-letter queues were not replayed: {exc}\n")
+        return
+    for webhook_id, what in done.items():
+        out(f"Webhook {webhook_id}: {what}.")
 
 
 def run_listen(args: argparse.Namespace) -> int:
     """Serve a webhook receiver on 127.0.0.1 that verifies each Catena delivery (signature and
-    timestamp) and writes its operations into the audit store, until Ctrl-C. The webhook secret is read
+    timestamp), answers 202 only once it is on disk, and writes its operations into the audit store, until
+    Ctrl-C. Deliveries it refuses answer 5xx, so that Catena keeps them in its dead-letter queue; on start
+    the queues of the store's subscriptions are replayed (--no-replay to skip). The webhook secret is read
     from the environment variable named by --secret-env, never from the command line.
     """
     import os
@@ -71,24 +105,54 @@ def run_listen(args: argparse.Namespace) -> int:
     if not secret:
         sys.stderr.write(f"catena-nb listen: the environment variable {args.secret_env} is unset or empty\n")
         return 2
-    store = AuditStore(args.store)  # raises StoreLockedError when a sync or another listener holds it
+    store = AuditStore(args.store)  # merges what a listener killed before left in the spool
     app = create_app(store, secret)
-    # served from a thread, so that Ctrl-C and SIGTERM stop it here and the store is closed cleanly
+    receiver = app.state.receiver
+    # served from a thread, so that Ctrl-C and SIGTERM stop it here and the spool is merged cleanly
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="catena-listen", daemon=True)
     try:
         with stop_signal() as stop:
             thread.start()
+            while not server.started and thread.is_alive():
+                stop.wait(0.05)
             out(f"Receiving webhooks at http://127.0.0.1:{args.port}/ into {args.store}; Ctrl-C to stop.")
+            if not args.no_replay and thread.is_alive():
+                _replay(set(receiver.webhook_ids), args.webhook_id)
             while not stop.wait(0.5):
                 if not thread.is_alive():  # uvicorn gave up, e.g. the port is taken
                     sys.stderr.write(f"catena-nb listen: cannot serve on 127.0.0.1:{args.port}\n")
                     return 1
             server.should_exit = True
             thread.join(30)
-            counts = app.state.receiver.counts
-            out(f"Stopped: {counts['stored']} deliveries stored, {counts['unauthorized']} refused.")
+            receiver.close()
+            out(f"Stopped: {receiver.summary()}")
             return 0
     finally:
-        app.state.receiver.close()
+        receiver.close()
         store.close()
+
+
+def add_reconcile(sub: Subparsers) -> None:
+    parser = command(sub, "reconcile", run_reconcile, "compare webhooks, listings and lookups in a store")
+    store_argument(parser)
+    parser.add_argument("--no-fix", action="store_true", help="only report: no re-listing, no lookups")
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    """Find the operations known from webhooks but missing from the listing and the reverse, statuses
+    that disagree, and pending operations never settled; re-list and look up what can be filled
+    (credentials from the CATENA_* variables), and print one line per finding still open.
+    """
+    from catena_nb.client import CatenaClient
+    from catena_nb.store import AuditStore
+
+    with CatenaClient() as client, AuditStore(args.store) as store:
+        found = store.reconcile(client, fix=not args.no_fix)
+    fixed = int(found["fixed"].sum())
+    kinds = found.groupby("kind").size().to_dict() if len(found) else {}
+    text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
+    out(f"{len(found)} findings ({text}); {fixed} filled, {len(found) - fixed} open.")
+    for row in found.loc[~found["fixed"]].itertuples(index=False):
+        out(f"  {row.kind} {row.operation_id} (connection {row.connection_id}): {row.detail}")
+    return 0

@@ -6,7 +6,7 @@ turns its message into the store's own error, which names the file and says what
 ```
 CatenaError
 └── StoreError (also RuntimeError)       the store file cannot be used
-    ├── StoreLockedError                 another process (a listener, a sync, a notebook) holds the file
+    ├── StoreLockedError                 another process held the file for longer than the store waits
     ├── StoreNotFoundError (also FileNotFoundError)  no file to open read-only
     └── NotAStoreError                   the file is not a DuckDB database with the store's tables
 ```
@@ -34,12 +34,15 @@ class StoreError(CatenaError, RuntimeError):
 class StoreLockedError(StoreError):
     """Another process holds the store file (DuckDB lets one process write a file); ``.pid`` when known."""
 
-    def __init__(self, path: str, pid: int | None = None) -> None:
+    def __init__(self, path: str, pid: int | None = None, *, waited: float | None = None) -> None:
         self.pid = pid
+        self.waited = waited
         holder = f"another process (PID {pid})" if pid is not None else "another process"
+        how_long = f" for more than {waited:g} s" if waited else ""
         super().__init__(
-            f"the audit store {path} is held by {holder}: another catena-nb process (a listener or a sync) "
-            "or a notebook has it open. Stop that process or wait for it to end, or use another file",
+            f"the audit store {path} is held by {holder}{how_long}: a program other than catena-nb, or an "
+            "older catena-nb, keeps it open (catena-nb itself holds a store only for the length of a call). "
+            "Stop that process or wait for it to end, or use another file",
             path=path,
         )
 

@@ -91,6 +91,28 @@ LOGS = Table("logs", _LOG_TYPES, "log_id", ("extra",))
 MESSAGES = Table("messages", _MESSAGE_TYPES, "message_id", ("extra",))
 
 STATE_DDL = "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)"
+# The webhook deliveries merged into the store, by the envelope's id: what the listener dedupes on, and
+# which subscriptions deliver here (the listener replays their dead-letter queues on start).
+EVENTS_DDL = """CREATE TABLE IF NOT EXISTS webhook_events (
+  event_id VARCHAR PRIMARY KEY,
+  webhook_id VARCHAR,
+  event_name VARCHAR,
+  received_at TIMESTAMPTZ,
+  records BIGINT
+)"""
+# Where each operation was seen: ``listing`` (a sync's pages), ``webhook`` (a delivery) or ``lookup`` (a
+# get by id), with the status and updated_at that source last reported: what reconciliation compares.
+PROVENANCE_DDL = """CREATE TABLE IF NOT EXISTS provenance (
+  operation_id VARCHAR,
+  source VARCHAR,
+  status VARCHAR,
+  updated_at TIMESTAMPTZ,
+  seen_at TIMESTAMPTZ,
+  PRIMARY KEY (operation_id, source)
+)"""
+SOURCES = ("listing", "webhook", "lookup")
+# Tables added after the first version of the schema; a store without them gains them when next written.
+ADDED_DDL = (EVENTS_DDL, PROVENANCE_DDL)
 # The sync bookkeeping in ``sync_state``, one row per name. Each followed table (``SYNCED_TABLES``) has the
 # span it covers: ``<table>.covered_from`` .. ``<table>.high_water`` (ISO 8601 UTC). ``sync.requested_from``
 # is the earliest start any sync of the store was asked for, written before the first request, so that a

@@ -257,7 +257,7 @@ def _recheck_pending(
         for lo, hi in windows:
             for page in listing.pages(lo, hi):
                 summary.pages += 1
-                summary.add(store.upsert(page.raw_items), len(page.raw_items))
+                summary.add(store.upsert(page.raw_items, source="listing"), len(page.raw_items))
                 bar.update(len(page.raw_items))
         return
     batch: list[Any] = []
@@ -269,11 +269,11 @@ def _recheck_pending(
             logger.warning("pending operation %s is no longer found on connection %s", op_id, conn_id)
             continue
         if len(batch) >= LOOKUP_BATCH:
-            summary.add(store.upsert(batch), len(batch))
+            summary.add(store.upsert(batch, source="lookup"), len(batch))
             bar.update(len(batch))
             batch = []
     if batch:
-        summary.add(store.upsert(batch), len(batch))
+        summary.add(store.upsert(batch, source="lookup"), len(batch))
         bar.update(len(batch))
 
 
@@ -329,7 +329,7 @@ def sync(
     summary.requested_from = format_dt(requested)
 
     def write_ops(items: list[dict[str, Any]], bookkeeping: dict[str, str | None]) -> UpsertResult:
-        result = store.upsert(items, state=bookkeeping)
+        result = store.upsert(items, state=bookkeeping, source="listing")
         summary.add(result, len(items))
         return result
 

@@ -18,9 +18,23 @@ import duckdb
 import pandas as pd
 
 from catena_nb._time import as_utc
+from catena_nb.frames import _records, messages_frame, operation_frames
 from catena_nb.store import schema
 
-__all__ = ["MESSAGE_FURTHER", "OPERATION_FURTHER", "UpsertResult", "merge_rows", "newest", "write_state"]
+__all__ = [
+    "MESSAGE_FURTHER",
+    "OPERATION_FURTHER",
+    "Prepared",
+    "UpsertResult",
+    "merge_rows",
+    "newest",
+    "prepare_messages",
+    "prepare_operations",
+    "write_messages",
+    "write_operations",
+    "write_provenance",
+    "write_state",
+]
 
 logger = logging.getLogger("catena_nb.store")
 
@@ -119,3 +133,101 @@ def write_state(con: duckdb.DuckDBPyConnection, state: Mapping[str, str | None])
                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 [name, value],
             )
+
+
+def write_provenance(
+    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str, seen_at: dt.datetime
+) -> None:
+    """Record that ``source`` reported these operations (one row per id), keeping each source's newest."""
+    if source not in schema.SOURCES:
+        raise ValueError(f"unknown source {source!r} ({', '.join(schema.SOURCES)})")
+    seen = rows.loc[:, ["operation_id", "status", "updated_at"]].drop_duplicates("operation_id", keep="last")
+    con.register("_seen", seen)
+    try:
+        con.execute(
+            "INSERT INTO provenance SELECT CAST(operation_id AS VARCHAR), ?, CAST(status AS VARCHAR), "
+            "updated_at, ? FROM _seen ON CONFLICT (operation_id, source) DO UPDATE SET "
+            "status = excluded.status, updated_at = excluded.updated_at, seen_at = excluded.seen_at "
+            "WHERE excluded.updated_at IS NOT DISTINCT FROM provenance.updated_at "
+            "OR excluded.updated_at > provenance.updated_at OR provenance.updated_at IS NULL",
+            [source, seen_at],
+        )
+    finally:
+        con.unregister("_seen")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Records turned into the store's rows, outside any transaction (where a bad record shows first)."""
+
+    rows: pd.DataFrame | None = None
+    logs: pd.DataFrame | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No row to write."""
+        return self.rows is None or self.rows.empty
+
+
+def prepare_operations(ops: Any, connections: Any = None) -> Prepared:
+    """The rows of operations and of their logs, one per id (the newest; a log listed twice once).
+
+    Raises:
+        ValueError, TypeError, KeyError: a record the frames cannot read.
+    """
+    records = newest(_records.records(ops), "id")
+    if not records:
+        return Prepared()
+    ops_df, logs_df = operation_frames(records, connections)
+    rows = schema.operation_rows(records, ops_df)
+    logs = schema.log_rows(logs_df)
+    # a log repeated within an operation (or one log under two ids) would break the logs' key for the whole
+    # batch: the last copy stands
+    logs = logs.drop_duplicates("log_id", keep="last").reset_index(drop=True)
+    return Prepared(rows, logs)
+
+
+def prepare_messages(messages: Any) -> Prepared:
+    """The rows of message records, one per id (the newest)."""
+    records = newest(_records.records(messages), "id")
+    if not records:
+        return Prepared()
+    return Prepared(schema.message_rows(records, messages_frame(records)))
+
+
+def write_operations(
+    con: duckdb.DuckDBPyConnection, prepared: Prepared, source: str | None = None
+) -> UpsertResult:
+    """Merge prepared operations and their logs in the open transaction; newer records replace older."""
+    if prepared.rows is None or prepared.rows.empty:
+        return UpsertResult()
+    rows, logs = prepared.rows, prepared.logs
+    result, accepted = merge_rows(con, schema.OPERATIONS, rows, OPERATION_FURTHER)
+    if accepted and logs is not None:
+        cols = ", ".join(schema.LOGS.columns)
+        con.register("_batch_logs", logs)
+        try:
+            # a replaced operation's logs are those of the newer record; a log id moved between operations
+            # is taken by the newer one
+            con.execute(
+                "DELETE FROM logs WHERE operation_id IN (SELECT k FROM _accepted WHERE NOT is_new) "
+                "OR log_id IN (SELECT log_id FROM _batch_logs "
+                "WHERE operation_id IN (SELECT k FROM _accepted))"
+            )
+            where = "" if accepted == len(rows) else " WHERE operation_id IN (SELECT k FROM _accepted)"
+            con.execute(f"INSERT INTO logs ({cols}) SELECT {cols} FROM _batch_logs{where}")
+        finally:
+            con.unregister("_batch_logs")
+    con.execute("DROP TABLE IF EXISTS _accepted")
+    if source is not None:
+        write_provenance(con, rows, source, dt.datetime.now(dt.UTC))
+    return result
+
+
+def write_messages(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> UpsertResult:
+    """Merge prepared messages in the open transaction; newer records replace older ones."""
+    if prepared.rows is None or prepared.rows.empty:
+        return UpsertResult()
+    result, _ = merge_rows(con, schema.MESSAGES, prepared.rows, MESSAGE_FURTHER)
+    con.execute("DROP TABLE IF EXISTS _accepted")
+    return result

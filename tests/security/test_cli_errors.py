@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,14 +22,14 @@ from pathlib import Path
 import pytest
 
 from catena_nb.sandbox import Sandbox
-from tests.support.listener import listening_process
+from catena_nb.store import AuditStore
 
 WRONG_SECRET = "wrong-secret-0f1e2d3c4b5a"
 
 
 @dataclass
 class World:
-    """What the cases run against: a sandbox, a server that breaks its listings, a store a listener holds."""
+    """What the cases run against: a sandbox, a server that breaks its listings, a store held elsewhere."""
 
     tmp: Path
     sandbox: Sandbox
@@ -59,9 +60,26 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])  # nothing listens there once the socket is closed
 
 
+@contextmanager
+def _held_open(path: Path) -> Iterator[None]:
+    """A store file kept open for writing by a program other than catena-nb (a DuckDB shell, say)."""
+    AuditStore(path).close()
+    hold = f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print(1, flush=True); sys.stdin.read()"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "1"
+        yield
+    finally:
+        holder.communicate("", timeout=60)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """The sandbox, the broken server and a store held by a running `catena-nb listen`."""
+    """The sandbox, the broken server and a store held open by another program (catena-nb's own processes
+    share a store: a listener no longer locks the others out)."""
     tmp = tmp_path_factory.mktemp("cli")
     shutil.copy("/etc/passwd", tmp / "passwd")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenListing)
@@ -70,7 +88,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     try:
         with (
             Sandbox(seed=7, time_scale=0.001, tsp_latency=0) as sb,
-            listening_process(tmp / "held.duckdb") as _,
+            _held_open(tmp / "held.duckdb"),
         ):
             yield World(tmp, sb, f"http://127.0.0.1:{server.server_address[1]}", tmp / "held.duckdb",
                         _closed_port())  # fmt: skip
@@ -89,13 +107,13 @@ class Case:
 
 
 CASES: dict[str, Case] = {
-    "store held by a listener (sync)": Case(
+    "store held by another program (sync)": Case(
         ("sync", "--store", "{held}"),
         "sandbox-token",
-        ("{held}", "held by another process", "a listener or a sync"),
+        ("{held}", "held by another process", "for more than 1 s", "a program other than catena-nb"),
     ),
-    "store held by a listener (report --store)": Case(
-        ("report", "--store", "{held}"), "none", ("{held}", "held by another process", "a listener or a sync")
+    "store held by another program (report --store)": Case(
+        ("report", "--store", "{held}"), "none", ("{held}", "held by another process", "for more than 1 s")
     ),
     "not a DuckDB file (report --store /etc/passwd)": Case(
         ("report", "--store", "/etc/passwd"), "none", ("/etc/passwd is not an audit store",)
@@ -150,6 +168,7 @@ CASES: dict[str, Case] = {
 def _env(world: World, kind: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CATENA_")}
     env["TQDM_DISABLE"] = "1"
+    env["CATENA_STORE_LOCK_WAIT"] = "1"  # a held store is reported after a second, not a minute
     sb = world.sandbox
     if kind == "sandbox-token":
         env.update(CATENA_BASE_URL=sb.url, CATENA_TOKEN=sb.token)
@@ -198,7 +217,7 @@ def test_each_failure_is_told_in_two_lines_without_a_traceback(world: World, nam
 
 def test_debug_shows_the_traceback_then_the_answer(world: World) -> None:
     """With --debug (before or after the command) the traceback comes first, then the same answer, exit 1."""
-    case = CASES["store held by a listener (sync)"]
+    case = CASES["store held by another program (sync)"]
     plain = _run(world, case)
     for debug in (("--debug",), ()):
         args = case.args if debug else (*case.args, "--debug")

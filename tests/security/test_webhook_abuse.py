@@ -1,4 +1,8 @@
-"""Forged, replayed, truncated, non-gzip, oversized deliveries to `catena-nb listen`: refused, none stored."""
+"""Forged, replayed, truncated, non-gzip, oversized deliveries to `catena-nb listen`: refused with a 5xx.
+
+A refusal answers 5xx, never 4xx: Catena counts any other answer as delivered, so a 4xx would lose a
+genuine event sent with a rotated secret; with a 5xx Catena retries and keeps it in its dead-letter queue.
+"""
 
 from __future__ import annotations
 
@@ -88,25 +92,25 @@ def _signed_not_an_envelope() -> tuple[bytes, dict[str, str]]:
 
 
 ABUSES: dict[str, tuple[Abuse, int]] = {
-    "forged with a guessed secret": (_forged_secret, 401),
-    "body altered after signing": (_tampered_body, 401),
-    "signature of another delivery": (_signature_of_another_delivery, 401),
-    "replayed after 10 minutes": (_stale, 401),
-    "timestamp 10 minutes ahead": (_future, 401),
-    "replayed with a rewritten timestamp": (_stale_with_fresh_header, 401),
-    "no signature header": (_no_signature, 401),
-    "truncated gzip": (_truncated, 400),
-    "says gzip, is not": (_not_gzip, 400),
-    "gzip magic then garbage": (_garbage_claiming_gzip, 400),
-    "oversized body (9 MiB)": (_oversized, 413),
-    "gzip bomb (40 MiB inflated)": (_gzip_bomb, 400),
-    "signed, not an envelope": (_signed_not_an_envelope, 400),
+    "forged with a guessed secret": (_forged_secret, 503),
+    "body altered after signing": (_tampered_body, 503),
+    "signature of another delivery": (_signature_of_another_delivery, 503),
+    "replayed after 10 minutes": (_stale, 503),
+    "timestamp 10 minutes ahead": (_future, 503),
+    "replayed with a rewritten timestamp": (_stale_with_fresh_header, 503),
+    "no signature header": (_no_signature, 503),
+    "truncated gzip": (_truncated, 500),
+    "says gzip, is not": (_not_gzip, 500),
+    "gzip magic then garbage": (_garbage_claiming_gzip, 500),
+    "oversized body (9 MiB)": (_oversized, 500),
+    "gzip bomb (40 MiB inflated)": (_gzip_bomb, 500),
+    "signed, not an envelope": (_signed_not_an_envelope, 500),
 }
 
 
 @pytest.mark.slow
 def test_abusive_deliveries_are_refused_and_change_nothing(tmp_path: Path) -> None:
-    """Each abusive delivery gets its 4xx, the receiver keeps serving, and only genuine ones are stored."""
+    """Each abusive delivery gets its 5xx, the receiver keeps serving, and only genuine ones are stored."""
     path = tmp_path / "hooks.duckdb"
     genuine = operation(status="pending")
     answers: dict[str, int] = {}

@@ -184,7 +184,7 @@ def test_store_file_survives_reopening(history, tmp_path):
 
 
 def test_query_and_parquet_export_by_day(history, tmp_path):
-    """SQL runs over the tables, and the Parquet export holds every row, one folder per UTC day."""
+    """SQL runs over the tables, and the Parquet export holds every row, one Hive folder per UTC date."""
     ops, msgs = history
     with AuditStore(":memory:") as store:
         store.upsert(ops)
@@ -196,7 +196,18 @@ def test_query_and_parquet_export_by_day(history, tmp_path):
         folders = store.export_parquet(tmp_path / "export")
         store.export_parquet(tmp_path / "export")  # a second export replaces the first
     days = sorted(p.name for p in folders["operations"].iterdir())
-    assert days == ["day=2026-10-30", "day=2026-10-31", "day=2026-11-01"]
+    assert days == ["date=2026-10-30", "date=2026-10-31", "date=2026-11-01"]
+    # read as it is, the partition is a DATE column that each row's creation time falls on
+    hive = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*) FILTER (WHERE date <> CAST(timezone('UTC', created_at) AS DATE)), "
+            f"any_value(typeof(date)) FROM read_parquet('{folders['operations']}/*/*.parquet', "
+            "hive_partitioning = true)"
+        )
+        .fetchall()
+    )
+    assert hive == [(0, "DATE")]
     for table, n in (
         ("operations", len(ops)),
         ("logs", sum(len(o["logs"]) for o in ops)),
@@ -250,11 +261,12 @@ def test_a_store_that_cannot_be_opened_raises_an_error_naming_the_file(tmp_path)
         assert holder.stdout.readline().strip() == "1"
         for read_only in (False, True):
             with pytest.raises(StoreLockedError) as locked:
-                AuditStore(held, read_only=read_only)
+                AuditStore(held, read_only=read_only, lock_wait=0.5)
             assert locked.value.pid == holder.pid
+            assert locked.value.waited == 0.5
             assert locked.value.path == str(held)
             assert str(held) in str(locked.value)
-            assert "another catena-nb process (a listener or a sync)" in str(locked.value)
+            assert "for more than 0.5 s" in str(locked.value)
             assert isinstance(locked.value, StoreError | RuntimeError)
     finally:
         holder.communicate("")

@@ -1,4 +1,4 @@
-"""The webhook receiver: verification, answers, idempotent upserts, and `catena-nb listen`."""
+"""The webhook receiver: verification, answers once stored, idempotent upserts, and `catena-nb listen`."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from catena_nb.sandbox import Sandbox
 from catena_nb.sandbox.server import ServerThread
 from catena_nb.store import AuditStore
 from catena_nb.store.listen import create_app
+from catena_nb.store.spool import Spool, spool_dir
 from catena_nb.webhooks import sign
 
 SECRET = "whsec-test-0123456789"
@@ -63,9 +64,9 @@ def _delivery(event: str, data: list[dict[str, Any]], *, secret: str = SECRET, *
 
 @pytest.fixture
 def receiver(tmp_path) -> Iterator[tuple[httpx.Client, AuditStore]]:
-    """The receiver app on a fresh store (answering after each commit), served in a thread, and a client."""
+    """The receiver app on a fresh store file, served in a thread, and a client."""
     with AuditStore(tmp_path / "hooks.duckdb") as store:
-        app = create_app(store, SECRET, ack_timeout=10)
+        app = create_app(store, SECRET)
         server = ServerThread(app)
         server.start()
         try:
@@ -76,40 +77,103 @@ def receiver(tmp_path) -> Iterator[tuple[httpx.Client, AuditStore]]:
             server.stop()
 
 
+def _merged(client: httpx.Client) -> None:
+    assert client.app.state.receiver.flush()  # type: ignore[attr-defined]
+
+
 def _status(store: AuditStore) -> list[str]:
     return store.query("SELECT status FROM operations ORDER BY operation_id")["status"].tolist()
 
 
 def test_delivery_is_stored_and_answered_202(receiver):
-    """A signed, gzipped delivery answers 202 and its operation is in the store."""
+    """A signed delivery answers 202 once it is synced in the spool, and the merge puts it in the store."""
     client, store = receiver
     body, headers = _delivery("resource_operation.created", [OP])
     response = client.post("/catena/hooks", content=body, headers=headers)
     assert response.status_code == 202
     assert response.json() == {"received": 1, "event": "resource_operation.created"}
+    # on disk when answered, before any merge into the database
+    spooled = Spool(spool_dir(store.path)).pending()
+    assert [d.records[0]["id"] for d in spooled] == [OP["id"]]
+    _merged(client)
     assert _status(store) == ["pending"]
+    assert Spool(spool_dir(store.path)).pending() == []
 
 
 def test_duplicate_and_late_deliveries_change_nothing(receiver):
-    """A repeated delivery, and a late one of an older state, leave the newest record as it was."""
+    """A repeated event id is not stored again, and a late delivery of an older state changes nothing."""
     client, store = receiver
     created = _delivery("resource_operation.created", [OP])
     succeeded = _delivery("resource_operation.succeeded", [DONE])
+    late = _delivery("resource_operation.created", [OP])  # another event id, an older record
     for body, headers in (created, succeeded, succeeded, created):
         assert client.post("/", content=body, headers=headers).status_code == 202
+    _merged(client)
+    assert client.post("/", content=late[0], headers=late[1]).status_code == 202
+    _merged(client)
     assert store.count() == 1
     assert store.count("logs") == 1
     assert_frame_equal(store.operations_frame(), operations_frame([DONE]))
     counts = client.app.state.receiver.counts
-    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (1, 1, 2)
+    # the first merge takes the newest of the two records; the late one is left unchanged
+    assert (counts["inserted"], counts["updated"], counts["unchanged"], counts["duplicate"]) == (1, 0, 1, 2)
+    assert store.query("SELECT count(*) AS n FROM webhook_events")["n"].tolist() == [3]
+
+
+def test_a_delivery_is_deduped_on_its_event_id_across_restarts(tmp_path):
+    """An event id merged before a restart answers 202 after it and is not stored again."""
+    path = tmp_path / "hooks.duckdb"
+    body, headers = _delivery("resource_operation.created", [OP])
+    for _ in range(2):
+        with AuditStore(path) as store:
+            app = create_app(store, SECRET)
+            server = ServerThread(app)
+            server.start()
+            try:
+                url = f"http://127.0.0.1:{server.port}/"
+                assert httpx.post(url, content=body, headers=headers, timeout=30).status_code == 202
+            finally:
+                server.stop()
+                app.state.receiver.close()
+    assert app.state.receiver.counts["duplicate"] == 1
+    with AuditStore(path, read_only=True) as store:
+        assert store.count() == 1
+
+
+def test_one_bad_delivery_never_takes_its_neighbours_down(receiver, monkeypatch):
+    """A log listed twice is stored once; a delivery the disk refuses answers 500, the others are stored."""
+    client, store = receiver
+    twice = {**DONE, "logs": DONE["logs"] * 2}
+    others = [{**OP, "id": f"0194a1b2-0000-7000-8000-00000000010{i}"} for i in range(3)]
+    firsts = [_delivery("resource_operation.succeeded", [op]) for op in [twice, others[0]]]
+    answers = [client.post("/", content=b, headers=h).status_code for b, h in firsts]
+    receiver_state = client.app.state.receiver
+    real_append = receiver_state.spool.append
+
+    def full_disk(delivery: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(receiver_state.spool, "append", full_disk)
+    refused_body, refused_headers = _delivery("resource_operation.created", [others[1]])
+    assert client.post("/", content=refused_body, headers=refused_headers).status_code == 500
+    monkeypatch.setattr(receiver_state.spool, "append", real_append)
+    body, headers = _delivery("resource_operation.created", [others[2]])
+    answers.append(client.post("/", content=body, headers=headers).status_code)
+    # Catena delivers the refused one again, and now it is stored
+    answers.append(client.post("/", content=refused_body, headers=refused_headers).status_code)
+    assert answers == [202, 202, 202, 202]
+    _merged(client)
+    assert store.count() == 4
+    assert store.count("logs") == 1
+    assert receiver_state.counts["unstorable"] == 1
 
 
 @pytest.mark.parametrize(
     "tamper",
     ["wrong secret", "altered body", "altered signature", "no signature", "stale", "future"],
 )
-def test_bad_signature_or_timestamp_is_refused_with_401(receiver, tamper):
-    """Deliveries that fail verification answer 401 and store nothing."""
+def test_bad_signature_or_timestamp_is_refused_with_503(receiver, tamper, caplog):
+    """Deliveries that fail verification answer 503 (Catena keeps them), store nothing, and are counted."""
     client, store = receiver
     now = dt.datetime.now(dt.UTC)
     when = {"stale": now - dt.timedelta(minutes=6), "future": now + dt.timedelta(minutes=6)}.get(tamper)
@@ -123,20 +187,32 @@ def test_bad_signature_or_timestamp_is_refused_with_401(receiver, tamper):
         headers["X-Catena-Signature"] = headers["X-Catena-Signature"][::-1]
     elif tamper == "no signature":
         del headers["X-Catena-Signature"]
-    response = client.post("/", content=body, headers=headers)
-    assert response.status_code == 401
-    assert SECRET not in response.text
+    headers["X-Webhook-ID"] = "sub-1234"
+    with caplog.at_level("WARNING", logger="catena_nb.store.listen"):
+        response = client.post("/", content=body, headers=headers)
+    assert response.status_code == 503
+    assert SECRET not in response.text + caplog.text
+    assert "'sub-1234'" in caplog.text
+    _merged(client)
     assert store.count() == 0
+    counts = client.app.state.receiver.counts
+    stale = tamper in ("stale", "future")
+    assert (counts["refused_stale"], counts["refused_signature"]) == ((1, 0) if stale else (0, 1))
+    summary = client.app.state.receiver.summary()
+    assert (
+        "check this machine's clock" if stale else "refused for a bad signature: check the webhook secret"
+    ) in summary
 
 
-def test_bad_bodies_are_refused_with_400(receiver):
-    """A body that is not gzip, not JSON, or not an envelope answers 400."""
+def test_bad_bodies_are_refused_with_500(receiver):
+    """A body that is not gzip, not JSON, or not an envelope answers 500 (Catena retries), storing nothing."""
     client, store = receiver
     _, headers = _delivery("resource_operation.created", [OP])
-    assert client.post("/", content=b"\x1f\x8bnot gzip", headers=headers).status_code == 400
+    assert client.post("/", content=b"\x1f\x8bnot gzip", headers=headers).status_code == 500
     for payload in (b"not json", b'["a list"]', b'{"no_event_name": 1}'):
         body, headers = sign(payload, SECRET)
-        assert client.post("/", content=body, headers=headers).status_code == 400
+        assert client.post("/", content=body, headers=headers).status_code == 500
+    _merged(client)
     assert store.count() == 0
 
 
@@ -150,14 +226,23 @@ def test_other_events_are_acknowledged_and_messages_kept(receiver):
                "source_id": "s1", "status": "delivered"}  # fmt: skip
     body, headers = _delivery("message.modified", [message])
     assert client.post("/", content=body, headers=headers).status_code == 202
+    _merged(client)
     assert store.count() == 0
     assert store.messages_frame()["status"].tolist() == ["delivered"]
 
 
 def test_an_empty_secret_is_refused(tmp_path):
-    """The app cannot be built without a secret to verify with."""
+    """The app cannot be built without a secret to verify with, nor on a store it cannot write."""
     with AuditStore(":memory:") as store, pytest.raises(ValueError, match="secret"):
         create_app(store, "")
+    with AuditStore(":memory:") as store, pytest.raises(ValueError, match="store file"):
+        create_app(store, SECRET)
+    AuditStore(tmp_path / "a.duckdb").close()
+    with (
+        AuditStore(tmp_path / "a.duckdb", read_only=True) as store,
+        pytest.raises(ValueError, match="read-only"),
+    ):
+        create_app(store, SECRET)
 
 
 class _Capture:
@@ -230,11 +315,11 @@ def test_webhooks_of_1000_async_sends_end_as_exactly_those_operations(tmp_path):
                 for headers, body in rng.sample(delivered, 50):  # forged signature
                     forged = {**headers, "x-catena-signature": sign(b"{}", "some-other-secret")[1][
                         "X-Catena-Signature"]}  # fmt: skip
-                    assert http.post(url, content=body, headers=forged).status_code == 401
+                    assert http.post(url, content=body, headers=forged).status_code == 503
                 for headers, body in rng.sample(delivered, 50):  # altered body, original signature
                     altered = gzip.compress(gzip.decompress(body).replace(b'"status":"', b'"status":"x'))
-                    assert http.post(url, content=altered, headers=headers).status_code == 401
-            assert app.state.receiver.flush(60)
+                    assert http.post(url, content=altered, headers=headers).status_code == 503
+            assert app.state.receiver.flush()
         finally:
             server.stop()
 
@@ -247,7 +332,7 @@ def test_webhooks_of_1000_async_sends_end_as_exactly_those_operations(tmp_path):
         stored = store.query("SELECT operation_id, status FROM operations")
         assert dict(zip(stored["operation_id"], stored["status"], strict=True)) == finals
         assert "pending" not in set(stored["status"])
-        assert app.state.receiver.counts["unauthorized"] == 100
+        assert app.state.receiver.counts["refused_signature"] == 100
         listed = [
             item for page in client.operations.list(since="2026-01-01").pages() for item in page.raw_items
         ]
@@ -297,7 +382,7 @@ def test_catena_nb_listen_serves_the_store_until_stopped(tmp_path):
         body, headers = _delivery("resource_operation.succeeded", [DONE])
         assert httpx.post(url, content=body, headers=headers, timeout=10).status_code == 202
         body, headers = _delivery("resource_operation.succeeded", [OP], secret="wrong-secret-value")
-        assert httpx.post(url, content=body, headers=headers, timeout=10).status_code == 401
+        assert httpx.post(url, content=body, headers=headers, timeout=10).status_code == 503
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -306,5 +391,6 @@ def test_catena_nb_listen_serves_the_store_until_stopped(tmp_path):
             proc.communicate()
     assert proc.returncode == 0, err
     assert SECRET not in out + err
+    assert "1 deliveries refused for a bad signature: check the webhook secret" in out
     with AuditStore(path, read_only=True) as store:
         assert_frame_equal(store.operations_frame(), operations_frame([DONE]))
