@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from catena_nb._lazy import LazyModel
 from catena_nb._redact import redact
 from catena_nb._time import as_utc
 from catena_nb.errors import InvalidRequestError
@@ -128,7 +129,8 @@ OpenOperationType = Annotated[OperationType | str, _OPEN]
 OpenMessageStatus = Annotated[MessageStatus | str, _OPEN]
 
 
-class _Response(BaseModel):
+class _Response(LazyModel):
+    # a listing's models may be lazy: parsed when first touched (see catena_nb._lazy)
     model_config = ConfigDict(extra="allow", frozen=False, populate_by_name=True)
 
 

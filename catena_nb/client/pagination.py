@@ -22,9 +22,11 @@ from typing import Any, Generic, Self, TypeVar
 import pydantic
 
 from catena_nb import _jsonio
+from catena_nb._lazy import LazyModel, lazy
 from catena_nb._progress import progress_bar
 from catena_nb._redact import clip
 from catena_nb._time import Window, format_dt
+from catena_nb.client._wire import proven_valid
 from catena_nb.errors import PaginationError, ResponseValidationError
 
 __all__ = ["AsyncPaginator", "ListSpec", "Page", "Paginator"]
@@ -40,7 +42,7 @@ class ListSpec(Generic[M]):
     params: dict[str, Any]
     model: type[M]
     windows: list[Window] | None = None
-    keep: Callable[[M], bool] | None = None
+    keep: Callable[[Mapping[str, Any]], bool] | None = None  # on each wire record
     label: str = "items"
 
     def window_params(self) -> list[dict[str, Any]]:
@@ -59,7 +61,7 @@ class Page(Generic[M]):
 
     content: bytes
     model: type[M]
-    keep: Callable[[M], bool] | None = None
+    keep: Callable[[Mapping[str, Any]], bool] | None = None  # on each wire record
     params: Mapping[str, Any] = field(default_factory=dict)
     status_code: int = 200
     request_id: str | None = None
@@ -100,13 +102,25 @@ class Page(Generic[M]):
 
     @cached_property
     def items(self) -> list[M]:
-        """The items as models, after the client-side filter."""
+        """The items as models, after the client-side filter.
+
+        Models of a page proven valid as a whole (`_wire`) are lazy: each is parsed when first touched, and
+        until then the frames read its wire record.
+        """
+        raw = self.raw_items
+        keep = self.keep
+        if issubclass(self.model, LazyModel) and proven_valid(self.model, raw):
+            model = self.model
+            with _jsonio.collector_paused():  # tens of thousands of new objects, none in a cycle
+                return [lazy(model, item) for item in raw if keep is None or keep(item)]
         try:
-            items: list[M] = _list_adapter(self.model).validate_python(self.raw_items)
+            items: list[M] = _list_adapter(self.model).validate_python(raw)
         except pydantic.ValidationError as exc:
             errors = exc.errors(include_url=False, include_input=False)
         else:
-            return [item for item in items if self.keep(item)] if self.keep is not None else items
+            if keep is None:
+                return items
+            return [item for item, record in zip(items, raw, strict=True) if keep(record)]
         # raised outside the handler: pydantic's error, which quotes the input, is not attached as context
         raise ResponseValidationError(
             f"a list page whose items are not {self.model.__name__} records ({len(errors)} problems)",
@@ -278,7 +292,8 @@ class Paginator(_Listing[M]):
 
     def to_list(self) -> list[M]:
         """Every item of the listing."""
-        return list(self)
+        with _jsonio.collector_paused():  # see _jsonio: many new objects, none in a cycle
+            return list(self)
 
 
 class AsyncPaginator(_Listing[M]):
@@ -301,4 +316,4 @@ class AsyncPaginator(_Listing[M]):
 
     async def to_list(self) -> list[M]:
         """Every item of the listing."""
-        return [item async for item in self]
+        return [item async for item in self]  # the collector is paused for each page's items

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from catena_nb._jsonio import collector_paused
+from catena_nb.frames import _cache
 from catena_nb.frames import _columns as c
 from catena_nb.frames._operations import OperationColumns
 from catena_nb.frames._records import connection_names, fields, records
@@ -40,6 +41,7 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "source_reply_to_message_id", "message_hash", "source_data_hash", "execution_id", "schedule_id",
 )  # fmt: skip
 
+_LOG_PARENT_COLUMNS = ("source_name", "resource", "operation_type")  # the logs frame takes from the ops'
 _MESSAGE_DATETIMES = frozenset(
     {"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"}
 )
@@ -76,7 +78,7 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
         >>> ops_df = operations_frame(client.operations.list(source_name="samsara"))  # doctest: +SKIP
     """
     with collector_paused():  # see _jsonio: the records read here are many and acyclic
-        op, _ = _columns(ops, connections, logs=False)
+        op, _ = _columns(ops, connections, logs=False, part="operations")
         return _operations(op)
 
 
@@ -100,7 +102,7 @@ def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
         json.JSONDecodeError: if a page body is not JSON.
     """
     with collector_paused():
-        op, log = _columns(ops, connections, logs=True)
+        op, log = _columns(ops, connections, logs=True, part="logs")
         return _logs(op, log)
 
 
@@ -126,13 +128,30 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
         return _operations(op), _logs(op, log)
 
 
-def _columns(ops: Any, connections: Any, *, logs: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The pipeline: records, read into typed columns a chunk at a time, then joined."""
-    recs = records(ops)
+def _columns(
+    ops: Any, connections: Any, *, logs: bool, part: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pipeline: records, read into typed columns a chunk at a time, then joined.
+
+    For one frame (`part`) of a list of untouched listing models, the columns of both frames are read and
+    the other's are kept for the call that asks for it next (`_cache`).
+    """
+    listed = _cache.records_of(ops, connections) if part is not None else None
+    if listed is not None:
+        kept = _cache.take(ops, listed, part or "")
+        if kept is not None:
+            return kept
+        logs = True
+    recs = listed if listed is not None else records(ops)
     reader = OperationColumns(len(recs), connection_names(connections), logs=logs)
     reader.read(recs)
     del recs  # freed here (when decoded from page bodies), before the columns are joined
-    return reader.finish()
+    op, log = reader.finish()
+    if listed is not None and part is not None:
+        # the operations frame shares its arrays: the logs frame reads copies of the ones it takes from it
+        shared = {key: op[key].copy() for key in _LOG_PARENT_COLUMNS} if part == "operations" else {}
+        _cache.keep(ops, listed, ({**op, **shared}, log), taken=part)
+    return op, log
 
 
 def _operations(op: dict[str, Any]) -> pd.DataFrame:

@@ -135,12 +135,17 @@ class Checker:
             raise InvalidRequestError(self.errors, what=what)
 
 
-def status_filter(status: str | Iterable[str] | None) -> Callable[[Any], bool] | None:
-    """The client-side filter of `status=` (the API has none), or None to keep every item."""
+def status_filter(
+    status: str | Iterable[str] | None, default: str | None = None
+) -> Callable[[Mapping[str, Any]], bool] | None:
+    """The client-side filter of `status=` (the API has none) on wire records, or None to keep every item.
+
+    A record without a status has the model's `default` (an open enum's value is its string either way).
+    """
     if status is None:
         return None
     wanted = {status} if isinstance(status, str) else {str(s) for s in status}
-    return lambda item: str(item.status) in wanted
+    return lambda record: str(record.get("status", default)) in wanted
 
 
 def listed(value: Any) -> Any:

@@ -30,7 +30,7 @@ from catena_nb.client.resources._checks import (
 )
 from catena_nb.client.resources._resource import AsyncResource, SyncResource
 from catena_nb.errors import InvalidRequestError, WaitTimeoutError
-from catena_nb.models import OperationType, ResourceOperation
+from catena_nb.models import OperationStatus, OperationType, ResourceOperation
 
 __all__ = [
     "CONNECTIONS_PATH",
@@ -111,7 +111,7 @@ def _listing_spec(filters: OperationFilters) -> ListSpec[ResourceOperation]:
     }
     windows = check.windows(filters.get("since"), filters.get("until"))
     check.done("operations listing")
-    keep = status_filter(filters.get("status"))
+    keep = status_filter(filters.get("status"), default=OperationStatus.PENDING.value)
     return ListSpec(OPERATIONS_PATH, clean_params(params), ResourceOperation, windows, keep, "operations")
 
 
