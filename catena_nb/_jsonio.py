@@ -26,9 +26,10 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["collector_paused", "gunzip", "loads"]
+__all__ = ["collector_paused", "dumps", "gunzip", "loads"]
 
 _decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
 
 
 @contextlib.contextmanager
@@ -55,6 +56,11 @@ def loads(data: bytes | bytearray | str) -> Any:
             return _decode(data)
         except msgspec.DecodeError:
             return json.loads(data)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes of decoded JSON."""
+    return _encode(value)
 
 
 def gunzip(body: bytes, limit: int) -> bytes:
