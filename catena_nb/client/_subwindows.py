@@ -8,8 +8,9 @@ to the window's end, and they are listed side by side (:func:`side_by_side` in t
 :func:`side_by_side_async` in tasks). The first page keeps only its records before that instant, since the
 first sub-window starts at it and lists them again; each sub-window's pages keep only the records inside
 it, so that a server that rounds a bound the other way still yields each record once. The sub-windows are
-sized from how much time the first page covered, about a page or more each and at most four per worker, so
-that a short listing sends no more requests than it did and a long one keeps every worker busy.
+sized from how much time the first page covered, about two pages each and at most four per worker, so that
+a listing sends few more requests than one cursor at a time (each sub-window ends on a part page) and a
+long one keeps every worker busy.
 
 A window is listed one cursor at a time, as before, when the first page cannot be read this way: records
 without a parseable time, out of order, or outside the window (a server that ignores the window).
@@ -47,6 +48,7 @@ logger = logging.getLogger("catena_nb.client")
 PausedFetch = Callable[[str, dict[str, Any], SharedPause | None], "Page[Any]"]
 AsyncPausedFetch = Callable[[str, dict[str, Any], SharedPause | None], Awaitable["Page[Any]"]]
 SUB_WINDOWS_PER_WORKER = 4
+PAGES_PER_SUB_WINDOW = 2  # fewer requests than one page each, which would end each on a part page
 AHEAD_PER_WORKER = 2
 
 
@@ -87,12 +89,14 @@ def plan(spec: ListSpec[Any], params: Mapping[str, Any], first: Page[Any], worke
     last = times[-1]
     before = bisect.bisect_left(times, last)  # the records before the last instant are all listed
     covered, rest = last - lo, hi - last
-    size = len(times)
     if covered > dt.timedelta(0):
-        pages = math.ceil(size * (rest / covered) / max(size, 1))
+        # as many records again per span of time as the first page held, PAGES_PER_SUB_WINDOW pages each
+        size = int(params.get("size") or len(times))
+        pages = len(times) * (rest / covered) / max(size, 1)
+        wanted = math.ceil(pages / PAGES_PER_SUB_WINDOW)
     else:
-        pages = SUB_WINDOWS_PER_WORKER * workers
-    count = max(1, min(pages, SUB_WINDOWS_PER_WORKER * workers, rest // dt.timedelta(microseconds=1)))
+        wanted = SUB_WINDOWS_PER_WORKER * workers
+    count = max(1, min(wanted, SUB_WINDOWS_PER_WORKER * workers, rest // dt.timedelta(microseconds=1)))
     bounds = sorted({last + rest * i // count for i in range(count)} | {hi})
     windows = [
         {**params, "from_datetime": format_dt(a), "to_datetime": format_dt(b)} for a, b in pairwise(bounds)
