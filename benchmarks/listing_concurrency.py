@@ -23,9 +23,7 @@ from catena_nb import _config
 ANCHOR = dt.date(2026, 11, 1)
 
 
-def _listed(
-    client: cn.CatenaClient, window: dict[str, Any], concurrency: int
-) -> tuple[float, list[str]]:
+def _listed(client: cn.CatenaClient, window: dict[str, Any], concurrency: int) -> tuple[float, list[str]]:
     t0 = time.perf_counter()
     ids = [
         item["id"]
