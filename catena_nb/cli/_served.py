@@ -13,6 +13,7 @@ The sandbox is built as the notebook's own ``parameters`` cell would build it (s
 from __future__ import annotations
 
 import ast
+import json
 import socket
 import threading
 from collections.abc import Mapping
@@ -34,15 +35,15 @@ def _free_port() -> int:
 
 def notebook_parameters() -> dict[str, Any]:
     """The literal values of the audit notebook's ``parameters`` cell."""
-    import nbformat
-
     from catena_nb.report.render import find_audit_notebook
 
-    nb = nbformat.read(find_audit_notebook(), as_version=4)
+    # read as plain JSON: nbformat's schema validation would take seconds before the sandbox could start
+    nb = json.loads(find_audit_notebook().read_text(encoding="utf-8"))
     values: dict[str, Any] = {}
-    for cell in nb.cells:
+    for cell in nb.get("cells", []):
         if "parameters" in cell.get("metadata", {}).get("tags", []):
-            for node in ast.parse(cell.source).body:
+            source = cell.get("source", "")
+            for node in ast.parse("".join(source) if isinstance(source, list) else source).body:
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
                     target = node.targets[0]
                     if isinstance(target, ast.Name):

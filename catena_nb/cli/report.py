@@ -38,16 +38,23 @@ def run(args: argparse.Namespace) -> int:
     and write it as one offline HTML file: findings, tables and charts, code hidden.
     """
     from catena_nb.report import credentials_configured, render_report
-    from catena_nb.store import AuditStore
 
     # checked here, before a kernel starts: the window, and that the store opens
     start, end = window(args.since, args.until)
     if args.store is not None:
+        from catena_nb.store import AuditStore
+
         AuditStore(args.store, read_only=True).close()
     served = None
     if args.store is None and not credentials_configured():
+        import jupyter_client.manager  # noqa: F401  (imported first: see below)
+        import nbclient  # noqa: F401
+        import nbformat  # noqa: F401
+
         from catena_nb.cli._served import ServedSandbox
 
+        # the kernel's machinery is imported first, so that the kernel starts as soon as the sandbox's
+        # history (which takes this process's interpreter for a few seconds) starts being built
         served = ServedSandbox.for_audit_notebook()
     try:
         path = render_report(
