@@ -29,5 +29,8 @@ TOKEN_REFRESH_MARGIN_S = 30.0
 
 DEFAULT_PAGE_SIZE = 1000  # the API's maximum; its default is 300
 MAX_PAGE_SIZE = 1000
+# sub-windows of a listing fetched side by side (`concurrency=`; 1 is one cursor at a time)
+DEFAULT_LIST_CONCURRENCY = 8
+MAX_LIST_CONCURRENCY = 32
 MAX_WINDOW_DAYS = 45  # the longest from_datetime/to_datetime span the list endpoints accept
 MAX_LIST_PARAM_VALUES = 100

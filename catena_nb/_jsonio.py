@@ -9,6 +9,10 @@ walked again in older generations, and soon in a full collection that walks ever
 heap, the embedded sandbox's included. On a 100,000-operation listing that costs more than the decoding
 itself. Decoded JSON holds no reference cycle, so pausing the cyclic collector while it is built and read
 frees nothing later than it would have been freed anyway: reference counting frees it all.
+
+:func:`loads` decodes with msgspec, about twice as fast as the standard library on list pages; what msgspec
+refuses (``NaN``, integers past 64 bits, lone surrogates) goes to ``json.loads``, so the rules stay
+``json``'s.
 """
 
 from __future__ import annotations
@@ -20,7 +24,12 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["collector_paused", "gunzip", "loads"]
+import msgspec
+
+__all__ = ["collector_paused", "dumps", "gunzip", "loads"]
+
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
 
 
 @contextlib.contextmanager
@@ -43,7 +52,15 @@ def loads(data: bytes | bytearray | str) -> Any:
         ValueError: if ``data`` is not JSON (``json.JSONDecodeError``, or ``UnicodeDecodeError`` for bytes).
     """
     with collector_paused():
-        return json.loads(data)
+        try:
+            return _decode(data)
+        except msgspec.DecodeError:
+            return json.loads(data)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes of decoded JSON."""
+    return _encode(value)
 
 
 def gunzip(body: bytes, limit: int) -> bytes:

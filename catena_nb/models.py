@@ -18,6 +18,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from catena_nb._http_status import attempt_status
+from catena_nb._lazy import LazyModel
 from catena_nb._redact import redact
 from catena_nb._time import as_utc
 from catena_nb.errors import InvalidRequestError
@@ -140,7 +141,8 @@ OpenMessageStatus = Annotated[MessageStatus | str, _OPEN]
 OpenIntegrationStatus = Annotated[IntegrationStatus | str, _OPEN]
 
 
-class _Response(BaseModel):
+class _Response(LazyModel):
+    # a listing's models may be lazy: parsed when first touched (see catena_nb._lazy)
     model_config = ConfigDict(extra="allow", frozen=False, populate_by_name=True)
 
 

@@ -37,19 +37,36 @@ def run(args: argparse.Namespace) -> int:
     """Execute the reliability audit notebook (against the sandbox when no CATENA_* credentials are set)
     and write it as one offline HTML file: findings, tables and charts, code hidden.
     """
-    from catena_nb.report import render_report
-    from catena_nb.store import AuditStore
+    from catena_nb.report import credentials_configured, render_report
 
     # checked here, before a kernel starts: the window, and that the store opens
     start, end = window(args.since, args.until)
     if args.store is not None:
+        from catena_nb.store import AuditStore
+
         AuditStore(args.store, read_only=True).close()
-    path = render_report(
-        args.out,
-        since=_notebook_time(args.since, start),
-        until=_notebook_time(args.until, end),
-        store=args.store,
-        progress=not args.no_progress,
-    )
+    served = None
+    if args.store is None and not credentials_configured():
+        import jupyter_client.manager  # noqa: F401  (imported first: see below)
+        import nbclient  # noqa: F401
+        import nbformat  # noqa: F401
+
+        from catena_nb.cli._served import ServedSandbox
+
+        # the kernel's machinery is imported first, so that the kernel starts as soon as the sandbox's
+        # history (which takes this process's interpreter for a few seconds) starts being built
+        served = ServedSandbox.for_audit_notebook()
+    try:
+        path = render_report(
+            args.out,
+            since=_notebook_time(args.since, start),
+            until=_notebook_time(args.until, end),
+            store=args.store,
+            progress=not args.no_progress,
+            served=served,
+        )
+    finally:
+        if served is not None:
+            served.stop()
     out(str(path))
     return 0

@@ -28,6 +28,13 @@ def add(sub: Subparsers) -> None:
     parser.add_argument(
         "--tsp-latency", type=float, default=None, metavar="SECONDS", help="latency of every TSP call"
     )
+    parser.add_argument(
+        "--api-latency",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds every API answer takes (plus a share per item listed); also rate-limits listings",
+    )
     parser.add_argument("--time-scale", type=float, default=1.0, help="factor on every simulated wait")
     parser.add_argument("--token-ttl", type=float, default=3600.0, metavar="SECONDS", help="token lifetime")
     parser.add_argument(
@@ -89,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             anchor=args.anchor,
             faults=args.faults,
             tsp_latency=args.tsp_latency,
+            api_latency=args.api_latency,
             time_scale=args.time_scale,
             token_ttl=args.token_ttl,
             port=args.port,

@@ -7,6 +7,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from catena_nb import _config
 from catena_nb.cli._common import command, out, progress_argument, stop_signal, store_argument, window
 
 if TYPE_CHECKING:
@@ -19,6 +20,14 @@ def add_sync(sub: Subparsers) -> None:
     parser.add_argument("--since", metavar="DATE", help="earliest creation time to hold, e.g. 2026-09-01")
     parser.add_argument("--until", metavar="DATE", help="end of what to fetch (default: now)")
     parser.add_argument("--no-messages", action="store_true", help="skip the messages listing")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        metavar="N",
+        help="sub-windows listed side by side (default 1: one cursor at a time, each page committed "
+        f"before the next is asked for; the listings' own default is {_config.DEFAULT_LIST_CONCURRENCY})",
+    )
     progress_argument(parser)
 
 
@@ -38,6 +47,7 @@ def run_sync(args: argparse.Namespace) -> int:
             until=until,
             messages=not args.no_messages,
             progress=False if args.no_progress else None,
+            concurrency=args.concurrency,
         )
     out(str(summary))
     return 0

@@ -19,6 +19,7 @@ import pydantic
 
 from catena_nb import _config, _redact
 from catena_nb.client._auth import CatenaAuth
+from catena_nb.client._batching import Pacer
 from catena_nb.client._deadline import Deadline, check_deadline
 from catena_nb.client._transport import RetryLoop, RetryPolicy, Target, retry_after_s
 from catena_nb.client.pagination import Page
@@ -226,6 +227,10 @@ class BaseClient:
             policy=self.policy,
             **sleep,
         )
+
+    def _pacer(self) -> Pacer:
+        """A pause that the requests of one listing, run side by side, share after a 429."""
+        return Pacer(self.policy)
 
     def _show_progress(self, progress: bool | None) -> bool:
         return self.progress if progress is None else progress

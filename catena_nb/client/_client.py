@@ -29,7 +29,7 @@ import pydantic
 from catena_nb.client._base import SETTINGS_DEFAULTS, BaseClient, Call, ClientSettings, page_call
 from catena_nb.client._deadline import guard_sockets
 from catena_nb.client._keywords import keywords
-from catena_nb.client._transport import AsyncSender, SyncSender
+from catena_nb.client._transport import AsyncSender, SharedPause, SyncSender
 from catena_nb.client.pagination import Page
 from catena_nb.client.resources.directory import AsyncConnections, AsyncUsers, Connections, Users
 from catena_nb.client.resources.messages import AsyncGroupMessages, AsyncMessages, GroupMessages, Messages
@@ -89,12 +89,15 @@ class CatenaClient(BaseClient):
         self.users = Users(self)
         self._sender = SyncSender(self._http, self.sleep, self._auth.sync_token)
 
-    def _run(self, call: Call[T]) -> T:
-        """Send the call within its deadline, retried as its kind allows; its answer, cast."""
-        return call.answer(self._sender.send(self._loop(call, self._http)))
+    def _run(self, call: Call[T], pause: SharedPause | None = None) -> T:
+        """Send the call within its deadline, retried as its kind allows; its answer, cast. Calls made side
+        by side share a `pause` after a 429."""
+        return call.answer(self._sender.send(self._loop(call, self._http), pause))
 
-    def _get_page(self, path: str, params: dict[str, Any], model: type[M]) -> Page[M]:
-        return self._run(page_call(path, params, model))
+    def _get_page(
+        self, path: str, params: dict[str, Any], model: type[M], pause: SharedPause | None = None
+    ) -> Page[M]:
+        return self._run(page_call(path, params, model), pause)
 
     def close(self) -> None:
         """Close the connections."""
@@ -136,12 +139,14 @@ class AsyncCatenaClient(BaseClient):
         self.tsps = AsyncTsps(self)
         self.users = AsyncUsers(self)
 
-    async def _run(self, call: Call[T]) -> T:
+    async def _run(self, call: Call[T], pause: SharedPause | None = None) -> T:
         """`CatenaClient._run`, awaited."""
-        return call.answer(await self._sender.send(self._loop(call, self._http)))
+        return call.answer(await self._sender.send(self._loop(call, self._http), pause))
 
-    async def _get_page(self, path: str, params: dict[str, Any], model: type[M]) -> Page[M]:
-        return await self._run(page_call(path, params, model))
+    async def _get_page(
+        self, path: str, params: dict[str, Any], model: type[M], pause: SharedPause | None = None
+    ) -> Page[M]:
+        return await self._run(page_call(path, params, model), pause)
 
     async def aclose(self) -> None:
         """Close the connections."""

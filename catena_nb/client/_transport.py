@@ -30,6 +30,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 
@@ -44,6 +45,7 @@ __all__ = [
     "Attempt",
     "RetryLoop",
     "RetryPolicy",
+    "SharedPause",
     "SyncSender",
     "Target",
     "retry_after_s",
@@ -293,6 +295,26 @@ class RetryLoop:
         )
 
 
+class SharedPause(Protocol):
+    """A pause that calls made side by side share (the batch `Pacer`): after a 429 they all wait."""
+
+    def pause(self) -> tuple[float, float]: ...
+
+    def slow_down(self, hint: float | None) -> float: ...
+
+
+def _shared_wait(pause: SharedPause, attempt: Attempt, previous: Attempt | None) -> float | None:
+    """The wait before `attempt`: its own, or the shared pause, whichever is longer. A 429 just answered
+    starts (or extends) the shared pause by the wait the loop chose, so that every call slows down at once."""
+    answered = previous.response if previous is not None else None
+    if answered is not None and answered.status_code == 429 and attempt.wait is not None:
+        pause.slow_down(attempt.wait)
+    left, _ = pause.pause()
+    if attempt.wait is None and left <= 0:
+        return None
+    return max(attempt.wait or 0.0, left)
+
+
 # The token of an attempt: given the token the API refused before (or None) and the call's deadline.
 SyncTokens = Callable[[Secret | None, Deadline], Secret]
 AsyncTokens = Callable[[Secret | None, Deadline], Awaitable[Secret]]
@@ -306,11 +328,14 @@ class SyncSender:
     ) -> None:
         self.http, self._sleep, self._tokens = http, sleep, tokens
 
-    def send(self, loop: RetryLoop) -> httpx.Response:
-        """Make the loop's attempts; its answer."""
+    def send(self, loop: RetryLoop, pause: SharedPause | None = None) -> httpx.Response:
+        """Make the loop's attempts; its answer. With a `pause`, a 429 pauses every call that shares it."""
+        previous: Attempt | None = None
         for attempt in loop:
-            if attempt.wait is not None:
-                self._sleep(attempt.wait)
+            wait = attempt.wait if pause is None else _shared_wait(pause, attempt, previous)
+            previous = attempt
+            if wait is not None:
+                self._sleep(wait)
             token = None if self._tokens is None else self._tokens(attempt.stale, loop.deadline)
             try:
                 attempt.response = send_sync(self.http, attempt.start(token), loop.deadline)
@@ -336,11 +361,14 @@ class AsyncSender:
         self.http, self._sleep = http, sleep
         self._tokens, self._grace = tokens, grace
 
-    async def send(self, loop: RetryLoop) -> httpx.Response:
-        """Make the loop's attempts; its answer."""
+    async def send(self, loop: RetryLoop, pause: SharedPause | None = None) -> httpx.Response:
+        """Make the loop's attempts; its answer (see `SyncSender.send`)."""
+        previous: Attempt | None = None
         for attempt in loop:
-            if attempt.wait is not None:
-                await self._sleep(attempt.wait)
+            wait = attempt.wait if pause is None else _shared_wait(pause, attempt, previous)
+            previous = attempt
+            if wait is not None:
+                await self._sleep(wait)
             token = None if self._tokens is None else await self._tokens(attempt.stale, loop.deadline)
             try:
                 request = attempt.start(token)

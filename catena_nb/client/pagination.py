@@ -13,7 +13,6 @@ a `PaginationError` instead (after yielding every page before the repeat).
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,10 +21,14 @@ from typing import Any, Generic, Self, TypeVar
 import pydantic
 
 from catena_nb import _jsonio
+from catena_nb._lazy import LazyModel, lazy
 from catena_nb._progress import progress_bar
-from catena_nb._redact import clip
 from catena_nb._time import Window, format_dt
-from catena_nb.errors import PaginationError, ResponseValidationError
+from catena_nb.client import _subwindows
+from catena_nb.client._guard import LoopGuard
+from catena_nb.client._transport import SharedPause
+from catena_nb.client._wire import proven_valid
+from catena_nb.errors import ResponseValidationError
 
 __all__ = ["AsyncPaginator", "ListSpec", "Page", "Paginator"]
 
@@ -40,8 +43,10 @@ class ListSpec(Generic[M]):
     params: dict[str, Any]
     model: type[M]
     windows: list[Window] | None = None
-    keep: Callable[[M], bool] | None = None
+    keep: Callable[[Mapping[str, Any]], bool] | None = None  # on each wire record
     label: str = "items"
+    concurrency: int = 1  # sub-windows listed side by side (with a `time_field` and windows)
+    time_field: str | None = None  # what the API lists by and filters windows on
 
     def window_params(self) -> list[dict[str, Any]]:
         """The query parameters of each window (one set when no window was asked for)."""
@@ -59,7 +64,7 @@ class Page(Generic[M]):
 
     content: bytes
     model: type[M]
-    keep: Callable[[M], bool] | None = None
+    keep: Callable[[Mapping[str, Any]], bool] | None = None  # on each wire record
     params: Mapping[str, Any] = field(default_factory=dict)
     status_code: int = 200
     request_id: str | None = None
@@ -98,15 +103,35 @@ class Page(Generic[M]):
         total = self.data.get("total")
         return total if isinstance(total, int) else None
 
+    def with_items(self, records: list[Any]) -> Page[M]:
+        """This page holding only `records` (a listing's first page, cut where its sub-windows start)."""
+        data = {**self.data, "items": records}
+        content = _jsonio.dumps(data)
+        page = Page(content, self.model, self.keep, self.params, self.status_code, self.request_id)
+        page.__dict__["data"] = data  # cached_property's slot: decoded already
+        return page
+
     @cached_property
     def items(self) -> list[M]:
-        """The items as models, after the client-side filter."""
+        """The items as models, after the client-side filter.
+
+        Models of a page proven valid as a whole (`_wire`) are lazy: each is parsed when first touched, and
+        until then the frames read its wire record.
+        """
+        raw = self.raw_items
+        keep = self.keep
+        if issubclass(self.model, LazyModel) and proven_valid(self.model, raw):
+            model = self.model
+            with _jsonio.collector_paused():  # tens of thousands of new objects, none in a cycle
+                return [lazy(model, item) for item in raw if keep is None or keep(item)]
         try:
-            items: list[M] = _list_adapter(self.model).validate_python(self.raw_items)
+            items: list[M] = _list_adapter(self.model).validate_python(raw)
         except pydantic.ValidationError as exc:
             errors = exc.errors(include_url=False, include_input=False)
         else:
-            return [item for item in items if self.keep(item)] if self.keep is not None else items
+            if keep is None:
+                return items
+            return [item for item, record in zip(items, raw, strict=True) if keep(record)]
         # raised outside the handler: pydantic's error, which quotes the input, is not attached as context
         raise ResponseValidationError(
             f"a list page whose items are not {self.model.__name__} records ({len(errors)} problems)",
@@ -129,76 +154,9 @@ def _list_adapter(model: type[M]) -> pydantic.TypeAdapter[list[M]]:
     return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
-class _LoopGuard:
-    """Watches one window's walk: a cursor handed out again, or a page equal to the one before, raises."""
-
-    def __init__(self, spec: ListSpec[Any], params: Mapping[str, Any]) -> None:
-        self._spec = spec
-        lo, hi = params.get("from_datetime"), params.get("to_datetime")
-        self._where = f"GET {spec.path}" + (f", window {lo} to {hi}" if lo and hi else "")
-        self._followed: dict[str, int] = {}  # cursor -> the page that handed it out
-        self._previous: tuple[Any, ...] | None = None
-        self.pages = 0
-
-    def _error(self, text: str, page: Page[Any], cursor: str | None) -> PaginationError:
-        return PaginationError(
-            f"the {self._spec.label} listing ({self._where}) {text}: the server's pagination is broken "
-            f"(following it would yield the same records forever), so the listing stops here; the "
-            f"{self.pages - 1} pages before were yielded",
-            listing=self._spec.label,
-            path=self._spec.path,
-            cursor=cursor,
-            page=self.pages,
-            status_code=page.status_code,
-            request_id=page.request_id,
-        )
-
-    def arrived(self, page: Page[Any], cursor: str | None) -> None:
-        """Check a page fetched with `cursor` before it is yielded."""
-        self.pages += 1
-        key = _page_key(page.raw_items)
-        # assumed: two empty pages in a row under fresh cursors are a loop too (only a null next_page ends
-        # a listing, so a server that keeps answering empty pages would never let it end)
-        if key == self._previous:
-            raise self._error(
-                f"answered page {self.pages} (cursor {_shown(cursor)}) with the same {len(key)} items, "
-                f"in the same order, as page {self.pages - 1}",
-                page,
-                cursor,
-            )
-        self._previous = key
-
-    def follow(self, cursor: str, page: Page[Any]) -> None:
-        """Check the cursor page number `self.pages` hands out before it is followed."""
-        first = self._followed.get(cursor)
-        if first is not None:
-            self.pages += 1  # the page that would come next, which is not fetched
-            raise self._error(
-                f"handed out cursor {_shown(cursor)} again on page {self.pages - 1}, which page {first} "
-                "had already handed out",
-                page,
-                cursor,
-            )
-        self._followed[cursor] = self.pages
-
-
-def _page_key(items: list[Any]) -> tuple[Any, ...]:
-    """What makes a page the same page: its items' ids in order (the items themselves, without ids)."""
-    try:
-        ids = [item["id"] for item in items]  # the fast path of a long listing
-    except (KeyError, TypeError, IndexError):
-        ids = [None]
-    if None in ids:  # an item without an id: two such pages differ by their content
-        return tuple(json.dumps(item, sort_keys=True, default=str) for item in items)
-    return tuple(ids)
-
-
-def _shown(cursor: str | None) -> str:
-    return "(none: the first page)" if cursor is None else repr(clip(cursor, 60))
-
-
-FetchFn = Callable[[str, dict[str, Any]], Page[M]]
-AsyncFetchFn = Callable[[str, dict[str, Any]], Awaitable[Page[M]]]
+FetchFn = Callable[[str, dict[str, Any], SharedPause | None], Page[M]]
+AsyncFetchFn = Callable[[str, dict[str, Any], SharedPause | None], Awaitable[Page[M]]]
+PacerFn = Callable[[], SharedPause]
 
 
 class _Walk:
@@ -211,7 +169,7 @@ class _Walk:
         self._bar = progress_bar(
             progress, desc=f"listing {spec.label}", unit=" items", leave=False, delay=1.0
         )
-        self._guard: _LoopGuard | None = None
+        self._guard: LoopGuard | None = None
         self._cursor: str | None = None
         self._page: Page[Any] | None = None
 
@@ -223,7 +181,8 @@ class _Walk:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for params in self._spec.window_params():
-            self._guard, self._cursor = _LoopGuard(self._spec, params), None
+            self._guard, self._cursor = LoopGuard(self._spec, params), None
+            self._params = params
             while True:
                 yield {**params, "cursor": self._cursor} if self._cursor else params
                 page = self._page
@@ -242,13 +201,29 @@ class _Walk:
         self._page = page
         return page
 
+    def split(self, page: Page[Any]) -> _subwindows.Split | None:
+        """After the first page of a window: its sub-windows to list side by side, or None to follow its
+        cursor (the walk then goes on to the next window)."""
+        if self._cursor is not None or self._spec.concurrency < 2:
+            return None
+        split = _subwindows.plan(self._spec, self._params, page, self._spec.concurrency)
+        if split is not None:
+            self._page = None
+        return split
+
+    def counted(self, page: Page[M]) -> Page[M]:
+        """A page listed in a sub-window (checked there), counted by the bar."""
+        self._bar.update(len(page.raw_items))
+        return page
+
 
 class _Listing(Generic[M]):
     """What both listings share: the spec, the progress setting, the repr. Building one sends nothing."""
 
-    def __init__(self, spec: ListSpec[M], *, progress: bool = False) -> None:
+    def __init__(self, spec: ListSpec[M], *, progress: bool = False, pacer: PacerFn | None = None) -> None:
         self.spec = spec
         self.progress = progress
+        self._pacer = pacer
 
     def _walk(self) -> _Walk:
         return _Walk(self.spec, self.progress)
@@ -262,15 +237,25 @@ class _Listing(Generic[M]):
 class Paginator(_Listing[M]):
     """A lazy listing: iterate it for items, `.pages()` for pages, `.to_list()` for everything at once."""
 
-    def __init__(self, fetch: FetchFn[M], spec: ListSpec[M], *, progress: bool = False) -> None:
-        super().__init__(spec, progress=progress)
+    def __init__(
+        self, fetch: FetchFn[M], spec: ListSpec[M], *, progress: bool = False, pacer: PacerFn | None = None
+    ) -> None:
+        super().__init__(spec, progress=progress, pacer=pacer)
         self._fetch = fetch
 
     def pages(self) -> Iterator[Page[M]]:
-        """Yield each page of each window, following `next_page`."""
+        """Yield each page of each window, following `next_page` (sub-windows side by side, in order)."""
+        pause = self._pacer() if self._pacer is not None else None
         with self._walk() as walk:
             for query in walk:
-                yield walk.arrived(self._fetch(self.spec.path, query))
+                page = walk.arrived(self._fetch(self.spec.path, query, pause))
+                split = walk.split(page) if pause is not None else None
+                if split is None or pause is None:
+                    yield page
+                    continue
+                workers = self.spec.concurrency
+                for listed in _subwindows.side_by_side(self._fetch, self.spec, split, workers, pause):
+                    yield walk.counted(listed)
 
     def __iter__(self) -> Iterator[M]:
         for page in self.pages():
@@ -278,21 +263,39 @@ class Paginator(_Listing[M]):
 
     def to_list(self) -> list[M]:
         """Every item of the listing."""
-        return list(self)
+        with _jsonio.collector_paused():  # see _jsonio: many new objects, none in a cycle
+            return list(self)
 
 
 class AsyncPaginator(_Listing[M]):
     """The async `Paginator`: `async for item in ...`, `async for page in .pages()`, `await .to_list()`."""
 
-    def __init__(self, fetch: AsyncFetchFn[M], spec: ListSpec[M], *, progress: bool = False) -> None:
-        super().__init__(spec, progress=progress)
+    def __init__(
+        self,
+        fetch: AsyncFetchFn[M],
+        spec: ListSpec[M],
+        *,
+        progress: bool = False,
+        pacer: PacerFn | None = None,
+    ) -> None:
+        super().__init__(spec, progress=progress, pacer=pacer)
         self._fetch = fetch
 
     async def pages(self) -> AsyncIterator[Page[M]]:
-        """Yield each page of each window, following `next_page`."""
+        """Yield each page of each window, following `next_page` (sub-windows side by side, in order)."""
+        pause = self._pacer() if self._pacer is not None else None
         with self._walk() as walk:
             for query in walk:
-                yield walk.arrived(await self._fetch(self.spec.path, query))
+                page = walk.arrived(await self._fetch(self.spec.path, query, pause))
+                split = walk.split(page) if pause is not None else None
+                if split is None or pause is None:
+                    yield page
+                    continue
+                workers = self.spec.concurrency
+                async for listed in _subwindows.side_by_side_async(
+                    self._fetch, self.spec, split, workers, pause
+                ):
+                    yield walk.counted(listed)
 
     async def __aiter__(self) -> AsyncIterator[M]:
         async for page in self.pages():
@@ -301,4 +304,4 @@ class AsyncPaginator(_Listing[M]):
 
     async def to_list(self) -> list[M]:
         """Every item of the listing."""
-        return [item async for item in self]
+        return [item async for item in self]  # the collector is paused for each page's items

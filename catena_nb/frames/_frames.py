@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from catena_nb._jsonio import collector_paused
+from catena_nb.frames import _cache
 from catena_nb.frames import _columns as c
 from catena_nb.frames._operations import OperationColumns
 from catena_nb.frames._records import MESSAGES, OPERATIONS, check_kind, connection_names, fields, records
@@ -41,6 +42,7 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "source_reply_to_message_id", "message_hash", "source_data_hash", "execution_id", "schedule_id",
 )  # fmt: skip
 
+_LOG_PARENT_COLUMNS = ("source_name", "resource", "operation_type")  # the logs frame takes from the ops'
 _MESSAGE_DATETIMES = frozenset(
     {"created_at", "updated_at", "deleted_at", "occurred_at", "delivered_at", "read_at"}
 )
@@ -93,7 +95,7 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
         >>> ops_df = operations_frame(client.operations.list(source_name="samsara"))  # doctest: +SKIP
     """
     with collector_paused():  # see _jsonio: the records read here are many and acyclic
-        op, _ = _columns(ops, connections, logs=False, function="operations_frame")
+        op, _ = _columns(ops, connections, logs=False, function="operations_frame", part="operations")
         return _operations(op)
 
 
@@ -131,7 +133,7 @@ def logs_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
             holds none of ``id``, ``status``, ``resource``... or is a message).
     """
     with collector_paused():
-        op, log = _columns(ops, connections, logs=True, function="logs_frame")
+        op, log = _columns(ops, connections, logs=True, function="logs_frame", part="logs")
         return _logs(op, log)
 
 
@@ -159,14 +161,29 @@ def operation_frames(ops: Any, connections: Any = None) -> tuple[pd.DataFrame, p
 
 
 def _columns(
-    ops: Any, connections: Any, *, logs: bool, function: str
+    ops: Any, connections: Any, *, logs: bool, function: str, part: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The pipeline: records, read into typed columns a chunk at a time, then joined."""
-    recs = records(ops, OPERATIONS, function)
+    """The pipeline: records, read into typed columns a chunk at a time, then joined.
+
+    For one frame (`part`) of a list of untouched listing models, the columns of both frames are read and
+    the other's are kept for the call that asks for it next (`_cache`).
+    """
+    listed = _cache.records_of(ops, connections) if part is not None else None
+    if listed is not None:
+        kept = _cache.take(ops, listed, part or "")
+        if kept is not None:
+            return kept
+        logs = True
+    recs = listed if listed is not None else records(ops, OPERATIONS, function)
     reader = OperationColumns(len(recs), connection_names(connections), logs=logs, function=function)
     reader.read(recs)
     del recs  # freed here (when decoded from page bodies), before the columns are joined
-    return reader.finish()
+    op, log = reader.finish()
+    if listed is not None and part is not None:
+        # the operations frame shares its arrays: the logs frame reads copies of the ones it takes from it
+        shared = {key: op[key].copy() for key in _LOG_PARENT_COLUMNS} if part == "operations" else {}
+        _cache.keep(ops, listed, ({**op, **shared}, log), taken=part)
+    return op, log
 
 
 def _operations(op: dict[str, Any]) -> pd.DataFrame:

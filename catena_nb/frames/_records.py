@@ -1,7 +1,8 @@
 """The first stage of the frames: whatever was given, as plain wire records; their fields as object arrays.
 
-:func:`records` gathers models (dumped to their wire form), dicts, page bodies (``bytes``/``str``), pages,
-client listings and iterables of these into one list of mappings. :func:`fields` then reads the values of
+:func:`records` gathers models (dumped to their wire form, or read from the record that an untouched model
+of a listing holds), dicts, page bodies (``bytes``/``str``), pages, client listings and iterables of these
+into one list of mappings. :func:`fields` then reads the values of
 chosen keys across many records into one object array per key, which the next stage types
 (:mod:`~._columns`).
 """
@@ -18,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from catena_nb import _jsonio
+from catena_nb._lazy import wire_record
 from catena_nb._redact import clip
 from catena_nb.errors import ResponseValidationError
 from catena_nb.frames import _pandas
@@ -81,6 +83,10 @@ def _collect(data: Any, out: list[Row], what: str) -> None:
         else:
             out.append(data)
         return
+    raw = wire_record(data)
+    if raw is not None:  # a model of a listing that nothing has touched: the record it came from
+        out.append(raw)
+        return
     pages = getattr(data, "pages", None)
     if callable(pages):
         # A client listing: read its pages' JSON records rather than the models its items would build.
@@ -103,7 +109,11 @@ def _collect(data: Any, out: list[Row], what: str) -> None:
         return
     if isinstance(data, Iterable):
         for item in data:
-            _collect(item, out, what)
+            raw = wire_record(item)  # the common case of a list of models from a listing, first
+            if raw is None:
+                _collect(item, out, what)
+            else:
+                out.append(raw)
         return
     raise TypeError(f"{what}; cannot read records from a {type(data).__name__} ({clip(repr(data), 80)})")
 

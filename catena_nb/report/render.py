@@ -13,9 +13,9 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from catena_nb import _config
 from catena_nb._progress import progress_bar
@@ -36,6 +36,14 @@ ALLOWED_TAGS = _policy.ALLOWED_TAGS
 ALLOWED_ATTRIBUTES = _policy.ALLOWED_ATTRIBUTES
 ALLOWED_PROTOCOLS = _policy.ALLOWED_PROTOCOLS
 sanitize_html = _policy.sanitize_html
+
+
+class ServedAPI(Protocol):
+    """An API served beside the report's kernel: its environment (known before it serves), and a wait."""
+
+    def environment(self) -> Mapping[str, str]: ...
+
+    def wait(self) -> None: ...
 
 
 def credentials_configured(environ: Mapping[str, str] | None = None) -> bool:
@@ -122,8 +130,19 @@ class ReportError(CatenaError):
         super().__init__(f"the audit notebook stopped{where} with {ename}: {evalue}")
 
 
-def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int = 600) -> Any:
+def execute_notebook(
+    nb: Any,
+    *,
+    cwd: Path,
+    progress: bool = True,
+    timeout: int = 600,
+    env: Mapping[str, str] | None = None,
+    before_data: Callable[[], None] | None = None,
+) -> Any:
     """Run every cell of ``nb`` in a fresh kernel of this Python, with a progress bar over the cells.
+
+    ``env`` is added to the kernel's environment; ``before_data`` is called (and may wait) before the first
+    code cell after the ``parameters`` cells, so that what it waits for is made while the kernel starts.
 
     Raises:
         ReportError: a cell failed (its error name and message), ran past ``timeout``, or the kernel died.
@@ -133,6 +152,15 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+    parameters = ("parameters", "injected-parameters")
+    first_data = next(
+        (
+            i
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and not set(parameters) & set(c.get("metadata", {}).get("tags", []))
+        ),
+        -1,
+    )
     bar = progress_bar(progress, total=code_cells, desc="report", unit="cell")
     running: list[int] = []  # the code cells started so far, by index in the notebook
 
@@ -141,6 +169,8 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
 
     def started(cell_index: int, **_: Any) -> None:
         running.append(cell_index)
+        if before_data is not None and cell_index == first_data:
+            before_data()
 
     # IPC sockets in the scratch folder: no TCP port is opened for the kernel.
     kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(cwd / "kernel"))
@@ -159,9 +189,9 @@ def execute_notebook(nb: Any, *, cwd: Path, progress: bool = True, timeout: int 
         return len(running) or None
 
     # The report's kernel never draws progress bars or opens windows.
-    env_before = {k: os.environ.get(k) for k in ("TQDM_DISABLE", "MPLBACKEND")}
-    os.environ["TQDM_DISABLE"] = "1"
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    extra = {"TQDM_DISABLE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline", **(env or {})}
+    env_before = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
     try:
         client.execute(cleanup_kc=True)  # we made the kernel manager, so we shut its kernel down
     except CellExecutionError as exc:
@@ -216,6 +246,7 @@ def render_report(
     parameters: Mapping[str, Any] | None = None,
     notebook: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    served: ServedAPI | None = None,
 ) -> Path:
     """Execute the audit notebook and write the reliability report as one self-contained HTML file.
 
@@ -226,6 +257,10 @@ def render_report(
         parameters: further values for the notebook's ``parameters`` cell.
         notebook: another notebook to run instead of the packaged audit notebook.
         progress: show a progress bar over the notebook's cells.
+        served: a sandbox served beside the kernel (``catena-nb report`` starts one in its own process when
+            no credentials are set, so that its history is built while the kernel starts and its answers
+            are made on the other core): the kernel gets its environment, and the notebook's data cell
+            waits until it serves.
 
     Returns:
         The path of the HTML file written.
@@ -251,7 +286,11 @@ def render_report(
         inject_parameters(nb, values)
     sandbox = store is None and not credentials_configured()
     with tempfile.TemporaryDirectory(prefix="catena-report-") as work:
-        execute_notebook(nb, cwd=Path(work), progress=progress)
+        if served is None:
+            execute_notebook(nb, cwd=Path(work), progress=progress)
+        else:
+            env = served.environment()
+            execute_notebook(nb, cwd=Path(work), progress=progress, env=env, before_data=served.wait)
     _strip_widgets(nb)
     _sanitize_outputs(nb)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

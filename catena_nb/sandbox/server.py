@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from catena_nb.sandbox.api.app import serve_app
 from catena_nb.sandbox.api.auth import REALM_PREFIX
 from catena_nb.sandbox.api.context import EngineLike, RequestCounter, SandboxContext
+from catena_nb.sandbox.api.costs import ApiCosts
 from catena_nb.sandbox.api.faults import FaultInjector, FaultRates
 from catena_nb.sandbox.api.state import SandboxState
 from catena_nb.sandbox.api.tokens import TokenStore, check_scopes
@@ -161,6 +162,10 @@ class Sandbox:
         faults: the share of API requests disturbed (500, 429, slow, dropped), or a dict per kind
             (``{"500": 0.05, "429": 0.05, "slow": 0.0, "drop": 0.01}``).
         tsp_latency: seconds per TSP call, overriding every TSP profile's latency.
+        api_latency: seconds every API answer takes, plus the same again spread over a full list page of
+            1,000 items (a page of 10 takes about the latency, a page of 1,000 twice it); with it, listings
+            are rate limited to 50 requests a second per token (429 with ``retry_after_seconds``). None:
+            answers as fast as they are made, and no rate limit.
         time_scale: shrinks every simulated wait (retry backoff, delivery delays, slow faults).
         token_ttl: seconds an OAuth token lives.
         port: the port on 127.0.0.1 (0: a free one).
@@ -182,6 +187,7 @@ class Sandbox:
         anchor: str | dt.date | None = None,
         faults: float | Mapping[str, float] | None = None,
         tsp_latency: float | None = None,
+        api_latency: float | None = None,
         time_scale: float = 1.0,
         token_ttl: float = 3600.0,
         port: int = 0,
@@ -202,9 +208,12 @@ class Sandbox:
             raise ValueError(f"token_ttl must be > 0, not {token_ttl}")
         if tsp_latency is not None and tsp_latency < 0:
             raise ValueError(f"tsp_latency must be >= 0, not {tsp_latency}")
+        if api_latency is not None and not api_latency >= 0:
+            raise ValueError(f"api_latency must be >= 0, not {api_latency}")
         self.seed = seed
         self.history = history
         self.tsp_latency = tsp_latency
+        self.api_latency = api_latency
         self.time_scale = time_scale
         self.token_ttl = token_ttl
         # assumed: successful attempts are logged by default, as the docs' "one entry per attempt" and the
@@ -270,7 +279,8 @@ class Sandbox:
             self.client_id, self._client_secret, sim.world.partner_id, self.token_ttl, scopes=self.scopes
         )
         ctx = SandboxContext(state=state, engine=engine, tokens=tokens)
-        server = ServerThread(serve_app(ctx, self.fault_injector), port=self._port)
+        costs = None if self.api_latency is None else ApiCosts(self.api_latency)
+        server = ServerThread(serve_app(ctx, self.fault_injector, costs), port=self._port)
         engine.start()
         try:
             server.start()

@@ -280,6 +280,7 @@ class AuditStore:
         *,
         messages: bool = True,
         progress: bool | None = None,
+        concurrency: int = 1,
     ) -> SyncSummary:
         """Fetch into the store what changed in the API since the last sync.
 
@@ -295,6 +296,10 @@ class AuditStore:
             until: the end of what to fetch (default: now).
             messages: also follow the messages listing (delivery status, delivered and read times).
             progress: show a ``tqdm.auto`` progress bar (default: tqdm's own setting).
+            concurrency: sub-windows listed side by side. The default, 1, lists one cursor at a time, so
+                that what a stopped sync fetched is what it committed; with 8, up to 16 sub-windows are
+                fetched ahead of what is written (fetched again after a stop), and the pages are still
+                written, with their marks, in time order.
 
         Returns:
             A ``SyncSummary``: fetched, inserted, updated, unchanged, still pending, pages, lookups, and
@@ -303,7 +308,15 @@ class AuditStore:
         Raises:
             CatenaError: the API failed; what was committed stays, and the next sync resumes from there.
         """
-        return _sync(self, client, since=since, until=until, messages=messages, progress=progress)
+        return _sync(
+            self,
+            client,
+            since=since,
+            until=until,
+            messages=messages,
+            progress=progress,
+            concurrency=concurrency,
+        )
 
     # -- reads ---------------------------------------------------------------------------------------------
 

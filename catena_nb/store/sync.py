@@ -300,6 +300,7 @@ def sync(
     until: dt.datetime | dt.date | str | None = None,
     messages: bool = True,
     progress: bool | None = None,
+    concurrency: int = 1,
 ) -> SyncSummary:
     """Fetch into ``store`` what changed in the API since the last sync.
 
@@ -313,6 +314,9 @@ def sync(
         until: the end of what to fetch (default: now).
         messages: also follow the messages listing (delivery status).
         progress: show a ``tqdm.auto`` progress bar (default: tqdm's own setting).
+        concurrency: sub-windows of each window listed side by side (default 1: one cursor at a time,
+            so that what a stopped sync fetched is what it committed). The pages still arrive, and are
+            written with their marks, in time order.
 
     Returns:
         A :class:`SyncSummary`, with the span each table covers.
@@ -344,7 +348,9 @@ def sync(
         "operations",
         "created_at",
         OPERATIONS_OVERLAP,
-        lambda lo, hi: client.operations.list(since=lo, until=hi, size=PAGE_SIZE, progress=False).pages(),
+        lambda lo, hi: client.operations.list(
+            since=lo, until=hi, size=PAGE_SIZE, progress=False, concurrency=concurrency
+        ).pages(),
         write_ops,
     )
     bar = progress_bar(progress, desc="sync", unit=" records", leave=False)
@@ -357,7 +363,7 @@ def sync(
                 "occurred_at",
                 MESSAGES_SETTLE,
                 lambda lo, hi: client.messages.list(
-                    since=lo, until=hi, size=PAGE_SIZE, progress=False
+                    since=lo, until=hi, size=PAGE_SIZE, progress=False, concurrency=concurrency
                 ).pages(),
                 write_messages,
             )

@@ -170,20 +170,23 @@ def _seed_operations(sb: Sandbox, client: CatenaClient, n: int, start: dt.dateti
 
 
 def test_listing_pages_windows_and_status(sb: Sandbox, client: CatenaClient) -> None:
-    """2,500 operations at size=1000 take 3 pages; 90 days go as two windows; status="failed" filters."""
+    """2,500 operations at size=1000 take 3 pages one cursor at a time; 90 days go as two windows;
+    status="failed" filters; side by side, the same operations in the same order."""
     start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     conn_id = _seed_operations(sb, client, 2500, start)
     before = sb.requests[LIST_OPS]
-    got = client.operations.list(
-        connection_id=conn_id, since=start, until=start + dt.timedelta(days=1)
-    ).to_list()
+    day: dict[str, Any] = {"connection_id": conn_id, "since": start, "until": start + dt.timedelta(days=1)}
+    got = client.operations.list(**day, concurrency=1).to_list()
     assert len(got) == 2500
     assert len({o.id for o in got}) == 2500
     assert sb.requests[LIST_OPS] - before == 3
 
     before = sb.requests[LIST_OPS]
     listing = client.operations.list(
-        connection_id=conn_id, since=start - dt.timedelta(days=45), until=start + dt.timedelta(days=45)
+        connection_id=conn_id,
+        since=start - dt.timedelta(days=45),
+        until=start + dt.timedelta(days=45),
+        concurrency=1,
     )
     assert len(listing.spec.window_params()) == 2
     assert len(listing.to_list()) == 2500  # the server refuses any window over 45 days
@@ -194,10 +197,10 @@ def test_listing_pages_windows_and_status(sb: Sandbox, client: CatenaClient) -> 
     ).to_list()
     assert len(failed) == 500
     assert all(o.failed for o in failed)
-    pages = list(
-        client.operations.list(connection_id=conn_id, since=start, until=start + dt.timedelta(days=1)).pages()
-    )
+    pages = list(client.operations.list(**day, concurrency=1).pages())
     assert [len(p.raw_items) for p in pages] == [1000, 1000, 500]
+    side_by_side = client.operations.list(**day).to_list()
+    assert [o.id for o in side_by_side] == [o.id for o in got]
 
 
 def test_bad_request_never_reaches_the_sandbox(sb: Sandbox, client: CatenaClient) -> None:

@@ -26,10 +26,12 @@ def test_every_filter_shows_in_the_signature(drive: MakeDriver) -> None:
         "since",
         "until",
         "status",
+        "concurrency",
         "progress",
         "size",
     ]
     assert listing["size"].default == 1000
+    assert listing["concurrency"].default == 8
     assert listing["status"].default is None
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in listing.values())
     messages = inspect.signature(c.messages.list).parameters

@@ -17,6 +17,7 @@ from catena_nb.errors import InvalidRequestError
 
 __all__ = [
     "LIST_DEFAULTS",
+    "WINDOW_LIST_DEFAULTS",
     "Checker",
     "FleetFilters",
     "Ids",
@@ -49,10 +50,13 @@ class WindowFilters(TypedDict, total=False):
     since: When | None
     until: When | None
     status: str | Iterable[str] | None  # applied on the client side: the API has no status filter
+    concurrency: int  # sub-windows listed side by side (1: one cursor at a time)
     progress: bool | None  # a progress bar (default: the client's setting)
 
 
 LIST_DEFAULTS: dict[str, Any] = {"size": _config.DEFAULT_PAGE_SIZE}
+# the listings with a window, which may be cut into sub-windows listed side by side
+WINDOW_LIST_DEFAULTS: dict[str, Any] = {**LIST_DEFAULTS, "concurrency": _config.DEFAULT_LIST_CONCURRENCY}
 
 
 class Checker:
@@ -107,6 +111,13 @@ class Checker:
             return _config.DEFAULT_PAGE_SIZE
         return value
 
+    def concurrency(self, value: Any) -> int:
+        top = _config.MAX_LIST_CONCURRENCY
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            self.add("concurrency", f"must be an integer from 1 to {top}", value)
+            return 1
+        return value
+
     def when(self, field: str, value: Any) -> dt.datetime | None:
         if value is None:
             return None
@@ -135,12 +146,17 @@ class Checker:
             raise InvalidRequestError(self.errors, what=what)
 
 
-def status_filter(status: str | Iterable[str] | None) -> Callable[[Any], bool] | None:
-    """The client-side filter of `status=` (the API has none), or None to keep every item."""
+def status_filter(
+    status: str | Iterable[str] | None, default: str | None = None
+) -> Callable[[Mapping[str, Any]], bool] | None:
+    """The client-side filter of `status=` (the API has none) on wire records, or None to keep every item.
+
+    A record without a status has the model's `default` (an open enum's value is its string either way).
+    """
     if status is None:
         return None
     wanted = {status} if isinstance(status, str) else {str(s) for s in status}
-    return lambda item: str(item.status) in wanted
+    return lambda record: str(record.get("status", default)) in wanted
 
 
 def listed(value: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
 
+from catena_nb.client._transport import SharedPause
 from catena_nb.client.pagination import AsyncPaginator, ListSpec, Page, Paginator
 
 if TYPE_CHECKING:
@@ -26,10 +27,10 @@ class SyncResource:
         """A lazy listing of `spec` (`progress=None`: the client's setting)."""
         client, model = self._client, spec.model
 
-        def fetch(path: str, params: dict[str, Any]) -> Page[M]:
-            return client._get_page(path, params, model)
+        def fetch(path: str, params: dict[str, Any], pause: SharedPause | None = None) -> Page[M]:
+            return client._get_page(path, params, model, pause)
 
-        return Paginator(fetch, spec, progress=client._show_progress(progress))
+        return Paginator(fetch, spec, progress=client._show_progress(progress), pacer=client._pacer)
 
 
 class AsyncResource:
@@ -41,8 +42,13 @@ class AsyncResource:
     def _listing(self, spec: ListSpec[M], progress: bool | None = False) -> AsyncPaginator[M]:
         """An async lazy listing of `spec`."""
         client, model = self._client, spec.model
+
+        async def fetch(path: str, params: dict[str, Any], pause: SharedPause | None = None) -> Page[M]:
+            return await client._get_page(path, params, model, pause)
+
         return AsyncPaginator(
-            lambda path, params: client._get_page(path, params, model),
+            fetch,
             spec,
             progress=client._show_progress(progress),
+            pacer=client._pacer,
         )

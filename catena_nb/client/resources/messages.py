@@ -20,7 +20,7 @@ from catena_nb.client._keywords import keywords
 from catena_nb.client.batch import BATCH_DEFAULTS, BatchOptions, BatchResult
 from catena_nb.client.pagination import AsyncPaginator, ListSpec, Paginator
 from catena_nb.client.resources._checks import (
-    LIST_DEFAULTS,
+    WINDOW_LIST_DEFAULTS,
     Checker,
     FleetFilters,
     Ids,
@@ -166,8 +166,20 @@ def _listing_spec(
     for name in id_filters:
         params[name] = check.many(name, filters.get(name), uuids=not name.startswith("source_"))
     windows = check.windows(filters.get("since"), filters.get("until"))
+    concurrency = check.concurrency(filters.get("concurrency", _config.DEFAULT_LIST_CONCURRENCY))
     check.done(f"{label} listing")
-    return ListSpec(path, clean_params(params), model, windows, status_filter(filters.get("status")), label)
+    # the API lists by occurred_at, oldest first: only in that order can the window be cut side by side
+    in_order = filters.get("sort_by") in (None, "occurred_at") and filters.get("sort_order") in (None, "asc")
+    return ListSpec(
+        path,
+        clean_params(params),
+        model,
+        windows,
+        status_filter(filters.get("status")),
+        label,
+        concurrency=concurrency,
+        time_field="occurred_at" if in_order else None,
+    )
 
 
 def _messages(filters: MessageFilters) -> ListSpec[Message]:
@@ -241,7 +253,7 @@ class Messages(SyncResource):
         self.last_batch = run_sync(batch, lambda req: client._run(_send(req, sync)), sleep=client.sleep)
         return self.last_batch
 
-    @keywords(MessageFilters, **LIST_DEFAULTS)
+    @keywords(MessageFilters, **WINDOW_LIST_DEFAULTS)
     def list(self, **filters: Unpack[MessageFilters]) -> Paginator[Message]:
         """The messages with their delivery status, lazily, across pages and 45-day windows.
 
@@ -253,6 +265,8 @@ class Messages(SyncResource):
             include_source_data, sort_by, sort_order (`asc` or `desc`): passed to the API.
             status: pending, sent, delivered or read (or several), applied on the client side.
             size: the page size, 1 to 1000.
+            concurrency: sub-windows listed side by side on `occurred_at` (default 8; 1: one cursor at a
+                time), as for `operations.list`; a listing sorted otherwise goes one cursor at a time.
             progress: show a progress bar (default: the client's setting).
 
         Raises:
@@ -290,7 +304,7 @@ class AsyncMessages(AsyncResource):
             batch, lambda req: client._run(_send(req, sync)), sleep=client.sleep, on_done=keep
         )
 
-    @keywords(MessageFilters, **LIST_DEFAULTS)
+    @keywords(MessageFilters, **WINDOW_LIST_DEFAULTS)
     def list(self, **filters: Unpack[MessageFilters]) -> AsyncPaginator[Message]:
         """The messages, lazily (`async for`); see `Messages.list` for the filters."""
         return self._listing(_messages(filters), filters.get("progress"))
@@ -313,7 +327,7 @@ class GroupMessages(SyncResource):
         """
         return self._client._run(_send_group(fields, sync))
 
-    @keywords(GroupMessageFilters, **LIST_DEFAULTS)
+    @keywords(GroupMessageFilters, **WINDOW_LIST_DEFAULTS)
     def list(self, **filters: Unpack[GroupMessageFilters]) -> Paginator[GroupMessage]:
         """The group messages, lazily, across pages and 45-day windows (`status` applied client-side).
 
@@ -330,7 +344,7 @@ class AsyncGroupMessages(AsyncResource):
         """Send one group message (see `GroupMessages.create`)."""
         return await self._client._run(_send_group(fields, sync))
 
-    @keywords(GroupMessageFilters, **LIST_DEFAULTS)
+    @keywords(GroupMessageFilters, **WINDOW_LIST_DEFAULTS)
     def list(self, **filters: Unpack[GroupMessageFilters]) -> AsyncPaginator[GroupMessage]:
         """The group messages, lazily (`async for`)."""
         return self._listing(_group_messages(filters), filters.get("progress"))

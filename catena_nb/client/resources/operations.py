@@ -21,7 +21,7 @@ from catena_nb.client._keywords import keywords
 from catena_nb.client.batch import BatchResult
 from catena_nb.client.pagination import AsyncPaginator, ListSpec, Paginator
 from catena_nb.client.resources._checks import (
-    LIST_DEFAULTS,
+    WINDOW_LIST_DEFAULTS,
     Checker,
     Paged,
     WindowFilters,
@@ -30,7 +30,7 @@ from catena_nb.client.resources._checks import (
 )
 from catena_nb.client.resources._resource import AsyncResource, SyncResource
 from catena_nb.errors import InvalidRequestError, WaitTimeoutError
-from catena_nb.models import OperationType, ResourceOperation
+from catena_nb.models import OperationStatus, OperationType, ResourceOperation
 
 __all__ = [
     "CONNECTIONS_PATH",
@@ -110,9 +110,19 @@ def _listing_spec(filters: OperationFilters) -> ListSpec[ResourceOperation]:
         "size": check.size(filters.get("size", _config.DEFAULT_PAGE_SIZE)),
     }
     windows = check.windows(filters.get("since"), filters.get("until"))
+    concurrency = check.concurrency(filters.get("concurrency", _config.DEFAULT_LIST_CONCURRENCY))
     check.done("operations listing")
-    keep = status_filter(filters.get("status"))
-    return ListSpec(OPERATIONS_PATH, clean_params(params), ResourceOperation, windows, keep, "operations")
+    keep = status_filter(filters.get("status"), default=OperationStatus.PENDING.value)
+    return ListSpec(
+        OPERATIONS_PATH,
+        clean_params(params),
+        ResourceOperation,
+        windows,
+        keep,
+        "operations",
+        concurrency=concurrency,
+        time_field="created_at",  # the API lists operations by creation time
+    )
 
 
 class _Polling:
@@ -204,7 +214,7 @@ class Operations(SyncResource):
         """
         return self._client._run(lookup(operation_path(op_or_id, connection_id), ResourceOperation))
 
-    @keywords(OperationFilters, **LIST_DEFAULTS)
+    @keywords(OperationFilters, **WINDOW_LIST_DEFAULTS)
     def list(self, **filters: Unpack[OperationFilters]) -> Paginator[ResourceOperation]:
         """The operations matching the filters, lazily: iterate for items, `.pages()` for pages.
 
@@ -216,6 +226,11 @@ class Operations(SyncResource):
                 windows of at most 45 days.
             status: the API has no status filter: `status=` ("failed", or several) is applied on the client
                 side, after each page arrives.
+            concurrency: how many sub-windows are listed side by side (default 8; 1 lists one cursor at a
+                time). When the first page of a window says there is more, the rest of the window is cut
+                into sub-windows on `created_at`, each following its own cursors; the items come out exactly
+                as one cursor at a time gives them (the same, once each, in creation order), and a 429 on
+                any request pauses them all.
             size: the page size, 1 to 1000.
             progress: show a progress bar (default: the client's setting).
 
@@ -253,7 +268,7 @@ class AsyncOperations(AsyncResource):
         """One operation with its logs (see `Operations.get`)."""
         return await self._client._run(lookup(operation_path(op_or_id, connection_id), ResourceOperation))
 
-    @keywords(OperationFilters, **LIST_DEFAULTS)
+    @keywords(OperationFilters, **WINDOW_LIST_DEFAULTS)
     def list(self, **filters: Unpack[OperationFilters]) -> AsyncPaginator[ResourceOperation]:
         """The operations matching the filters, lazily (`async for`); see `Operations.list`."""
         return self._listing(_listing_spec(filters), filters.get("progress"))

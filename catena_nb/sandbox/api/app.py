@@ -1,7 +1,7 @@
 """The sandbox's FastAPI app: every route of the Catena API it reproduces, behind the fault injector.
 
-``create_app(ctx)`` builds the FastAPI app; ``serve_app(ctx, injector)`` wraps it in the request counter and
-the fault injector, which is what the server runs.
+``create_app(ctx)`` builds the FastAPI app; ``serve_app(ctx, injector, costs)`` wraps it in the request
+counter, the API's costs and the fault injector, which is what the server runs.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catena_nb.sandbox.api import auth, connections, messages, operations, tsps, users, webhooks
 from catena_nb.sandbox.api.context import RequestCounter, SandboxContext
+from catena_nb.sandbox.api.costs import ApiCosts, CostMiddleware
 from catena_nb.sandbox.api.errors import install_error_handlers
 from catena_nb.sandbox.api.faults import FaultInjector, FaultMiddleware
 
@@ -86,8 +87,13 @@ def _exempt(path: str) -> bool:
     return path == OPENAPI_PATH
 
 
-def serve_app(ctx: SandboxContext, injector: FaultInjector | None = None) -> ASGIApp:
-    """The ASGI callable to serve: the app over ``ctx`` behind the request counter and the fault injector."""
+def serve_app(
+    ctx: SandboxContext, injector: FaultInjector | None = None, costs: ApiCosts | None = None
+) -> ASGIApp:
+    """The ASGI callable to serve: the app over ``ctx`` behind the request counter, the API's costs (latency
+    and listing rate limits, when given) and the fault injector."""
     app = create_app(ctx)
     inner: ASGIApp = app if injector is None else FaultMiddleware(app, injector, _exempt)
+    if costs is not None:
+        inner = CostMiddleware(inner, costs, _exempt)
     return RequestCountingMiddleware(inner, ctx.requests)
