@@ -278,8 +278,8 @@ class _Capture:
 
 
 @pytest.mark.slow
-def test_webhooks_of_1000_async_sends_end_as_exactly_those_operations(tmp_path):
-    """Webhooks of 1,000 async sends, some delivered twice, some forged, end as the 1,000 final operations."""
+def test_webhooks_of_400_async_sends_end_as_exactly_those_operations(tmp_path):
+    """Webhooks of 400 async sends, some delivered twice, some forged, end as the 400 final operations."""
     with (
         Sandbox(seed=21, time_scale=0.001, tsp_latency=0) as sb,
         CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client,
@@ -298,25 +298,25 @@ def test_webhooks_of_1000_async_sends_end_as_exactly_those_operations(tmp_path):
             )
             assert registered.status_code == 200
             rows = []
-            for i in range(1000):
+            for i in range(400):
                 conn = sb.message_connections[i % len(sb.message_connections)]
                 rows.append({"connection_id": conn.id, "sender_id": conn.users[0],
                              "recipient_id": conn.users[-1], "message_text": f"audit {i}"})  # fmt: skip
             batch = client.messages.create_many(rows, sync=False, concurrency=16, progress=False)
-            assert len(batch.operations) == 1000
+            assert len(batch.operations) == 400
             assert sb.wait_idle(240)
             delivered = list(capture.seen)
-            assert len(delivered) >= 2000  # created, then succeeded or failed, for each
+            assert len(delivered) >= 800  # created, then succeeded or failed, for each
 
             rng = random.Random(5)
             with httpx.Client(timeout=30) as http:
-                for headers, body in rng.sample(delivered, 150):  # delivered twice
+                for headers, body in rng.sample(delivered, 60):  # delivered twice
                     assert http.post(url, content=body, headers=headers).status_code == 202
-                for headers, body in rng.sample(delivered, 50):  # forged signature
+                for headers, body in rng.sample(delivered, 20):  # forged signature
                     forged = {**headers, "x-catena-signature": sign(b"{}", "some-other-secret")[1][
                         "X-Catena-Signature"]}  # fmt: skip
                     assert http.post(url, content=body, headers=forged).status_code == 503
-                for headers, body in rng.sample(delivered, 50):  # altered body, original signature
+                for headers, body in rng.sample(delivered, 20):  # altered body, original signature
                     altered = gzip.compress(gzip.decompress(body).replace(b'"status":"', b'"status":"x'))
                     assert http.post(url, content=altered, headers=headers).status_code == 503
             assert app.state.receiver.flush()
@@ -328,11 +328,11 @@ def test_webhooks_of_1000_async_sends_end_as_exactly_those_operations(tmp_path):
             final = sb.state.get_operation(str(op.id))
             assert final is not None
             finals[str(op.id)] = final["status"]
-        assert store.count() == 1000
+        assert store.count() == 400
         stored = store.query("SELECT operation_id, status FROM operations")
         assert dict(zip(stored["operation_id"], stored["status"], strict=True)) == finals
         assert "pending" not in set(stored["status"])
-        assert app.state.receiver.counts["refused_signature"] == 100
+        assert app.state.receiver.counts["refused_signature"] == 40
         listed = [
             item for page in client.operations.list(since="2026-01-01").pages() for item in page.raw_items
         ]
