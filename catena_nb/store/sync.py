@@ -344,14 +344,13 @@ def sync(
         summary.messages_updated += result.updated
         return result
 
-    operations = _Listing(
-        "operations",
-        "created_at",
-        OPERATIONS_OVERLAP,
-        lambda lo, hi: client.operations.list(
+    def pages_of(resource: Any) -> Any:
+        return lambda lo, hi: resource.list(
             since=lo, until=hi, size=PAGE_SIZE, progress=False, concurrency=concurrency
-        ).pages(),
-        write_ops,
+        ).pages()
+
+    operations = _Listing(
+        "operations", "created_at", OPERATIONS_OVERLAP, pages_of(client.operations), write_ops
     )
     bar = progress_bar(progress, desc="sync", unit=" records", leave=False)
     try:
@@ -359,13 +358,7 @@ def sync(
         _recheck_pending(store, client, operations, relisted_from, summary, bar)
         if messages:
             listing = _Listing(
-                "messages",
-                "occurred_at",
-                MESSAGES_SETTLE,
-                lambda lo, hi: client.messages.list(
-                    since=lo, until=hi, size=PAGE_SIZE, progress=False, concurrency=concurrency
-                ).pages(),
-                write_messages,
+                "messages", "occurred_at", MESSAGES_SETTLE, pages_of(client.messages), write_messages
             )
             _follow(store, listing, requested, end, summary, bar)
     finally:

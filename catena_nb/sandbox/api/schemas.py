@@ -14,17 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from catena_nb.sandbox.sim.integrations import Resource as Resource
 from catena_nb.sandbox.sim.records import LOOKUP_KEYS, LOOKUP_LOG_KEYS, WRITE_KEYS, WRITE_LOG_KEYS
 
 Priority = Literal["low", "medium", "high"]
-Resource = Literal[
-    "asset", "driver_association", "driver_vehicle_association", "driver_event_log", "driver_safety_event",
-    "dvir_log", "dvir_log_defect", "engine_log", "engine_status", "fuel_transaction", "fleet_info",
-    "hos_availability", "hos_daily_snapshot", "hos_event", "hos_event_annotation", "hos_event_attachment",
-    "hos_violation", "ifta_summary", "location_segment", "message", "group_message", "user", "vehicle",
-    "vehicle_location", "vehicle_sensor", "vehicle_region_segment", "trailer", "trailer_association",
-    "trailer_vehicle_association", "trailer_location", "trailer_status", "workflow",
-]  # fmt: skip
 OperationType = Literal["create", "update"]
 SortOrder = Literal["asc", "desc"]
 # assumed: source_name stays an open set of lowercase slugs (the real TspEnum has ~130 values and grows).

@@ -7,6 +7,8 @@ statuses below are the sandbox's world, not any real TSP's.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from catena_nb.sandbox.sim.ids import stable_uuid
 from catena_nb.sandbox.sim.types import Tsp
 
@@ -16,14 +18,15 @@ NOT_SUPPORTED = "not_supported"
 STATUSES = (IMPLEMENTED, NOT_IMPLEMENTED, NOT_SUPPORTED)
 
 # ResourceEnum, in the docs' order (catena-api.md §4); the keys of every TSP's integrations.
-RESOURCES = (
+Resource = Literal[
     "asset", "driver_association", "driver_vehicle_association", "driver_event_log", "driver_safety_event",
     "dvir_log", "dvir_log_defect", "engine_log", "engine_status", "fuel_transaction", "fleet_info",
     "hos_availability", "hos_daily_snapshot", "hos_event", "hos_event_annotation", "hos_event_attachment",
     "hos_violation", "ifta_summary", "location_segment", "message", "group_message", "user", "vehicle",
     "vehicle_location", "vehicle_sensor", "vehicle_region_segment", "trailer", "trailer_association",
     "trailer_vehicle_association", "trailer_location", "trailer_status", "workflow",
-)  # fmt: skip
+]  # fmt: skip
+RESOURCES: tuple[str, ...] = get_args(Resource)
 
 _FLEET = ("user", "vehicle", "vehicle_location", "driver_vehicle_association", "engine_status")
 _HOS = ("hos_availability", "hos_daily_snapshot", "hos_event", "hos_violation", "dvir_log", "dvir_log_defect")
