@@ -50,11 +50,12 @@ def test_409_on_a_duplicate_webhook(client: httpx.Client) -> None:
 def test_a_tsp_slower_than_the_sync_timeout_fails_the_send_as_a_read_timeout() -> None:
     """A sync send whose TSP call outlasts the sync timeout answers 502 with the operation failed as a network
     read timeout (the write endpoints list no 504), and the operation stays failed."""
-    with Sandbox(seed=1, tsp_latency=1.0) as sandbox, authed_client(sandbox) as c:
+    with Sandbox(seed=1, tsp_latency=3.0) as sandbox, authed_client(sandbox) as c:
         sandbox._context().sync_timeout = 0.2
         started = time.monotonic()
         r = c.post(CREATE, params={"is_sync": "true"}, json=message_body(sandbox))
-        assert time.monotonic() - started < 0.9  # answered at the timeout, not after the TSP's second
+        # answered at the timeout, not after the TSP's three seconds (a bound generous for a loaded machine)
+        assert time.monotonic() - started < 2.5
         assert r.status_code == 502
         body = r.json()
         assert body["status"] == "failed"
@@ -62,7 +63,7 @@ def test_a_tsp_slower_than_the_sync_timeout_fails_the_send_as_a_read_timeout() -
         assert log["error_type"] == "network"
         assert log["error_details"].startswith("ReadTimeout")
         assert log["response_status_code"] is None
-        time.sleep(1.0)
+        time.sleep(3.0)  # past the TSP's late answer, which must not revive the operation
         assert _stored_status(sandbox, body["id"]) == "failed"
         assert len(sandbox.state.get_operation(body["id"])["logs"]) == 1  # type: ignore[index]
 
