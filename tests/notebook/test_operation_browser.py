@@ -8,24 +8,10 @@ from typing import Any
 
 from catena_nb.client import CatenaClient
 from catena_nb.errors import ServerError
-from catena_nb.notebook import OperationBrowser, SendMessageForm
+from catena_nb.notebook import OperationBrowser
 from catena_nb.sandbox import Sandbox
 from tests.support.fake_client import FakeClient, uid
-
-CREATE = ("POST", "/v2/telematics/messages")
-SCRIPT = "<script>alert(1)</script>"
-
-
-def _creates(sandbox: Sandbox) -> int:
-    return sandbox.requests[CREATE]
-
-
-def _form(client: CatenaClient, sandbox: Sandbox, *, connection: Any = None) -> SendMessageForm:
-    form = SendMessageForm(client)
-    conn = connection or sandbox.connections[0]
-    form.connection.value = conn.id
-    return form
-
+from tests.support.widgets import send_form
 
 # -- in memory -------------------------------------------------------------------------------------
 
@@ -120,7 +106,7 @@ def test_browser_search_error_clears_the_old_page(fake: FakeClient) -> None:
 
 def test_browser_lookup_shows_the_operations_logs(client: CatenaClient, sandbox: Sandbox) -> None:
     """Looking up a sent operation by id and connection shows it with one row per attempt."""
-    form = _form(client, sandbox)
+    form = send_form(client, sandbox)
     form.message_text.value = "Lookup me"
     sent = form.send()
     assert sent is not None
@@ -152,7 +138,7 @@ def test_browser_lookup_errors(client: CatenaClient, sandbox: Sandbox) -> None:
 def test_browser_search_filters_and_pages(client: CatenaClient, sandbox: Sandbox) -> None:
     """A status filter returns only that status; the table pages 20 rows at a time."""
     conn = sandbox.connections[1]
-    form = _form(client, sandbox, connection=conn)
+    form = send_form(client, sandbox, connection=conn)
     for i in range(23):
         form.message_text.value = f"batch {i}"
         form.send()

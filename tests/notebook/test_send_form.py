@@ -11,21 +11,7 @@ from catena_nb.errors import APIConnectionError, ServerError, ValidationError
 from catena_nb.notebook import OperationBrowser, SendMessageForm
 from catena_nb.sandbox import Sandbox
 from tests.support.fake_client import FakeClient, uid
-
-CREATE = ("POST", "/v2/telematics/messages")
-SCRIPT = "<script>alert(1)</script>"
-
-
-def _creates(sandbox: Sandbox) -> int:
-    return sandbox.requests[CREATE]
-
-
-def _form(client: CatenaClient, sandbox: Sandbox, *, connection: Any = None) -> SendMessageForm:
-    form = SendMessageForm(client)
-    conn = connection or sandbox.connections[0]
-    form.connection.value = conn.id
-    return form
-
+from tests.support.widgets import SCRIPT, creates, send_form
 
 # -- in memory -------------------------------------------------------------------------------------
 
@@ -182,7 +168,7 @@ def test_server_422_marks_the_fields_it_names(fake: FakeClient) -> None:
 
 def test_form_lists_the_sandbox_connections_and_users(client: CatenaClient, sandbox: Sandbox) -> None:
     """The pickers hold every seeded connection, labelled by TSP, and that connection's users."""
-    form = _form(client, sandbox)
+    form = send_form(client, sandbox)
     assert {v for _, v in form.connection.options} == {c.id for c in sandbox.connections}
     label = {v: k for k, v in form.connection.options}[sandbox.connections[0].id]
     assert label.startswith(f"{sandbox.connections[0].source_name} · ")
@@ -194,11 +180,11 @@ def test_sync_send_reaches_the_sandbox_and_shows_the_operation(
     client: CatenaClient, sandbox: Sandbox
 ) -> None:
     """One click makes one create request; the result shows the operation's badge and its log."""
-    form = _form(client, sandbox)
+    form = send_form(client, sandbox)
     form.message_text.value = "Delivery confirmed"
-    before = _creates(sandbox)
+    before = creates(sandbox)
     form.send_button.click()
-    assert _creates(sandbox) == before + 1
+    assert creates(sandbox) == before + 1
     op = form.last_operation
     assert op is not None
     assert op.status in ("success", "failed")
@@ -210,12 +196,12 @@ def test_sync_send_reaches_the_sandbox_and_shows_the_operation(
 
 def test_bad_uuid_sends_nothing(client: CatenaClient, sandbox: Sandbox) -> None:
     """A malformed pasted recipient id is refused beside its field and no create reaches the server."""
-    form = _form(client, sandbox)
+    form = send_form(client, sandbox)
     form.recipient_id.value = "1234-not-a-uuid"
     form.message_text.value = "hello"
-    before = _creates(sandbox)
+    before = creates(sandbox)
     form.send_button.click()
-    assert _creates(sandbox) == before
+    assert creates(sandbox) == before
     assert "not a valid user id" in form.field_errors["recipient_id"].value
     assert "Nothing was sent" in form.result.value
     assert form.last_operation is None
@@ -227,15 +213,15 @@ def test_a_connection_whose_tsp_takes_no_messages_is_warned_before_sending(
     """Picking a connection whose TSP does not take message writes shows a warning under it, before any
     send; Send still sends, and the failed operation shows; another connection clears the warning."""
     bad = next(c for c in sandbox.connections if c not in sandbox.message_connections)
-    form = _form(client, sandbox, connection=bad)
+    form = send_form(client, sandbox, connection=bad)
     warning = form.tsp_warning.value
     assert 'role="alert"' in warning
     assert bad.id in warning
     assert "message writes not_supported" in warning
     assert form.tsp_warning in form.children
-    before = _creates(sandbox)
+    before = creates(sandbox)
     op = form.send()
-    assert _creates(sandbox) == before + 1
+    assert creates(sandbox) == before + 1
     assert op is not None
     assert op.status == "failed"
     assert "does not support message writes" in html.unescape(form.result.value)
@@ -245,11 +231,11 @@ def test_a_connection_whose_tsp_takes_no_messages_is_warned_before_sending(
 
 def test_a_502_shows_the_tsps_error(client: CatenaClient, sandbox: Sandbox) -> None:
     """A sync send the TSP refuses (text over its limit) shows its error_type, status code and details."""
-    form = _form(client, sandbox)
+    form = send_form(client, sandbox)
     form.message_text.value = "Load 4 at dock 4. " * 300  # 5,400 characters: over every TSP's limit
-    before = _creates(sandbox)
+    before = creates(sandbox)
     failed = form.send()
-    assert _creates(sandbox) == before + 1
+    assert creates(sandbox) == before + 1
     assert failed is not None
     assert failed.status == "failed"
     log = failed.last_error
@@ -266,7 +252,7 @@ def test_a_502_shows_the_tsps_error(client: CatenaClient, sandbox: Sandbox) -> N
 
 def test_message_text_is_escaped_everywhere(client: CatenaClient, sandbox: Sandbox) -> None:
     """A `<script>` message text shows as text in the form's result and in the browser's table and detail."""
-    form = _form(client, sandbox)
+    form = send_form(client, sandbox)
     form.message_text.value = SCRIPT
     op = form.send()
     assert op is not None
@@ -289,7 +275,7 @@ def test_message_text_is_escaped_everywhere(client: CatenaClient, sandbox: Sandb
 
 def test_async_send_shows_a_pending_operation(client: CatenaClient, sandbox: Sandbox) -> None:
     """In async mode the result says the operation is queued, with a pending badge."""
-    form = _form(client, sandbox)
+    form = send_form(client, sandbox)
     form.sync.value = False
     form.message_text.value = "Async hello"
     op = form.send()
