@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from catena_nb import _config
 from catena_nb._progress import progress_bar
 from catena_nb.errors import CatenaError
+from catena_nb.report import layout as _layout
 from catena_nb.report import sanitize as _policy
 
 logger = logging.getLogger("catena_nb.report")
@@ -228,9 +229,13 @@ def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
     )
     _policy.sanitize_notebook(nb)
     nb.metadata["title"] = title
-    resources = {"catena": dict(banner), "catena_csp": _policy.CONTENT_SECURITY_POLICY}
+    resources = {
+        "catena": dict(banner),
+        "catena_csp": _policy.CONTENT_SECURITY_POLICY,
+        "catena_dark_css": _layout.dark_theme_css(),
+    }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    page, removed = _policy.enforce_page_policy(str(body))
+    page, removed = _policy.enforce_page_policy(_layout.lay_out(str(body)))
     if removed:
         # the passes before this one should have left nothing to remove: say what got that far
         logger.warning("report: the last check removed %d item(s): %s", len(removed), "; ".join(removed[:9]))

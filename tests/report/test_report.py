@@ -176,3 +176,15 @@ def test_report_reads_an_audit_store(tmp_path: Path) -> None:
     assert "Data from the audit store audit.duckdb" in html
     assert "catena-banner sandbox" not in html
     assert f"<strong>{summary.fetched:,} sends</strong>" in html
+
+
+@pytest.mark.slow
+def test_audit_report_reads_as_a_document(audit_html: str) -> None:
+    """Contents link every section, no table shows row numbers, numbers align right, dark and print styles."""
+    sections = re.findall(r'<h2 id="([^"]+)">', audit_html)
+    assert len(sections) >= 8
+    assert re.findall(r'<li><a href="#([^"]+)">', audit_html) == sections
+    assert "<th>0</th>" not in audit_html
+    assert audit_html.count('<td class="num">') > 50
+    assert "@media (prefers-color-scheme: dark)" in audit_html
+    assert "@media print" in audit_html
