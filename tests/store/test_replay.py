@@ -64,7 +64,7 @@ def test_replay_uses_the_clients_notifications_api_when_it_has_one():
 
     seen: list[httpx.Request] = []
     with _client(seen) as client:
-        client.webhooks = Webhooks()  # type: ignore[attr-defined]
+        client.webhooks = Webhooks()  # type: ignore[assignment]
         assert replay(client, SUB) == "accepted"
     assert calls == [SUB]
     assert seen == []

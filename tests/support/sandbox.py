@@ -46,6 +46,9 @@ class FakeEngine:
         with self._cond:
             return self._cond.wait_for(lambda: self._busy == 0, timeout)
 
+    def replay_webhook(self, webhook_id: str) -> int:
+        return 0  # it delivers no webhooks, so nothing is ever parked
+
     def _run(self) -> None:
         while (op := self._queue.get()) is not None:
             self.execute_sync(op)

@@ -32,6 +32,10 @@ class EngineLike(Protocol):
         """Queue ``op`` for the asynchronous worker."""
         ...
 
+    def replay_webhook(self, webhook_id: str) -> int:
+        """Deliver again what a subscription's dead-letter queue holds; how many events."""
+        ...
+
     def start(self) -> None:
         """Start the worker threads."""
         ...
