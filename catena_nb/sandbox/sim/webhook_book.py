@@ -63,7 +63,9 @@ class _Book:
 
     logs: list[dict[str, Any]] = field(default_factory=list)  # by (created_at, id)
     attempts: deque[tuple[float, bool, int]] = field(default_factory=deque)  # (monotonic, 2xx, ms)
-    messages: deque[tuple[float, bool]] = field(default_factory=deque)  # (monotonic, delivered)
+    # each event once, by id: (monotonic, delivered) of its first settling; a replay that delivers it marks
+    # it delivered, so that "unique messages/events processed (regardless of retries)" counts it once
+    messages: dict[str, tuple[float, bool]] = field(default_factory=dict)
     dlq: list[DeadLetter] = field(default_factory=list)
     ewma: float | None = None
     consecutive_failures: int = 0
@@ -96,8 +98,9 @@ class DeliveryBook:
         horizon = now - self._span(RETENTION_S)
         while book.attempts and book.attempts[0][0] < horizon:
             book.attempts.popleft()
-        while book.messages and book.messages[0][0] < horizon:
-            book.messages.popleft()
+        old = [event_id for event_id, (t, _) in book.messages.items() if t < horizon]
+        for event_id in old:
+            del book.messages[event_id]
         book.dlq = [d for d in book.dlq if d.parked_at >= horizon]
         wall = iso(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self._span(RETENTION_S)))
         cut = bisect.bisect_left(book.logs, wall, key=lambda log: log["created_at"])
@@ -138,13 +141,17 @@ class DeliveryBook:
             book.logs.append(log)
             book.attempts.append((self._clock(), 200 <= status_code < 300, response_time_ms or 0))
 
-    def settle(self, webhook_id: str, letter: DeadLetter | None) -> None:
+    def settle(self, webhook_id: str, event_id: str, letter: DeadLetter | None) -> None:
         """Record an event's end: delivered (``letter`` None), or parked in the dead-letter queue."""
         delivered = letter is None
         with self._lock:
             book = self._book(webhook_id)
             now = self._clock()
-            book.messages.append((now, delivered))
+            first = book.messages.get(event_id)
+            book.messages[event_id] = (
+                now if first is None else first[0],
+                delivered or bool(first and first[1]),
+            )
             x = 1.0 if delivered else 0.0
             book.ewma = (1.0 if book.ewma is None else book.ewma) * (1 - EWMA_ALPHA) + EWMA_ALPHA * x
             book.consecutive_failures = 0 if delivered else book.consecutive_failures + 1
@@ -165,7 +172,7 @@ class DeliveryBook:
         with self._lock:
             book = self._book(webhook_id)
             horizon = self._clock() - self._span(BREAKER_WINDOW_S)
-            volume = sum(1 for t, _ in book.messages if t >= horizon)
+            volume = sum(1 for t, _ in book.messages.values() if t >= horizon)
             ewma = 1.0 if book.ewma is None else book.ewma
             for fewest, threshold in EWMA_RULES:
                 if volume >= fewest:
@@ -222,7 +229,7 @@ class DeliveryBook:
             for label, span in WINDOWS:
                 since = now - self._span(span)
                 attempts = [(ok, ms) for t, ok, ms in book.attempts if t >= since]
-                messages = [ok for t, ok in book.messages if t >= since]
+                messages = [ok for t, ok in book.messages.values() if t >= since]
                 ok_attempts = sum(1 for ok, _ in attempts if ok)
                 delivered = sum(messages)
                 out["http_attempts"][label] = len(attempts)

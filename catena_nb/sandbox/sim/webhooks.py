@@ -362,7 +362,7 @@ class WebhookSender:
     def _settle(self, d: _Delivery, sub: dict[str, Any] | None, *, parked: bool) -> None:
         if sub is not None:
             letter = DeadLetter(d.event_id, d.event_name, d.data, d.attempt, 0.0) if parked else None
-            self.book.settle(d.webhook_id, letter)
+            self.book.settle(d.webhook_id, d.event_id, letter)
         with self._cond:
             self._in_flight -= 1
             if parked:

@@ -373,3 +373,33 @@ def test_message_events_follow_the_delivery_status(receiver_factory):
         assert stored is not None
         assert message_view(stored, "9999")["status"] == statuses[-1]
     assert any(len(events) >= 3 for events in by_message.values())
+
+
+def test_the_breaker_rules_by_volume():
+    """Under 20 deliveries only 10 failures in a row stale a subscription; from 20 an EWMA below 80%; from
+    50 below 95%; never within the 15-minute grace period."""
+    from catena_nb.sandbox.sim.timestamps import utcnow_iso
+    from catena_nb.sandbox.sim.webhook_book import DeadLetter, DeliveryBook
+
+    old = "2026-01-01T00:00:00.000000Z"
+
+    def book(pattern: list[bool]) -> DeliveryBook:
+        b = DeliveryBook()
+        for i, ok in enumerate(pattern):
+            b.settle("w", f"e{i}", None if ok else DeadLetter(f"e{i}", "x", [], 4, 0.0))
+        return b
+
+    assert not book([True] * 5 + [False] * 9).trips("w", old)
+    assert book([True] * 5 + [False] * 10).trips("w", old)
+    one_in_3 = [True, True, False] * 10  # 30 deliveries, never 10 failures in a row, EWMA about 0.7
+    assert book(one_in_3).trips("w", old)
+    one_in_7 = ([True] * 6 + [False]) * 9  # EWMA about 0.85: healthy enough under 50, not from 50 on
+    assert not book(one_in_7[:30]).trips("w", old)
+    assert book(one_in_7[:60]).trips("w", old)
+    assert not book([True] * 60).trips("w", old)
+    assert not book([False] * 60).trips("w", utcnow_iso())  # the grace period
+    replayed = book([False] * 3)
+    replayed.settle("w", "e0", None)  # a replay delivered it: still one message, now delivered
+    counts = replayed.metrics("w")
+    assert counts["message_count"]["6h"] == 3
+    assert counts["message_success_count"]["6h"] == 1
