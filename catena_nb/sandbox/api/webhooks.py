@@ -5,7 +5,8 @@ scope each path's ``security`` names, status codes) and ``gen/notifications/docs
 create answers 200 with a ``Webhook`` (the secret shown, this once), or a list of them for a wildcard
 ``event_name`` ending in ``.*`` ("one webhook subscription for each action of that resource"); list, get and
 update answer ``WebhookRead`` (secret ``*****``); delete 204; logs a cursor page of ``WebhookLogRead``
-(kept 14 days); metrics ``WebhookMetrics``; replay 202.
+(kept 14 days); metrics ``WebhookMetrics``; replay 202. Create, update and delete send ``webhook.created``,
+``.updated`` or ``.deleted`` (data: ``BaseWebhookEvent``, no secret) to the subscriptions of that event.
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ async def create_webhook(body: WebhookCreate, ctx: Ctx) -> Response:
     for sub in subs:
         if ctx.state.add_webhook(sub) is not None:
             raise APIError(409, f"A webhook for {sub['event_name']} at this URL with these filters exists")
+    for sub in subs:
+        ctx.engine.notify_webhook("webhook.created", sub)
     partner = ctx.state.world.partner_id
     made = [_created(s, partner) for s in subs]
     return _json(made if body.event_name.endswith(".*") else made[0])
@@ -192,6 +195,7 @@ async def update_webhook(ctx: Ctx, webhook_id: uuid.UUID, body: WebhookUpdate) -
     updated = ctx.state.update_webhook(str(webhook_id), changes)
     if updated is None:
         raise APIError(404, f"Webhook {webhook_id} not found")
+    ctx.engine.notify_webhook("webhook.updated", updated)
     return _json(_read(updated))
 
 
@@ -200,6 +204,7 @@ def _set_status(ctx: Ctx, webhook_id: uuid.UUID, status: str) -> Response:
     updated = ctx.state.update_webhook(str(webhook_id), {"status": status})
     if updated is None:
         raise APIError(404, f"Webhook {webhook_id} not found")
+    ctx.engine.notify_webhook("webhook.updated", updated)
     return _json(_read(updated))
 
 
@@ -220,8 +225,10 @@ async def activate_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
 @router.delete(PATH + "/{webhook_id}", status_code=204, dependencies=[needs("webhook:delete")])
 async def delete_webhook(ctx: Ctx, webhook_id: uuid.UUID) -> Response:
     """Remove a subscription (204, as the spec answers it)."""
+    sub = _found(ctx, webhook_id)
     if not ctx.state.delete_webhook(str(webhook_id)):
         raise APIError(404, f"Webhook {webhook_id} not found")
+    ctx.engine.notify_webhook("webhook.deleted", sub)
     return Response(status_code=204)
 
 

@@ -22,7 +22,7 @@ from catena_nb.sandbox.sim.timestamps import iso
 from catena_nb.sandbox.sim.tsp import TspSimulator
 from catena_nb.sandbox.sim.types import AttemptOutcome, AttemptRecord, Pace, World
 from catena_nb.sandbox.sim.webhook_book import DeliveryBook
-from catena_nb.sandbox.sim.webhooks import WebhookSender
+from catena_nb.sandbox.sim.webhooks import WebhookSender, webhook_event
 from catena_nb.sandbox.sim.worker import AsyncWorker, Job, RetryPolicy
 
 
@@ -125,6 +125,12 @@ class Engine:
         if not self.worker.wait_idle(timeout):
             return False
         return self.webhooks.wait_idle(max(0.0, deadline - time.monotonic()))
+
+    def notify_webhook(self, event_name: str, sub: dict[str, Any]) -> None:
+        """Send ``webhook.created``, ``.updated`` or ``.deleted`` about the subscription ``sub``."""
+        self.webhooks.emit(
+            event_name, webhook_event(sub), key=(event_name, sub.get("event_name"), sub.get("url"))
+        )
 
     def replay_webhook(self, webhook_id: str) -> int:
         """Deliver again what the subscription's dead-letter queue holds; how many events."""

@@ -129,3 +129,36 @@ def test_logs_have_the_spec_fields(client: httpx.Client, sb: Sandbox) -> None:
     assert [log["delivery_attempt"] for log in items] == [1, 2, 3, 4]
     assert client.get(f"/v2/notifications/webhooks/{sub['id']}/metrics").json()["dlq_count"] == 1
     client.delete(f"/v2/notifications/webhooks/{sub['id']}")
+
+
+def test_webhook_events_tell_of_subscriptions_created_updated_and_deleted(
+    client: httpx.Client, sb: Sandbox
+) -> None:
+    """A `webhook.*` subscriber gets webhook.created, .updated and .deleted, their data BaseWebhookEvent
+    records without a secret."""
+    from tests.support.receiver import Receiver
+
+    receiver = Receiver()
+    try:
+        watch = client.post(
+            "/v2/notifications/webhooks", json={"url": receiver.url, "event_name": "webhook.*"}
+        ).json()
+        body = {
+            "url": "http://127.0.0.1:9/watched",
+            "event_name": "message.added",
+            "secret": "0123456789abcdef",
+        }
+        sub = client.post("/v2/notifications/webhooks", json=body).json()
+        client.post(f"/v2/notifications/webhooks/{sub['id']}/pause")
+        client.delete(f"/v2/notifications/webhooks/{sub['id']}")
+        assert sb.wait_idle(30)
+        about = [
+            (e["event_name"], e["data"][0]) for _, e in receiver.deliveries if e["data"][0]["id"] == sub["id"]
+        ]
+        assert [name for name, _ in about] == ["webhook.created", "webhook.updated", "webhook.deleted"]
+        assert all(set(data) == {"id", "url", "event_name", "filters", "status"} for _, data in about)
+        assert [data["status"] for _, data in about] == ["active", "inactive", "inactive"]
+        for w in watch:
+            client.delete(f"/v2/notifications/webhooks/{w['id']}")
+    finally:
+        receiver.close()
