@@ -12,7 +12,6 @@ down and after, and what the store holds: each operation once, at its final stat
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import tempfile
@@ -20,19 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the scenario is the tests' own
 
-from tests.support.outage import run_outage
-
-
-def _line(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+from tests.support.outage import line, outage_arguments, run_outage
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sends", type=int, default=500)
-    parser.add_argument("--down", type=float, default=10.0, help="simulated seconds the listener is down")
-    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser = outage_arguments(__doc__.splitlines()[0], "listener")
     parser.add_argument("--kill", choices=["KILL", "TERM"], default="KILL")
     args = parser.parse_args()
     down = args.down * args.time_scale
@@ -44,20 +35,20 @@ def main() -> int:
             time_scale=args.time_scale,
             kill=signal.SIGKILL if args.kill == "KILL" else signal.SIGTERM,
         )
-    _line(
+    line(
         f"{r.sends} async sends, listener down {r.down_for:.2f} s (SIG{args.kill}; at least {down:.2f} s), "
         f"time_scale {args.time_scale}"
     )
-    _line(f"events in the dead-letter queues while it was down (metrics' dlq_count): {r.dlq_while_down}")
-    for line in r.replay_lines:
-        _line(f"  on restart: {line}")
-    _line(f"dlq_count after the replay: {r.dlq_after}")
-    _line(
+    line(f"events in the dead-letter queues while it was down (metrics' dlq_count): {r.dlq_while_down}")
+    for replayed in r.replay_lines:
+        line(f"  on restart: {replayed}")
+    line(f"dlq_count after the replay: {r.dlq_after}")
+    line(
         f"store: {r.stored} operations, at most {r.rows_per_operation} row each, "
         f"{r.at_final_status} of {r.sends} at their final status ({r.seconds:.1f} s in all)"
     )
     ok = r.stored == r.sends == r.at_final_status and r.rows_per_operation == 1 and r.dlq_after == 0
-    _line("all back, each once" if ok else "MISSING OR DUPLICATED")
+    line("all back, each once" if ok else "MISSING OR DUPLICATED")
     return 0 if ok else 1
 
 

@@ -12,7 +12,6 @@ status reached the receiver at least once (the bar: all of them, and an empty qu
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections import Counter
@@ -22,19 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from catena_nb.client import CatenaClient
 from catena_nb.sandbox import Sandbox
+from tests.support.outage import line, outage_arguments
 from tests.support.receiver import Receiver
 
 
-def _line(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sends", type=int, default=500)
-    parser.add_argument("--down", type=float, default=10.0, help="simulated seconds the receiver is down")
-    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser = outage_arguments(__doc__.splitlines()[0], "receiver")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     receiver = Receiver()
@@ -80,13 +72,13 @@ def main() -> int:
         first_ids = Counter(e["id"] for _, e in again)
     finally:
         receiver.close()
-    _line(f"{args.sends} async sends; receiver down {down_for:.2f} s (503), time_scale {args.time_scale}")
-    _line(f"dlq_count after the outage, per subscription: {parked} ({sum(parked.values())} events)")
-    _line(f"one replay each re-delivered: {replayed} ({len(again)} deliveries, {len(first_ids)} events)")
-    _line(f"dlq_count after the replay: {after}")
-    _line(f"operations whose final status reached the receiver: {len(ok_final)} of {args.sends}")
+    line(f"{args.sends} async sends; receiver down {down_for:.2f} s (503), time_scale {args.time_scale}")
+    line(f"dlq_count after the outage, per subscription: {parked} ({sum(parked.values())} events)")
+    line(f"one replay each re-delivered: {replayed} ({len(again)} deliveries, {len(first_ids)} events)")
+    line(f"dlq_count after the replay: {after}")
+    line(f"operations whose final status reached the receiver: {len(ok_final)} of {args.sends}")
     ok = len(ok_final) == args.sends and after == 0 and sum(replayed.values()) == sum(parked.values())
-    _line("every one back" if ok else "MISSING")
+    line("every one back" if ok else "MISSING")
     return 0 if ok else 1
 
 

@@ -13,20 +13,13 @@ from typing import Any
 import pandas as pd
 import pydantic
 
-from catena_nb.client.resources.webhook_models import WebhookLog, WebhookMetrics
+from catena_nb.client.resources.webhook_models import TimePeriodMetric, WebhookLog, WebhookMetrics
 
 __all__ = ["WEBHOOK_LOG_COLUMNS", "WEBHOOK_METRIC_COLUMNS", "webhook_logs_frame", "webhook_metrics_frame"]
 
 WINDOWS = ("6h", "24h", "7d", "14d")
-_COUNTS = (
-    "http_attempts",
-    "http_success_attempts",
-    "http_failure_attempts",
-    "message_count",
-    "message_success_count",
-    "success_rate",
-    "avg_response_time_ms",
-)
+# the spec's TimePeriodMetric fields, in the model's order (http_attempts ... avg_response_time_ms)
+_COUNTS = tuple(name for name, f in WebhookMetrics.model_fields.items() if f.annotation is TimePeriodMetric)
 WEBHOOK_METRIC_COLUMNS = ("webhook_id", "window", *_COUNTS, "ewma_success_rate", "dlq_count")
 WEBHOOK_LOG_COLUMNS = (
     "created_at",

@@ -7,6 +7,7 @@ Shared by ``tests/store/test_listener_down.py`` (tens of sends, a short outage) 
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -24,6 +25,21 @@ from tests.support.listener import _free_port
 
 SECRET = "whsec-outage-0123456789abcdef"
 FINAL = ("success", "failed")
+
+
+def line(text: str) -> None:
+    """Print a benchmark's line at once."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def outage_arguments(description: str, who: str) -> argparse.ArgumentParser:
+    """The options both outage benchmarks take: how many sends, how long ``who`` is down, the time scale."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sends", type=int, default=500)
+    parser.add_argument("--down", type=float, default=10.0, help=f"simulated seconds the {who} is down")
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    return parser
 
 
 @dataclass

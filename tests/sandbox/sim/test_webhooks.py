@@ -204,6 +204,18 @@ def _engine(state, *, time_scale: float = 0.001, duplicates: float = 0.0) -> Eng
     )
 
 
+def _settle(state, n: int, **engine_options: Any) -> Engine:
+    """Run ``n`` async sends through a new engine until every delivery is settled; the stopped engine."""
+    engine = _engine(state, **engine_options)
+    engine.start()
+    try:
+        _send(state, engine, n)
+        assert engine.wait_idle(60)
+    finally:
+        engine.stop()
+    return engine
+
+
 def _send(state, engine: Engine, n: int, text: str = "op") -> list[dict[str, Any]]:
     ops = [new_op(state.world, i % 6, text=f"{text} {i}") for i in range(n)]
     for op in ops:
@@ -269,13 +281,7 @@ def test_a_401_from_the_receiver_counts_as_delivered(receiver_factory):
     receiver = receiver_factory(lambda _req: 401)
     state = fresh_state(build_world(3))
     sub = _subscribe(state, receiver.url)
-    engine = _engine(state)
-    engine.start()
-    try:
-        _send(state, engine, 4)
-        assert engine.wait_idle(60)
-    finally:
-        engine.stop()
+    _settle(state, 4)
     assert len(receiver.requests) == 8
     assert state.deliveries.dlq_count(sub["id"]) == 0
     metrics = state.deliveries.metrics(sub["id"])
@@ -322,13 +328,7 @@ def test_duplicates_come_at_the_seeded_share_and_dedupe_on_the_event_id(receiver
         receiver = receiver_factory(lambda _req: 202)
         state = fresh_state(build_world(3))
         _subscribe(state, receiver.url)
-        engine = _engine(state, duplicates=0.25)
-        engine.start()
-        try:
-            _send(state, engine, 40)
-            assert engine.wait_idle(60)
-        finally:
-            engine.stop()
+        engine = _settle(state, 40, duplicates=0.25)
         ids = [r["json"]["id"] for r in receiver.requests]
         assert len(set(ids)) == 80
         assert len(ids) - 80 == engine.stats["webhook_duplicates"]
