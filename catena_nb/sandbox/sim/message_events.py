@@ -95,6 +95,8 @@ class MessageEvents:
     def added(self, msg: dict[str, Any]) -> None:
         """A message the TSP just accepted (its stored record, with its plan): ``*.added`` now, and a
         ``*.modified`` at each later change of its delivery status."""
+        # assumed: the messages of sync sends get their events too (the docs tie message events to the
+        # record, not to how it was sent); `added` shows it as accepted, `pending`
         kind = "group_message" if "recipient_ids" in msg else "message"
         now = dt.datetime.now(dt.UTC)
         self._send(f"{kind}.added", msg, msg["created_at"])  # as it was when accepted, whatever came since

@@ -221,6 +221,8 @@ class WebhookSender:
         """
         if self._stop.is_set():
             return 0
+        # assumed: a paused (inactive) or stale subscription gets no events and none are kept for it (the
+        # docs say Catena "stop[s] sending events", not that it queues them)
         subs = [
             s
             for s in self._store.webhook_subscriptions()
@@ -246,6 +248,8 @@ class WebhookSender:
 
     def replay(self, webhook_id: str) -> int:
         """Deliver again every event of the subscription's dead-letter queue; how many were queued."""
+        # assumed: a replay delivers whatever the subscription's status (it is asked for explicitly), and each
+        # event gets a new round of four attempts, its delivery_attempt counting on
         letters = self.book.take_dead_letters(webhook_id)
         with self._cond:
             self._in_flight += len(letters)
@@ -283,6 +287,8 @@ class WebhookSender:
             return
         d.tries += 1
         if self._post(sub, d):
+            # assumed: a duplicate is the same envelope (same id) sent again at once as the next attempt, as a
+            # lost acknowledgement would make Catena send it
             if d.duplicate:
                 with self._cond:
                     self.duplicated += 1
