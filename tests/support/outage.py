@@ -20,7 +20,9 @@ import httpx
 
 from catena_nb.client import CatenaClient
 from catena_nb.sandbox import Sandbox
+from catena_nb.sandbox.server import ServerThread
 from catena_nb.store import AuditStore
+from catena_nb.store.listen import create_app
 from tests.support.listener import _free_port
 
 SECRET = "whsec-outage-0123456789abcdef"
@@ -76,6 +78,22 @@ def start_listener(store: Path, port: int, sb: Sandbox) -> subprocess.Popen[str]
             time.sleep(0.05)
 
 
+class _InlineListener:
+    """The listener's app served from this process (quicker to start than the command): what the first
+    run of a quick test receives with, before the command itself restarts."""
+
+    def __init__(self, store: Path, port: int) -> None:
+        self.store = AuditStore(store)
+        self.app = create_app(self.store, SECRET)
+        self.server = ServerThread(self.app, port=port)
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.app.state.receiver.close()
+        self.store.close()
+
+
 def _dlq(client: CatenaClient, ids: list[str]) -> int:
     return sum(client.webhooks.metrics(i).dlq_count for i in ids)
 
@@ -89,9 +107,15 @@ def run_outage(
     kill: signal.Signals = signal.SIGKILL,
     seed: int = 5,
     timeout: float = 300.0,
+    first_inline: bool = False,
 ) -> Outage:
     """Subscribe the listener, take it down (``kill``), make ``sends`` async sends, keep it down ``down_s``
-    real seconds from the kill, start it again, and wait until the store holds every operation settled."""
+    real seconds from the kill, start it again, and wait until the store holds every operation settled.
+
+    Args:
+        first_inline: receive first with the listener's app served in this process, stopped instead of
+            killed (one start of the command instead of two); the restart is the command either way.
+    """
     t0 = time.monotonic()
     result = Outage(sends, down_s)
     with (
@@ -99,7 +123,8 @@ def run_outage(
         CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client,
     ):
         port = _free_port()
-        listener = start_listener(store, port, sb)
+        inline = _InlineListener(store, port) if first_inline else None
+        listener = None if inline is not None else start_listener(store, port, sb)
         subs = client.webhooks.create(
             url=f"http://127.0.0.1:{port}/catena", event_name="resource_operation.*", secret=SECRET
         )
@@ -115,8 +140,11 @@ def run_outage(
             for i in range(sends)
         ]
         try:
-            listener.send_signal(kill)
-            listener.communicate(timeout=60)
+            if inline is not None:
+                inline.stop()
+            if listener is not None:
+                listener.send_signal(kill)
+                listener.communicate(timeout=60)
             down_at = time.monotonic()
             batch = client.messages.create_many(rows, sync=False, concurrency=16, progress=False)
             assert len(batch.operations) == sends, batch.errors
@@ -144,8 +172,10 @@ def run_outage(
                 time.sleep(0.2)
             result.dlq_after = _dlq(client, ids)
         finally:
-            listener.send_signal(signal.SIGTERM)
-            out, _ = listener.communicate(timeout=60)
+            out = ""
+            if listener is not None:
+                listener.send_signal(signal.SIGTERM)
+                out, _ = listener.communicate(timeout=60)
         result.replay_lines = [line for line in out.splitlines() if line.startswith("Webhook ")]
     with AuditStore(store, read_only=True) as reader:
         rows_per = reader.query(
