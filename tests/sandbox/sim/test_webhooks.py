@@ -403,3 +403,32 @@ def test_the_breaker_rules_by_volume():
     counts = replayed.metrics("w")
     assert counts["message_count"]["6h"] == 3
     assert counts["message_success_count"]["6h"] == 1
+
+
+def test_a_receiver_slower_than_the_timeout_is_retried_then_parked(receiver_factory):
+    """An answer that does not come within the receiver timeout fails the attempt (logged with status_code
+    0 and the error); after 4 such attempts the event is in the dead-letter queue."""
+    import time
+
+    from catena_nb.sandbox.sim.webhooks import WebhookSender
+
+    def slow(_req: dict[str, Any]) -> int:
+        time.sleep(0.2)
+        return 202
+
+    receiver = receiver_factory(slow)
+    state = fresh_state(build_world(3))
+    sub = _subscribe(state, receiver.url)
+    sender = WebhookSender(
+        state, fleets={}, pace=Pace(time_scale=0.001, tsp_latency=0.0), receiver_timeout=0.05
+    )
+    sender.start()
+    try:
+        assert sender.emit("resource_operation.created", {"id": "op-1"}, key="op-1") == 1
+        assert sender.wait_idle(30)
+    finally:
+        sender.stop()
+    logs = state.deliveries.logs(sub["id"])
+    assert [log["delivery_attempt"] for log in logs] == [1, 2, 3, 4]
+    assert {(log["status_code"], log["error_message"]) for log in logs} == {(0, "ReadTimeout")}
+    assert state.deliveries.dlq_count(sub["id"]) == 1
