@@ -68,6 +68,8 @@ _EXPORTS: dict[str, str] = {
     "plot_outcomes": "catena_nb.charts",
     "rates_over_time": "catena_nb.analysis",
     "retry_effect": "catena_nb.analysis",
+    "webhook_logs_frame": "catena_nb.frames",
+    "webhook_metrics_frame": "catena_nb.frames",
     "webhooks": "catena_nb.webhooks",
 }
 
@@ -129,6 +131,8 @@ __all__ = [
     "plot_outcomes",
     "rates_over_time",
     "retry_effect",
+    "webhook_logs_frame",
+    "webhook_metrics_frame",
     "webhooks",
 ]
 
@@ -191,7 +195,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         WaitTimeoutError,
         WebhookVerificationError,
     )
-    from catena_nb.frames import logs_frame, messages_frame, operation_frames, operations_frame
+    from catena_nb.frames import (
+        logs_frame,
+        messages_frame,
+        operation_frames,
+        operations_frame,
+        webhook_logs_frame,
+        webhook_metrics_frame,
+    )
     from catena_nb.models import Message, OperationLog, ResourceOperation, Tsp
     from catena_nb.notebook import OperationBrowser, ReliabilityDashboard, SendMessageForm
     from catena_nb.sandbox import Sandbox

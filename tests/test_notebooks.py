@@ -18,10 +18,15 @@ def _code_cells(path: Path) -> list[dict[str, Any]]:
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
 
 
-def test_the_three_notebooks_are_there() -> None:
+def test_the_four_notebooks_are_there() -> None:
     """The documentation notebooks exist under their documented names."""
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_send_messages.ipynb", "02_operation_lookups.ipynb", "03_reliability_audit.ipynb"} <= names
+    assert {
+        "01_send_messages.ipynb",
+        "02_operation_lookups.ipynb",
+        "03_reliability_audit.ipynb",
+        "04_webhooks_and_store.ipynb",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -44,6 +44,13 @@ def add(sub: Subparsers) -> None:
         help="log failed attempts only (successful ones get no log), live and in the history",
     )
     parser.add_argument(
+        "--webhook-duplicates",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of webhook deliveries sent twice, as at-least-once delivery does (e.g. 0.01)",
+    )
+    parser.add_argument(
         "--scopes",
         metavar="SCOPE,...",
         default=None,
@@ -101,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             token_ttl=args.token_ttl,
             port=args.port,
             success_logs=args.success_logs,
+            webhook_duplicates=args.webhook_duplicates,
             scopes=None if args.scopes is None else [s.strip() for s in args.scopes.split(",") if s.strip()],
         )
     except ValueError as exc:

@@ -68,8 +68,16 @@ def add_listen(sub: Subparsers) -> None:
         action="append",
         default=[],
         metavar="ID",
-        help="a subscription whose dead-letter queue to replay on start (repeatable; those that delivered "
-        "to the store before are replayed anyway)",
+        help="a subscription whose dead-letter queue to replay on start (repeatable; those that deliver to "
+        "this listener, or delivered to the store before, are replayed anyway)",
+    )
+    parser.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="the URL Catena delivers to when it is not http://127.0.0.1:PORT/ (a proxy's public URL; "
+        "repeatable): the subscriptions whose URL starts with it are this listener's",
     )
     parser.add_argument(
         "--no-replay",
@@ -78,18 +86,21 @@ def add_listen(sub: Subparsers) -> None:
     )
 
 
-def _replay(store_ids: set[str], extra: list[str]) -> None:
-    """Replay the dead-letter queues of the subscriptions (credentials from the CATENA_* variables)."""
+def _replay(store_ids: set[str], extra: list[str], port: int, urls: list[str]) -> None:
+    """Replay the dead-letter queues of the listener's subscriptions: those listed with its URL, those
+    that delivered to its store, those named (credentials from the CATENA_* variables)."""
     from catena_nb.client import CatenaClient
-    from catena_nb.errors import CatenaError
+    from catena_nb.errors import CatenaError, ConfigurationError
     from catena_nb.store.replay import replay_dead_letters
 
     ids = store_ids | set(extra)
-    if not ids:
-        return
     try:
         with CatenaClient() as client:
-            done = replay_dead_letters(client, ids)
+            done = replay_dead_letters(client, ids, port=port, urls=urls)
+    except ConfigurationError as exc:
+        if ids:  # without credentials there is nothing to list, and only named queues are missed
+            sys.stderr.write(f"catena-nb listen: the dead-letter queues were not replayed: {exc}\n")
+        return
     except CatenaError as exc:
         sys.stderr.write(f"catena-nb listen: the dead-letter queues were not replayed: {exc}\n")
         return
@@ -128,7 +139,7 @@ def run_listen(args: argparse.Namespace) -> int:
                 stop.wait(0.05)
             out(f"Receiving webhooks at http://127.0.0.1:{args.port}/ into {args.store}; Ctrl-C to stop.")
             if not args.no_replay and thread.is_alive():
-                _replay(set(receiver.webhook_ids), args.webhook_id)
+                _replay(set(receiver.webhook_ids), args.webhook_id, args.port, args.url)
             while not stop.wait(0.5):
                 if not thread.is_alive():  # uvicorn gave up, e.g. the port is taken
                     sys.stderr.write(f"catena-nb listen: cannot serve on 127.0.0.1:{args.port}\n")

@@ -35,6 +35,7 @@ from catena_nb.client.resources.directory import AsyncConnections, AsyncUsers, C
 from catena_nb.client.resources.messages import AsyncGroupMessages, AsyncMessages, GroupMessages, Messages
 from catena_nb.client.resources.operations import AsyncOperations, Operations
 from catena_nb.client.resources.tsps import AsyncTsps, Tsps
+from catena_nb.client.resources.webhooks import AsyncWebhooks, Webhooks
 
 __all__ = ["AsyncCatenaClient", "CatenaClient"]
 
@@ -43,7 +44,8 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 class CatenaClient(BaseClient):
-    """The sync client: `messages`, `group_messages`, `operations`, `connections`, `tsps`, `users`.
+    """The sync client: `messages`, `group_messages`, `operations`, `connections`, `tsps`, `users`,
+    `webhooks`.
 
     Args:
         base_url: the API root; default `CATENA_BASE_URL`, else the production API.
@@ -87,6 +89,7 @@ class CatenaClient(BaseClient):
         self.connections = Connections(self)
         self.tsps = Tsps(self)
         self.users = Users(self)
+        self.webhooks = Webhooks(self)
         self._sender = SyncSender(self._http, self.sleep, self._auth.sync_token)
 
     def _run(self, call: Call[T], pause: SharedPause | None = None) -> T:
@@ -138,6 +141,7 @@ class AsyncCatenaClient(BaseClient):
         self.connections = AsyncConnections(self)
         self.tsps = AsyncTsps(self)
         self.users = AsyncUsers(self)
+        self.webhooks = AsyncWebhooks(self)
 
     async def _run(self, call: Call[T], pause: SharedPause | None = None) -> T:
         """`CatenaClient._run`, awaited."""

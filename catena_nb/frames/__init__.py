@@ -34,6 +34,7 @@ from catena_nb.frames._frames import (
     operation_frames,
     operations_frame,
 )
+from catena_nb.frames.webhooks import webhook_logs_frame, webhook_metrics_frame
 
 __all__ = [
     "LOG_COLUMNS",
@@ -43,4 +44,6 @@ __all__ = [
     "messages_frame",
     "operation_frames",
     "operations_frame",
+    "webhook_logs_frame",
+    "webhook_metrics_frame",
 ]

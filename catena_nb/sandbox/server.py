@@ -174,6 +174,9 @@ class Sandbox:
         scopes: the OAuth scopes the client credentials (and ``token``) are granted, e.g.
             ``["telematics:read"]``; default: every scope the routes require. A route whose scope is
             missing answers 403.
+        webhook_duplicates: the share of webhook deliveries sent twice, as Catena's at-least-once delivery
+            sometimes does (seeded: the same sends get the same duplicates); receivers dedupe on the
+            envelope's ``id``.
 
     Raises:
         ValueError: ``history`` without ``anchor``, an unknown scope, or an invalid argument.
@@ -193,6 +196,7 @@ class Sandbox:
         port: int = 0,
         success_logs: bool = True,
         scopes: Iterable[str] | None = None,
+        webhook_duplicates: float = 0.0,
     ) -> None:
         if history < 0:
             raise ValueError(f"history must be a number of days >= 0, not {history}")
@@ -210,6 +214,9 @@ class Sandbox:
             raise ValueError(f"tsp_latency must be >= 0, not {tsp_latency}")
         if api_latency is not None and not api_latency >= 0:
             raise ValueError(f"api_latency must be >= 0, not {api_latency}")
+        if not 0.0 <= webhook_duplicates <= 1.0:
+            raise ValueError(f"webhook_duplicates must be a share between 0 and 1, not {webhook_duplicates}")
+        self.webhook_duplicates = webhook_duplicates
         self.seed = seed
         self.history = history
         self.tsp_latency = tsp_latency
@@ -249,6 +256,7 @@ class Sandbox:
                 seed=self.seed,
                 pace=Pace(time_scale=self.time_scale, tsp_latency=self.tsp_latency),
                 success_logs=self.success_logs,
+                webhook_duplicates=self.webhook_duplicates,
             ),
         )
         if self.history and self.anchor is not None:  # __init__ refuses a history without an anchor

@@ -64,7 +64,7 @@ def test_replay_uses_the_clients_notifications_api_when_it_has_one():
 
     seen: list[httpx.Request] = []
     with _client(seen) as client:
-        client.webhooks = Webhooks()  # type: ignore[attr-defined]
+        client.webhooks = Webhooks()  # type: ignore[assignment]
         assert replay(client, SUB) == "accepted"
     assert calls == [SUB]
     assert seen == []
@@ -132,3 +132,26 @@ def test_listen_replays_the_dead_letter_queues_of_its_subscriptions_on_start(tmp
                 assert f"Webhook {sub}: replay requested." in out
     finally:
         api.stop()
+
+
+def test_replay_finds_the_listeners_subscriptions_by_url_and_activates_a_stale_one():
+    """The subscriptions listed with the listener's loopback URL (or a --url prefix) are replayed; a stale
+    one is activated first; another port's subscription is left alone."""
+    from catena_nb.sandbox import Sandbox
+
+    with (
+        Sandbox(seed=13, tsp_latency=0.0) as sb,
+        CatenaClient(base_url=sb.url, token=sb.token, progress=False) as client,
+    ):
+        [mine] = client.webhooks.create(url="http://127.0.0.1:18080/catena", event_name="message.added")
+        [proxied] = client.webhooks.create(url="https://hooks.example.com/catena", event_name="message.added")
+        [other] = client.webhooks.create(url="http://127.0.0.1:18081/catena", event_name="message.added")
+        sb.state.set_webhook_status(mine.id, "stale")
+        done = replay_dead_letters(client, [], port=18080, urls=["https://hooks.example.com/"])
+        assert done == {
+            mine.id: "activated (it was stale); replay requested",
+            proxied.id: "replay requested",
+        }
+        assert client.webhooks.get(mine).status == "active"
+        assert client.webhooks.get(other).status == "active"
+        assert other.id not in done

@@ -46,6 +46,12 @@ class FakeEngine:
         with self._cond:
             return self._cond.wait_for(lambda: self._busy == 0, timeout)
 
+    def notify_webhook(self, event_name: str, sub: dict[str, Any]) -> None:
+        pass  # it delivers no webhooks
+
+    def replay_webhook(self, webhook_id: str) -> int:
+        return 0  # it delivers no webhooks, so nothing is ever parked
+
     def _run(self) -> None:
         while (op := self._queue.get()) is not None:
             self.execute_sync(op)

@@ -32,6 +32,14 @@ class EngineLike(Protocol):
         """Queue ``op`` for the asynchronous worker."""
         ...
 
+    def notify_webhook(self, event_name: str, sub: dict[str, Any]) -> None:
+        """Send ``webhook.created``, ``.updated`` or ``.deleted`` about the subscription ``sub``."""
+        ...
+
+    def replay_webhook(self, webhook_id: str) -> int:
+        """Deliver again what a subscription's dead-letter queue holds; how many events."""
+        ...
+
     def start(self) -> None:
         """Start the worker threads."""
         ...

@@ -67,6 +67,16 @@ class WebhookCreate(_Request):
     secret: str | None = Field(default=None, min_length=12, max_length=256)
 
 
+class WebhookUpdate(_Request):
+    """Body of ``PATCH /v2/notifications/webhooks/{webhook_id}``: a status "can only be updated to 'active'
+    or 'inactive'" (specs/notifications/openapi.json, ``WebhookUpdate``)."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2083)
+    filters: WebhookFilters | None = None
+    secret: str | None = Field(default=None, min_length=12, max_length=256)
+    status: Literal["active", "inactive"] | None = None
+
+
 # -- response schemas (documentation) ----------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, dumps, page
 from catena_nb.sandbox.sim.records import lookup_shape
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
 from catena_nb.sandbox.sim.types import AttemptRecord, World
+from catena_nb.sandbox.sim.webhook_book import DeliveryBook
 
 
 class _Index:
@@ -106,6 +107,8 @@ class SandboxState:
         self._msg_by_conn: dict[tuple[str, str], _Index] = {}
         self._msg_version = 0
         self._webhooks: dict[str, dict[str, Any]] = {}
+        # the notifications service's logs, dead-letter queues and metrics (the engine sets its pace)
+        self.deliveries = DeliveryBook()
 
     # -- resource operations -------------------------------------------------------------------------------
 
@@ -304,9 +307,22 @@ class SandboxState:
             return None if sub is None else _clone_dict(sub)
 
     def delete_webhook(self, webhook_id: str) -> bool:
-        """Remove a subscription; False if there was none."""
+        """Remove a subscription and what is known of its deliveries; False if there was none."""
         with self._lock:
-            return self._webhooks.pop(webhook_id, None) is not None
+            found = self._webhooks.pop(webhook_id, None) is not None
+        if found:
+            self.deliveries.forget(webhook_id)
+        return found
+
+    def update_webhook(self, webhook_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Apply ``changes`` to a subscription (its grace period starts again); the updated copy, or None."""
+        with self._lock:
+            sub = self._webhooks.get(webhook_id)
+            if sub is None:
+                return None
+            sub.update(_clone_dict(changes))
+            sub["updated_at"] = utcnow_iso()
+            return _clone_dict(sub)
 
     def set_webhook_status(self, webhook_id: str, status: str) -> None:
         """Mark a subscription active, inactive or stale (the delivery circuit breaker uses it)."""

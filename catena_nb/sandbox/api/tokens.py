@@ -24,6 +24,7 @@ ROUTE_SCOPES = (
     "webhook:create",
     "webhook:delete",
     "webhook:read",
+    "webhook:update",
 )
 # The one scope a token request may ask for (specs/authentication/openapi.json: "Must be organization").
 REQUEST_SCOPE = "organization"

@@ -6,7 +6,9 @@
 - ``records``: the operation record, its payloads, its attempt logs and its three wire shapes.
 - ``profiles``, ``outcomes``, ``ratelimit``, ``tsp``: how each TSP behaves, what one call answers, each
   connection's rate limit, and the calls as they happen in real time.
-- ``engine``, ``worker``, ``threads``, ``webhooks``: sync and async operations, retries, webhook deliveries.
+- ``engine``, ``worker``, ``threads``, ``webhooks``: sync and async operations, retries, webhook deliveries;
+  ``webhook_book``: their logs, dead-letter queues, metrics and circuit breaker; ``message_events``: the
+  ``message.*`` events of a message's delivery life; ``schedule``: what falls due later (retries, changes).
 - ``delivery``: the record of a message a TSP accepted, and its life (sent, delivered, read).
 - ``history``, ``traffic``, ``incidents``: days of past traffic, and the three incidents in it.
 

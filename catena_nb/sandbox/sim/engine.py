@@ -14,13 +14,15 @@ from typing import Any, Protocol
 
 from catena_nb.sandbox.sim.delivery import MessageBook
 from catena_nb.sandbox.sim.ids import new_uuid7
+from catena_nb.sandbox.sim.message_events import MessageEvents
 from catena_nb.sandbox.sim.outcomes import operation_key
 from catena_nb.sandbox.sim.ratelimit import bucket_violations, max_window_count
 from catena_nb.sandbox.sim.records import attempt_log
 from catena_nb.sandbox.sim.timestamps import iso
 from catena_nb.sandbox.sim.tsp import TspSimulator
 from catena_nb.sandbox.sim.types import AttemptOutcome, AttemptRecord, Pace, World
-from catena_nb.sandbox.sim.webhooks import WebhookSender
+from catena_nb.sandbox.sim.webhook_book import DeliveryBook
+from catena_nb.sandbox.sim.webhooks import WebhookSender, webhook_event
 from catena_nb.sandbox.sim.worker import AsyncWorker, Job, RetryPolicy
 
 
@@ -28,12 +30,14 @@ class StateLike(Protocol):
     """The part of the sandbox's store the engine uses."""
 
     world: World
+    deliveries: DeliveryBook
 
     def add_operation(self, op: dict[str, Any]) -> None: ...
     def get_operation(self, op_id: str) -> dict[str, Any] | None: ...
     def record_attempt(self, op_id: str, attempt: AttemptRecord) -> dict[str, Any]: ...
     def add_message(self, msg: dict[str, Any]) -> None: ...
     def webhook_subscriptions(self) -> list[dict[str, Any]]: ...
+    def get_webhook(self, webhook_id: str) -> dict[str, Any] | None: ...
     def set_webhook_status(self, webhook_id: str, status: str) -> None: ...
 
 
@@ -47,6 +51,7 @@ class Engine:
         workers: threads making async attempts.
         policy: the async retry policy (default: 5 attempts, backoff from 2 s).
         success_logs: whether a successful attempt gets a log, as every failed one does.
+        webhook_duplicates: the share of webhook deliveries sent twice (at-least-once delivery).
 
     Example:
         >>> engine = Engine(state, seed=7, pace=Pace(time_scale=0.001, tsp_latency=0.0))  # doctest: +SKIP
@@ -62,6 +67,7 @@ class Engine:
         workers: int = 8,
         policy: RetryPolicy | None = None,
         success_logs: bool = True,
+        webhook_duplicates: float = 0.0,
     ) -> None:
         self._state = state
         self._pace = pace or Pace()
@@ -70,8 +76,13 @@ class Engine:
         self.tsp = TspSimulator(state.world, seed=seed, pace=self._pace)
         self._books = {c.id: MessageBook(seed, c, self.tsp.profile(c.id)) for c in state.world.connections}
         self.webhooks = WebhookSender(
-            state, fleets={c.id: c.fleet_id for c in state.world.connections}, pace=self._pace
+            state,
+            fleets={c.id: c.fleet_id for c in state.world.connections},
+            pace=self._pace,
+            seed=seed,
+            duplicates=webhook_duplicates,
         )
+        self._message_events = MessageEvents(self.webhooks)
         self.worker = AsyncWorker(
             call=lambda job: self._attempt(job.op, job.attempt, job.occurrence, sync=False),
             report=self._report_async,
@@ -114,6 +125,16 @@ class Engine:
         if not self.worker.wait_idle(timeout):
             return False
         return self.webhooks.wait_idle(max(0.0, deadline - time.monotonic()))
+
+    def notify_webhook(self, event_name: str, sub: dict[str, Any]) -> None:
+        """Send ``webhook.created``, ``.updated`` or ``.deleted`` about the subscription ``sub``."""
+        self.webhooks.emit(
+            event_name, webhook_event(sub), key=(event_name, sub.get("event_name"), sub.get("url"))
+        )
+
+    def replay_webhook(self, webhook_id: str) -> int:
+        """Deliver again what the subscription's dead-letter queue holds; how many events."""
+        return self.webhooks.replay(webhook_id)
 
     # -- operations ----------------------------------------------------------------------------------------
 
@@ -193,6 +214,7 @@ class Engine:
             "webhook_deliveries_sent": self.webhooks.sent,
             "webhook_deliveries_failed": self.webhooks.failed,
             "webhook_attempts": self.webhooks.attempts,
+            "webhook_duplicates": self.webhooks.duplicated,
         }
 
     # -- internals -----------------------------------------------------------------------------------------
@@ -279,7 +301,9 @@ class Engine:
         message_id = new_uuid7()
         book = self._books[op["connection_id"]]
         source_id = str(outcome.source_id)
-        self._state.add_message(book.live(op, message_id, source_id, key=key, now=now, pace=self._pace))
+        message = book.live(op, message_id, source_id, key=key, now=now, pace=self._pace)
+        self._state.add_message(message)
+        self._message_events.added(message)
         # Whether Catena logs a successful attempt is not settled: the seed page's 200 example answers an
         # empty list, while the same page says the list holds one entry per attempt (catena-api.md §12).
         # `Sandbox(success_logs=)` chooses, so that both shapes are tested.
