@@ -1,0 +1,94 @@
+"""How much error budget is left: the budget of an SLO over time per group, the pages shaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.patches import Patch
+
+from catena_nb.analysis.buckets import bucket_end
+from catena_nb.analysis.budgets import SUMMARY_COLUMNS, ErrorBudget, compute_budget
+from catena_nb.analysis.grouping import By
+from catena_nb.charts import style as st
+
+_PAGE_SHADE = "#F4C7C3"
+
+
+def plot_error_budget(
+    data: Any,
+    *,
+    target: float = 0.99,
+    by: By = None,
+    freq: str = "h",
+    ax: Axes | None = None,
+    max_groups: int = 8,
+    **kw: Any,
+) -> Axes:
+    """The error budget left over time per group (100% at the start, 0% when spent), page alerts shaded.
+
+    Args:
+        data: an operations frame, or the :class:`~catena_nb.analysis.budgets.ErrorBudget` of
+            :func:`catena_nb.error_budget` (then ``target``, ``by`` and ``freq`` are its own).
+        target: the SLO when ``data`` is a frame, in (0, 1).
+        by: the groups when ``data`` is a frame (``"source_name"`` for one line per TSP).
+        freq: the budget's buckets when ``data`` is a frame.
+        ax: where to draw; a new Axes by default.
+        max_groups: the most lines drawn (the groups with most operations).
+        **kw: ``title`` to replace the question.
+
+    Returns:
+        The Axes. A line below 0% is a budget overspent.
+
+    Raises:
+        TypeError: ``data`` is neither an operations frame nor an ErrorBudget; ``target`` not a number.
+        ValueError: as :func:`catena_nb.error_budget`.
+
+    Example:
+        >>> ax = plot_error_budget(ops_df, target=0.99, by="source_name")  # doctest: +SKIP
+    """
+    if isinstance(data, ErrorBudget):
+        result = data
+    else:
+        result = compute_budget(data, target, by, freq, "created_at", "plot_error_budget", "data")
+    question = kw.get("title") or f"How much of the {st.fmt_pct(result.target)} SLO's error budget is left?"
+    ax = st.new_axes(ax, (9.0, 4.5))
+    summary, budget = result.summary, result.budget
+    if not len(summary) or summary["n"].sum() == 0:
+        return st.no_data(ax, question)
+    names = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+    labels = st.group_labels(summary, names)
+    colors = st.group_colors(labels)
+    order = np.argsort(-summary["n"].to_numpy(dtype=np.int64), kind="stable")[:max_groups]
+    entries: list[st.LegendEntry] = []
+    group_rows = st.group_labels(budget, names)
+    for i in order:
+        rows = np.array([g == labels[i] for g in group_rows], dtype=bool)
+        part = budget.loc[rows]
+        # the budget left at each bucket's end, from 100% at the first bucket's start
+        ends = [bucket_end(start, result.freq) for start in part["period"]]
+        xs = st.naive_utc(pd.Series([part["period"].iloc[0], *ends]))
+        ys = np.r_[1.0, part["budget_left"].to_numpy(dtype=np.float64)]
+        (line,) = ax.plot(xs, ys, color=colors[labels[i]], linewidth=1.5)
+        left = st.fmt_pct(float(summary["budget_left"].iloc[i]))
+        entries.append((line, f"{labels[i]}: {left} left"))
+    pages = result.alerts.loc[result.alerts["severity"] == "page"] if len(result.alerts) else result.alerts
+    for start, end in zip(st.naive_utc(pages["start"]) if len(pages) else [],
+                          st.naive_utc(pages["end"]) if len(pages) else [], strict=True):  # fmt: skip
+        ax.axvspan(start, end, color=_PAGE_SHADE, alpha=0.6, linewidth=0, zorder=0)
+    if len(pages):
+        entries.append((Patch(color=_PAGE_SHADE), f"page alert firing ({len(pages)})"))
+    ax.axhline(0.0, color=st.INTERVAL_COLOR, linewidth=0.9)
+    st.percent_axis(ax, "y")
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.set_ylabel("Error budget left", fontsize=st.TEXT_SIZE)
+    st.tidy(ax, "y")
+    st.legend(ax, entries, fontsize=st.TEXT_SIZE, frameon=False, loc="lower left")
+    detail = f"Budget: {st.fmt_pct(1 - result.target)} of the window's settled sends may fail (UTC)"
+    st.set_title(ax, question, detail)
+    return ax
