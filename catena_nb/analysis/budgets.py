@@ -278,38 +278,45 @@ def alert_name(long: str, short: str, threshold: float) -> str:
 
 
 def _alerts(groups: pd.DataFrame, names: list[str], grid: _Grid) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
+    parts: list[pd.DataFrame] = []
     for long, short, threshold, severity in BURN_ALERTS:
         with np.errstate(invalid="ignore"):
             firing = (grid.burn[long] > threshold) & (grid.burn[short] > threshold)
         padded = np.zeros((grid.groups, grid.steps + 2), dtype=np.int8)
         padded[:, 1:-1] = firing
         edges = np.diff(padded, axis=1)
-        for g, first in zip(*np.nonzero(edges == 1), strict=True):
-            stop = int(np.flatnonzero(edges[g, first:] == -1)[0]) + int(first)  # the first step not firing
-            ongoing = stop >= grid.steps
-            end = grid.end_times[min(stop, grid.steps - 1)]
-            start = grid.end_times[first]
+        # row-major order pairs each start with its stop (the first step no longer firing) in the same row
+        rows, first = np.nonzero(edges == 1)
+        stop = np.nonzero(edges == -1)[1]
+        if not len(rows):
+            continue
+        ongoing = stop >= grid.steps
+        last = np.minimum(stop, grid.steps - 1)
+        # the long window's peak while firing: a running maximum per row, read at each span's end
+        burn = np.where(np.isnan(grid.burn[long]), -np.inf, grid.burn[long])
+        flat = np.column_stack([burn, np.full(grid.groups, -np.inf)]).ravel()
+        bounds = np.column_stack([rows * (grid.steps + 1) + first, rows * (grid.steps + 1) + stop]).ravel()
+        peak = np.maximum.reduceat(flat, bounds)[::2]
+        start_times, end_times = grid.end_times[first], grid.end_times[last]
+        part = groups.iloc[rows].reset_index(drop=True) if names else pd.DataFrame(index=range(len(rows)))
+        part = part.assign(
+            _group=rows,
+            alert=alert_name(long, short, threshold),
+            severity=severity,
+            threshold=threshold,
+            start=start_times,
+            end=end_times,
+            ongoing=ongoing,
+            duration=end_times - start_times,
+            peak_burn=peak,
             # the operations created while it fired: the steps of its evaluations
-            span = slice(int(first), min(stop, grid.steps))
-            row = {name: groups.iloc[g][name] for name in names}
-            row.update(
-                _group=int(g),
-                alert=alert_name(long, short, threshold),
-                severity=severity,
-                threshold=threshold,
-                start=start,
-                end=end,
-                ongoing=ongoing,
-                duration=end - start,
-                peak_burn=float(np.nanmax(grid.burn[long][g, span])),
-                n=int(grid.n[g, span].sum()),
-                failures=int(grid.f[g, span].sum()),
-            )
-            rows.append(row)
-    if not rows:
+            n=(grid.cum_n[rows, stop] - grid.cum_n[rows, first]).astype(np.int64),
+            failures=(grid.cum_f[rows, stop] - grid.cum_f[rows, first]).astype(np.int64),
+        )
+        parts.append(part)
+    if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in [*names, "_group", *_ALERT_COLUMNS]})
-    out = pd.DataFrame(rows)[[*names, "_group", *_ALERT_COLUMNS]]
+    out = pd.concat(parts, ignore_index=True)[[*names, "_group", *_ALERT_COLUMNS]]
     return out.sort_values(["start", "_group"], kind="stable").reset_index(drop=True)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.patches import Patch
 
 from catena_nb.analysis.buckets import bucket_end
@@ -76,11 +76,11 @@ def plot_error_budget(
         left = st.fmt_pct(float(summary["budget_left"].iloc[i]))
         entries.append((line, f"{labels[i]}: {left} left"))
     pages = result.alerts.loc[result.alerts["severity"] == "page"] if len(result.alerts) else result.alerts
-    for start, end in zip(st.naive_utc(pages["start"]) if len(pages) else [],
-                          st.naive_utc(pages["end"]) if len(pages) else [], strict=True):  # fmt: skip
-        ax.axvspan(start, end, color=_PAGE_SHADE, alpha=0.6, linewidth=0, zorder=0)
-    if len(pages):
-        entries.append((Patch(color=_PAGE_SHADE), f"page alert firing ({len(pages)})"))
+    spans = _merged(pages)
+    if spans:
+        # one artist for all the spans: thousands of axvspans would take seconds to draw
+        ax.broken_barh(spans, (0, 1), transform=ax.get_xaxis_transform(), color=_PAGE_SHADE, zorder=0)
+        entries.append((Patch(color=_PAGE_SHADE), f"page alert firing ({len(pages):,})"))
     ax.axhline(0.0, color=st.INTERVAL_COLOR, linewidth=0.9)
     st.percent_axis(ax, "y")
     locator = AutoDateLocator()  # type: ignore[no-untyped-call]
@@ -92,3 +92,19 @@ def plot_error_budget(
     detail = f"Budget: {st.fmt_pct(1 - result.target)} of the window's settled sends may fail (UTC)"
     st.set_title(ax, question, detail)
     return ax
+
+
+def _merged(alerts: pd.DataFrame) -> list[tuple[float, float]]:
+    """The alerts' periods, overlapping ones merged, as (start, width) in matplotlib's date numbers."""
+    if not len(alerts):
+        return []
+    starts = date2num(st.naive_utc(alerts["start"]))  # type: ignore[no-untyped-call]
+    ends = date2num(st.naive_utc(alerts["end"]))  # type: ignore[no-untyped-call]
+    order = np.argsort(starts, kind="stable")
+    merged: list[list[float]] = []
+    for begin, end in zip(starts[order].tolist(), ends[order].tolist(), strict=True):
+        if merged and begin <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([begin, end])
+    return [(begin, max(end - begin, 1e-6)) for begin, end in merged]
