@@ -24,16 +24,17 @@ from tests.support.comparisons import agreement, random_counts
 def main(cases: int) -> None:
     found = agreement(random_counts(cases, seed=0, max_n=2000), bh_sets=200)
     print(f"{found.cases:,} random cases (n up to 2,000; 0 and n counts in four fifths of them)")
-    print(f"Newcombe interval:        max |diff| {found.newcombe:.3g} over {found.cases:,} cases (bar 1e-9)")
+    rows = [
+        ("Newcombe interval, max |diff|", found.newcombe, f"{found.cases:,} cases (bar 1e-9)"),
+        ("score test p-value, max |diff|", found.score_p, f"{found.score_cases:,} cases (bar 1e-6)"),
+        ("risk ratio interval, max |log diff|", found.ratio_log, f"{found.ratio_cases:,} cases (0 < k < n)"),
+        ("statsmodels' p at our ratio bounds, max |p - 0.05|", found.ratio_inversion,
+         f"{found.inversion_cases:,} bounds"),
+    ]  # fmt: skip
+    for name, value, over in rows:
+        print(f"{name:52} {value:.3g} over {over}")
     print(
-        f"score test p-value:       max |diff| {found.score_p:.3g} over {found.score_cases:,} cases (bar 1e-6)"
-    )
-    print(f"risk ratio interval:      max |log diff| {found.ratio_log:.3g} over {found.ratio_cases:,} cases")
-    print(
-        f"ratio bounds invert test: max |p - 0.05| {found.ratio_inversion:.3g} at {found.inversion_cases:,} bounds"
-    )
-    print(
-        f"Benjamini-Hochberg:       exactly equal {found.bh_equal} over {found.bh_groups:,} p-values in 200 sets"
+        f"{'Benjamini-Hochberg q-values equal exactly':52} {found.bh_equal} over {found.bh_groups:,} p-values"
     )
 
 

@@ -56,7 +56,8 @@ def test_any_counts_agree_with_statsmodels(case: tuple[int, int, int, int]) -> N
     if np.isfinite(ref_p):
         assert abs(float(p) - ref_p) < 1e-6
     else:  # both windows all failures or all successes: 0/0 for statsmodels, no difference for us
-        assert k1 * n0 == k0 * n1 and float(p) == 1.0
+        assert k1 * n0 == k0 * n1
+        assert float(p) == 1.0
 
 
 @settings(max_examples=60, deadline=None)
@@ -81,10 +82,20 @@ def test_zero_counts_give_defined_answers() -> None:
     ratio, low, high = ratio_interval(k1, n1, k0, n0)
     _, p = score_test(k1, n1, k0, n0)
     diff_low, diff_high = newcombe_interval(k1, n1, k0, n0)
-    assert ratio[0] == np.inf and high[0] == np.inf and 0 < low[0] < np.inf
-    assert np.isnan(ratio[1]) and low[1] == 0.0 and high[1] == np.inf and p[1] == 1.0
-    assert np.isnan(ratio[2]) and np.isnan(low[2]) and np.isnan(p[2]) and np.isnan(diff_low[2])
-    assert ratio[4] == 0.0 and low[4] == 0.0 and 0 < high[4] < np.inf
+    assert ratio[0] == np.inf
+    assert high[0] == np.inf
+    assert 0 < low[0] < np.inf
+    assert np.isnan(ratio[1])
+    assert low[1] == 0.0
+    assert high[1] == np.inf
+    assert p[1] == 1.0
+    assert np.isnan(ratio[2])
+    assert np.isnan(low[2])
+    assert np.isnan(p[2])
+    assert np.isnan(diff_low[2])
+    assert ratio[4] == 0.0
+    assert low[4] == 0.0
+    assert 0 < high[4] < np.inf
     assert diff_low[1] < 0 < diff_high[1]
 
 
