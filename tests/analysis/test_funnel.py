@@ -17,7 +17,7 @@ def _interpolated(p0: float, n: np.ndarray, q: float) -> np.ndarray:
     """Spiegelhalter (2005) appendix A.1.1 through scipy's binomial distribution."""
     r = stats.binom.ppf(q, n, p0)
     cdf, below = stats.binom.cdf(r, n, p0), stats.binom.cdf(r - 1, n, p0)
-    return np.clip((r - (cdf - q) / (cdf - below)) / n, 0.0, 1.0)
+    return np.asarray(np.clip((r - (cdf - q) / (cdf - below)) / n, 0.0, 1.0), dtype=np.float64)
 
 
 @pytest.mark.parametrize("p0", [0.001, 0.01, 0.04, 0.3, 0.5, 0.97])
@@ -70,8 +70,8 @@ def test_pending_operations_are_left_out_and_groups_without_settled_ones_dropped
 
 def test_no_failures_at_all_gives_a_flat_funnel_at_zero() -> None:
     """An overall rate of 0: every limit is 0 and no group is outside."""
-    table = funnel_table(frame(spread(*DAY, ok=30, failed=0, source="a"), spread(*DAY, ok=5, failed=0, source="b")),
-                         by="source_name")  # fmt: skip
+    ops = frame(spread(*DAY, ok=30, failed=0, source="a"), spread(*DAY, ok=5, failed=0, source="b"))
+    table = funnel_table(ops, by="source_name")
     assert (table[["low_95", "high_95", "low_998", "high_998"]].to_numpy() == 0.0).all()
     assert not table["outside_95"].any()
 

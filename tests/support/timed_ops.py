@@ -1,4 +1,4 @@
-"""Operations frames made to order for the window, funnel and budget tests: counts of outcomes at given times."""
+"""Operations frames made to order for the window, funnel and budget tests: outcomes at given times."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ def wire(created: Any, status: str, source: str = "samsara", connection: str | N
     """One wire operation created at ``created`` with that final status (a failed one logs a tsp error)."""
     start = pd.Timestamp(created)
     start = start.tz_localize("UTC") if start.tzinfo is None else start
-    logs = [] if status == "pending" else [
-        {"created_at": start.isoformat(), "status": status, "error_type": "tsp" if status == "failed" else None}
-    ]  # fmt: skip
+    error = "tsp" if status == "failed" else None
+    logs = (
+        []
+        if status == "pending"
+        else [{"created_at": start.isoformat(), "status": status, "error_type": error}]
+    )
     return {
         "id": f"op-{next(_ids)}",
         "created_at": start.isoformat(),
