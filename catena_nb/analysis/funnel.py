@@ -48,7 +48,6 @@ FUNNEL_COLUMNS = (
 # aliases of the columns a funnel is usually drawn for
 _ALIASES = {"connection": "connection_id", "tsp": "source_name"}
 _TAIL_SD = 12.0  # the pmf is summed this many standard deviations around the mean: the rest is < 1e-30
-_lgamma = np.frompyfunc(math.lgamma, 1, 1)
 
 
 def _binomial_cdfs(n: int, p0: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -57,14 +56,11 @@ def _binomial_cdfs(n: int, p0: float) -> tuple[npt.NDArray[np.int64], npt.NDArra
     lo = max(0, math.floor(mean - _TAIL_SD * sd - 10))
     hi = min(n, math.ceil(mean + _TAIL_SD * sd + 10))
     k = np.arange(lo, hi + 1, dtype=np.int64)
-    kf = k.astype(np.float64)
-    log_pmf = (
-        math.lgamma(n + 1.0)
-        - np.asarray(_lgamma(kf + 1.0), dtype=np.float64)
-        - np.asarray(_lgamma(n - kf + 1.0), dtype=np.float64)
-        + kf * math.log(p0)
-        + (n - kf) * math.log1p(-p0)
-    )
+    first = math.lgamma(n + 1.0) - math.lgamma(lo + 1.0) - math.lgamma(n - lo + 1.0)
+    first += lo * math.log(p0) + (n - lo) * math.log1p(-p0)
+    # pmf(k + 1) / pmf(k) = (n - k) / (k + 1) * p0 / (1 - p0): one lgamma per n, the rest in numpy
+    steps = np.log((n - k[:-1]) / (k[:-1] + 1.0)) + (math.log(p0) - math.log1p(-p0))
+    log_pmf = first + np.concatenate([[0.0], np.cumsum(steps)])
     return k, np.minimum(np.cumsum(np.exp(log_pmf)), 1.0)
 
 
