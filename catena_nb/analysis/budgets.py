@@ -37,6 +37,7 @@ from pandas.tseries.frequencies import to_offset
 
 from catena_nb.analysis.buckets import bucket_end, period_grid, time_buckets
 from catena_nb.analysis.comparisons import column_keys
+from catena_nb.analysis.funnel import with_tsp
 from catena_nb.analysis.grouping import SETTLED, By, flag, names_of
 from catena_nb.analysis.intervals import safe_ratio
 from catena_nb.frames.checks import mark_table, require, require_by
@@ -73,16 +74,18 @@ class ErrorBudget:
     """What :func:`error_budget` found.
 
     Attributes:
-        summary: one row per group: ``n`` (settled), ``failures``, ``failure_rate``, ``allowed_failures``
-            (the budget: ``(1 - target) * n``), ``budget_consumed`` (failures over the budget: 1.0 is all of
-            it), ``budget_left`` (``1 - budget_consumed``, negative when overspent), ``burn_5m`` ...
+        summary: one row per group (by connection, with its TSP's ``source_name``): ``n`` (settled),
+            ``failures``, ``failure_rate``, ``allowed_failures`` (the budget: ``(1 - target) * n``),
+            ``budget_consumed`` (failures over the budget: 1.0 is all of it), ``budget_left``
+            (``1 - budget_consumed``, negative when overspent), ``burn_5m`` ...
             ``burn_3d`` at the end of the window, ``pages`` and ``tickets`` (alerts fired).
         alerts: one row per alert fired: the group columns, ``alert`` (``"1h & 5m > 14.4x"``), ``severity``,
             ``threshold``, ``start`` (the first 5-minute evaluation at which both windows burned above it),
             ``end`` (the first at which they no longer did, or the last evaluation when ``ongoing``),
             ``duration``, ``peak_burn`` (the long window's highest burn rate meanwhile) and the ``n`` and
             ``failures`` created meanwhile.
-        budget: the budget left over time: per group and ``period`` (bucket start, of size ``freq``), ``n``,
+        budget: the budget left over time: per group (in the order of ``summary``) and ``period`` (bucket
+            start, of size ``freq``; every bucket of the window for every group), ``n``,
             ``failures``, ``budget_left`` at the bucket's end (the window's budget less the failures so far),
             and the burn rates at the bucket's end.
         target: the SLO, e.g. 0.99.
@@ -184,6 +187,8 @@ def compute_budget(
         return _empty(names, slo, freq)
     grid = _Grid(times, codes, failed, len(groups), 1.0 - slo)
     summary = _summary(groups, grid)
+    if names == ["connection_id"] and "source_name" in settled.columns:
+        summary = with_tsp(summary, settled)
     alerts = _alerts(groups, names, grid)
     counts = None
     if len(alerts):

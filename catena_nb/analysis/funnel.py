@@ -159,7 +159,7 @@ def compute_funnel(ops_df: Any, by: Any, function: str, argument: str) -> pd.Dat
     out = counts.loc[keep, names].reset_index(drop=True)
     n, k = settled[keep], failures[keep]
     if names == ["connection_id"] and "source_name" in ops_df.columns:
-        out = _with_tsp(out, ops_df)
+        out = with_tsp(out, ops_df)
     out["n"] = n
     out["failures"] = k
     out["rate"] = safe_ratio(k, n)
@@ -186,8 +186,9 @@ def compute_funnel(ops_df: Any, by: Any, function: str, argument: str) -> pd.Dat
     return out
 
 
-def _with_tsp(out: pd.DataFrame, ops_df: pd.DataFrame) -> pd.DataFrame:
-    """Name each connection's TSP (its most frequent ``source_name``) beside it."""
+def with_tsp(out: pd.DataFrame, ops_df: pd.DataFrame) -> pd.DataFrame:
+    """``out`` (a table by ``connection_id``) with each connection's TSP, its most frequent ``source_name``,
+    beside it."""
     pairs = ops_df[["connection_id", "source_name"]].astype("string").value_counts(dropna=False)
     tsp = pairs.reset_index().drop_duplicates("connection_id").set_index("connection_id")["source_name"]
     ids = out["connection_id"].astype("string")

@@ -14,6 +14,7 @@ from catena_nb.analysis.buckets import bucket_end
 from catena_nb.analysis.budgets import SUMMARY_COLUMNS, ErrorBudget, compute_budget
 from catena_nb.analysis.grouping import By
 from catena_nb.charts import style as st
+from catena_nb.charts.funnel import group_names
 
 _PAGE_SHADE = "#F4C7C3"
 
@@ -59,15 +60,13 @@ def plot_error_budget(
     summary, budget = result.summary, result.budget
     if not len(summary) or summary["n"].sum() == 0:
         return st.no_data(ax, question)
-    names = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
-    labels = st.group_labels(summary, names)
+    labels = group_names(summary, SUMMARY_COLUMNS)
     colors = st.group_colors(labels)
     order = np.argsort(-summary["n"].to_numpy(dtype=np.int64), kind="stable")[:max_groups]
     entries: list[st.LegendEntry] = []
-    group_rows = st.group_labels(budget, names)
+    periods = len(budget) // len(summary)  # every group has every bucket, in the summary's order
     for i in order:
-        rows = np.array([g == labels[i] for g in group_rows], dtype=bool)
-        part = budget.loc[rows]
+        part = budget.iloc[i * periods : (i + 1) * periods]
         # the budget left at each bucket's end, from 100% at the first bucket's start
         ends = [bucket_end(start, result.freq) for start in part["period"]]
         xs = st.naive_utc(pd.Series([part["period"].iloc[0], *ends]))

@@ -24,8 +24,9 @@ def _short(text: str) -> str:
     return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "…"
 
 
-def _labels(table: pd.DataFrame) -> list[str]:
-    names = [c for c in table.columns if c not in FUNNEL_COLUMNS]
+def group_names(table: pd.DataFrame, columns: tuple[str, ...] = FUNNEL_COLUMNS) -> list[str]:
+    """Each row's group as a short label; a connection as its TSP and the start of its id."""
+    names = [c for c in table.columns if c not in columns]
     if names == ["connection_id", "source_name"]:  # a connection reads best as its TSP and the id's start
         pairs = zip(table["connection_id"], table["source_name"], strict=True)
         return [f"{tsp} · {str(cid)[:8]}" for cid, tsp in pairs]
@@ -109,7 +110,7 @@ def plot_funnel(
 def _label_outliers(ax: Axes, table: pd.DataFrame, n: Any, rate: Any, outside: Any, max_labels: int) -> None:
     z = np.abs(table["z"].to_numpy(dtype=np.float64)) if "z" in table.columns else np.abs(rate)
     order = [i for i in np.argsort(-np.nan_to_num(z)) if outside[i]][:max_labels]
-    labels = _labels(table)
+    labels = group_names(table)
     for i in order:
         ax.annotate(
             st.plain(labels[i]),
