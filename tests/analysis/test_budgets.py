@@ -126,3 +126,17 @@ def test_days_as_buckets_and_no_groups() -> None:
     assert len(result.summary) == 1
     assert list(result.budget["period"].dt.day) == [1, 2, 3, 4]
     assert result.budget["budget_left"].iloc[-1] == pytest.approx(result.summary["budget_left"].iloc[0])
+
+
+def test_by_connection_names_each_connections_tsp() -> None:
+    """Grouped by connection, the summary names each connection's TSP beside it."""
+    ops = frame(
+        spread(*QUIET, ok=99, failed=1, source="samsara", connection="c-1"),
+        spread(*QUIET, ok=98, failed=2, source="motive", connection="c-2"),
+    )
+    summary = error_budget(ops, by="connection_id").summary
+    assert list(summary.columns[:2]) == ["connection_id", "source_name"]
+    assert dict(zip(summary["connection_id"], summary["source_name"], strict=True)) == {
+        "c-1": "samsara",
+        "c-2": "motive",
+    }
