@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -140,3 +141,68 @@ def test_by_connection_names_each_connections_tsp() -> None:
         "c-1": "samsara",
         "c-2": "motive",
     }
+
+
+_WINDOWS = {"5m": "5min", "30m": "30min", "1h": "1h", "6h": "6h", "3d": "3D"}
+
+
+def _burn(stamps: np.ndarray, failed: np.ndarray, width: str, t: pd.Timestamp, allowed: float) -> float:
+    """The burn rate over ``[t - width, t)`` from sorted times (ns) and the running count of failures."""
+    lo = int(np.searchsorted(stamps, (t - pd.Timedelta(width)).as_unit("ns").value, side="left"))
+    hi = int(np.searchsorted(stamps, t.as_unit("ns").value, side="left"))
+    f = (failed[hi - 1] if hi else 0) - (failed[lo - 1] if lo else 0)
+    return np.nan if hi == lo else float(f) / (hi - lo) / allowed
+
+
+def _runs(marks: pd.DatetimeIndex, firing: list[bool]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(first mark firing, first mark not firing, or the last mark) of each run of firing marks."""
+    runs, start = [], None
+    for t, on in zip(marks, firing, strict=True):
+        if on and start is None:
+            start = t
+        elif not on and start is not None:
+            runs.append((start, t))
+            start = None
+    return runs if start is None else [*runs, (start, marks[-1])]
+
+
+def _naive_alerts(ops: pd.DataFrame, target: float) -> set[tuple[str, str, pd.Timestamp, pd.Timestamp]]:
+    """The alerts by their definition: at every 5-minute mark t, each window [t - w, t) counted afresh."""
+    settled = ops.loc[ops["status"].isin(["success", "failed"])]
+    first, last = settled["created_at"].min().floor("5min"), settled["created_at"].max().floor("5min")
+    marks = pd.date_range(first + pd.Timedelta(minutes=5), last + pd.Timedelta(minutes=5), freq="5min")
+    found = set()
+    for tsp, part in settled.groupby("source_name", observed=True):
+        part = part.sort_values("created_at")
+        stamps = pd.DatetimeIndex(part["created_at"]).as_unit("ns").asi8
+        failed = part["status"].eq("failed").to_numpy().cumsum()
+        for long, short, threshold in (("1h", "5m", 14.4), ("6h", "30m", 6.0), ("3d", "6h", 1.0)):
+            firing = [
+                _burn(stamps, failed, _WINDOWS[long], t, 1 - target) > threshold
+                and _burn(stamps, failed, _WINDOWS[short], t, 1 - target) > threshold
+                for t in marks
+            ]
+            for start, end in _runs(marks, firing):
+                found.add((str(tsp), f"{long} & {short} > {threshold:g}x", start, end))
+    return found
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7, 8])
+def test_alerts_equal_their_definition_on_random_traffic(seed: int) -> None:
+    """On a day of random bursts on two TSPs, the alerts found are exactly those that counting every window
+    at every 5-minute mark gives."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for tsp in ("samsara", "motive"):
+        hours = pd.date_range("2026-10-01", periods=24, freq="h")
+        for hour, rate in zip(hours, rng.choice([0.0, 0.01, 0.3, 0.6], size=24, p=[0.5, 0.3, 0.1, 0.1]),
+                              strict=True):  # fmt: skip
+            n = int(rng.integers(0, 25))
+            failed = int(rng.binomial(n, rate))
+            parts.append(spread(str(hour), str(hour + pd.Timedelta(hours=1)), ok=n - failed, failed=failed,
+                                source=tsp))  # fmt: skip
+    ops = frame(*parts)
+    alerts = error_budget(ops, target=0.99, by="source_name").alerts
+    ours = {(r.source_name, r.alert, r.start, r.end) for r in alerts.itertuples()}
+    assert ours == _naive_alerts(ops, 0.99)
+    assert len(ours) >= 3
