@@ -25,7 +25,7 @@ TAKES_A_FRAME = {
     "latency_summary", "delivery_funnel", "find_incidents", "locate_incidents", "format_table",
     "plot_attempts", "plot_delivery_funnel", "plot_error_types", "plot_failure_rate_over_time",
     "plot_latency", "plot_outcomes", "ReliabilityDashboard", "operations_frame", "logs_frame",
-    "messages_frame",
+    "messages_frame", "compare_periods", "funnel_table", "plot_funnel", "error_budget", "plot_error_budget",
 }  # fmt: skip
 
 
@@ -70,6 +70,13 @@ def _every_call(ops: pd.DataFrame, logs: pd.DataFrame, messages: pd.DataFrame) -
         "plot_failure_rate_over_time of its table": cn.plot_failure_rate_over_time(cn.rates_over_time(ops)),
         "plot_delivery_funnel of its table": cn.plot_delivery_funnel(cn.delivery_funnel(ops, messages)),
         "ReliabilityDashboard": cn.ReliabilityDashboard(ops, logs, messages),
+        "compare_periods": cn.compare_periods(ops, after=("2026-10-31", "2026-11-02"), by=by),
+        "funnel_table": cn.funnel_table(ops, by="connection_id"),
+        "plot_funnel": cn.plot_funnel(ops, by="connection"),
+        "error_budget": cn.error_budget(ops, by=by).summary,
+        "plot_error_budget": cn.plot_error_budget(ops, by=by),
+        "plot_funnel of its table": cn.plot_funnel(cn.funnel_table(ops, by="source_name")),
+        "plot_error_budget of its result": cn.plot_error_budget(cn.error_budget(ops, by=by)),
     }
 
 

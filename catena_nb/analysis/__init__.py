@@ -2,9 +2,12 @@
 
 One module per question: :mod:`~.outcomes` (rates per group and over time, failures by error type),
 :mod:`~.retries` (first attempt against final success, attempts), :mod:`~.latency` (time to settle),
-:mod:`~.delivery` (the funnel to the driver) and :mod:`~.incidents` (periods of unusual failure); under them
+:mod:`~.delivery` (the funnel to the driver), :mod:`~.incidents` (periods of unusual failure),
+:mod:`~.comparisons` (two windows compared per group), :mod:`~.funnel` (groups against the funnel plot's
+limits) and :mod:`~.budgets` (an SLO's error budget and burn-rate alerts); under them
 :mod:`~.intervals` (Wilson intervals, the small-sample threshold), :mod:`~.buckets` (UTC time buckets) and
-:mod:`~.grouping` (the ``by`` argument); :mod:`~.tables` makes any of their tables readable.
+:mod:`~.grouping` (the ``by`` argument), :mod:`~.proportions` (two proportions compared);
+:mod:`~.tables` makes any of their tables readable.
 
 Every function takes the frames of :mod:`catena_nb.frames` and returns a plain DataFrame. Conventions, the
 same everywhere:
@@ -24,7 +27,10 @@ Example:
 
 from __future__ import annotations
 
+from catena_nb.analysis.budgets import ErrorBudget, error_budget
+from catena_nb.analysis.comparisons import compare_periods, previous_window
 from catena_nb.analysis.delivery import FUNNEL_STAGES, delivery_funnel
+from catena_nb.analysis.funnel import funnel_table
 from catena_nb.analysis.incidents import INCIDENT_COLUMNS, find_incidents, locate_incidents
 from catena_nb.analysis.latency import latency_summary
 from catena_nb.analysis.outcomes import UNKNOWN_ERROR, error_breakdown, outcome_rates, rates_over_time
@@ -35,14 +41,19 @@ __all__ = [
     "FUNNEL_STAGES",
     "INCIDENT_COLUMNS",
     "UNKNOWN_ERROR",
+    "ErrorBudget",
     "attempts_distribution",
+    "compare_periods",
     "delivery_funnel",
     "error_breakdown",
+    "error_budget",
     "find_incidents",
     "format_table",
+    "funnel_table",
     "latency_summary",
     "locate_incidents",
     "outcome_rates",
+    "previous_window",
     "rates_over_time",
     "retry_effect",
 ]

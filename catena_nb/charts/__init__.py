@@ -12,17 +12,21 @@ as the guess it is. Colours, and text from the data, follow :mod:`~.style`.
 - :mod:`~.retries`: :func:`plot_attempts`
 - :mod:`~.latency`: :func:`plot_latency`
 - :mod:`~.delivery`: :func:`plot_delivery_funnel`
+- :mod:`~.funnel`: :func:`plot_funnel` (Spiegelhalter's funnel plot)
+- :mod:`~.budget`: :func:`plot_error_budget`
 """
 
 from __future__ import annotations
 
+from catena_nb.charts.budget import plot_error_budget
 from catena_nb.charts.delivery import plot_delivery_funnel
+from catena_nb.charts.funnel import plot_funnel
 from catena_nb.charts.latency import plot_latency
 from catena_nb.charts.outcomes import plot_error_types, plot_outcomes
 from catena_nb.charts.retries import plot_attempts
 from catena_nb.charts.timeline import plot_failure_rate_over_time
 
 __all__ = [
-    "plot_attempts", "plot_delivery_funnel", "plot_error_types", "plot_failure_rate_over_time",
-    "plot_latency", "plot_outcomes",
+    "plot_attempts", "plot_delivery_funnel", "plot_error_budget", "plot_error_types",
+    "plot_failure_rate_over_time", "plot_funnel", "plot_latency", "plot_outcomes",
 ]  # fmt: skip

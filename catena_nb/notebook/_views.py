@@ -131,6 +131,63 @@ def timeline_chart_html(ops_df: pd.DataFrame) -> str:
     return figure_png_html(fig, alt="Failure rate by hour" if short else "Failure rate by day")
 
 
+def window_of(ops_df: pd.DataFrame, since: dt.date | None, until: dt.date | None) -> tuple[Any, Any] | None:
+    """The selected days as a half-open window ``[since, until + 1 day)``; the data's days where unset."""
+    first, last = day_range(ops_df)
+    start, end = since or first, until or last
+    if start is None or end is None or end < start:
+        return None
+    return as_utc(start), as_utc(end) + dt.timedelta(days=1)
+
+
+def _column_grouping(ops_df: pd.DataFrame, by: Any) -> Any:
+    """The grouping of the comparison and the budget: a column grouping as chosen, by TSP otherwise (a day
+    grouping has no meaning across two windows, and one by error type splits successes from failures)."""
+    if isinstance(by, str) and by in ops_df.columns and by != "error_type":
+        return by
+    return "source_name"
+
+
+def _fixed(values: pd.Series, template: str) -> list[str]:
+    return ["" if pd.isna(v) else template.format(v) for v in values]
+
+
+def comparison_html(ops_df: pd.DataFrame, window: tuple[Any, Any] | None, by: Any) -> str:
+    """``compare_periods`` of the selected window against the one of equal length before it, escaped."""
+    from catena_nb.analysis import compare_periods
+
+    if window is None:
+        return info_box("Choose a date range to compare with the one before it.")
+    column = _column_grouping(ops_df, by)
+    table = compare_periods(ops_df, after=window, by=column)
+    if len(table) == 0:
+        return info_box("No settled operations in this window or the one before it.")
+    before = table.attrs["windows"]["before"]
+    shown = table[[column, "n_before", "rate_before", "n_after", "rate_after", "difference", "diff_ci_low",
+                   "diff_ci_high"]].copy()  # fmt: skip
+    shown["risk_ratio"] = _fixed(table["risk_ratio"], "{:.2f}x")
+    shown["p_value"] = _fixed(table["p_value"], "{:.2g}")
+    shown["q_value"] = _fixed(table["q_value"], "{:.2g}")
+    days = f"{before[0]:%Y-%m-%d} to {(before[1] - dt.timedelta(days=1)):%Y-%m-%d}"
+    note = f"Failure rates against {days}, the window of equal length before; q: Benjamini–Hochberg."
+    return f"<div>{escape_html(note)}</div>" + table_html(shown)
+
+
+def budget_html(ops_df: pd.DataFrame, target: float, by: Any) -> str:
+    """``error_budget``'s summary of the selection at the SLO ``target``, escaped."""
+    from catena_nb.analysis import error_budget
+
+    column = _column_grouping(ops_df, by)
+    summary = error_budget(ops_df, target=target, by=column).summary
+    if len(summary) == 0:
+        return info_box("No settled operations to spend a budget on.")
+    shown = summary[[column, "n", "failures", "failure_rate", "budget_left"]].copy()
+    for window in ("1h", "6h", "3d"):
+        shown[f"burn_{window}"] = _fixed(summary[f"burn_{window}"], "{:.1f}x")
+    shown[["pages", "tickets"]] = summary[["pages", "tickets"]]
+    return table_html(shown)
+
+
 def _figure() -> tuple[Any, Any]:
     # a bare Figure, not pyplot: it is never registered as an open figure, so nothing piles up in a kernel
     from matplotlib.figure import Figure

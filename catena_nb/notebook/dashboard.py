@@ -24,7 +24,9 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
 
     Filters: TSPs (multi-select), connection, date range and the group-by column (``source_name``,
     ``connection_id``, ``error_type``, ``priority`` or ``day``). Every change recomputes through
-    ``catena_nb.analysis`` and redraws through ``catena_nb.charts``.
+    ``catena_nb.analysis`` and redraws through ``catena_nb.charts``. Two panes look further: the selected
+    days against the same number of days just before (``compare_periods``, per TSP, connection or
+    priority), and the error budget of an SLO (``error_budget``; its target is a control of its own).
 
     Args:
         ops_df: ``operations_frame(...)`` of the operations to audit.
@@ -38,7 +40,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
     """
 
     GROUP_BY = ("source_name", "connection_id", "error_type", "priority", "day")
-    _FILTERS = ("tsp", "connection", "since", "until", "group_by")
+    _FILTERS = ("tsp", "connection", "since", "until", "group_by", "target")
 
     def __init__(self, ops_df: Any, logs_df: Any, messages_df: Any = None) -> None:
         _check(ops_df, logs_df, messages_df)
@@ -62,7 +64,12 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         self.group_by = widgets.Dropdown(
             description="Group by", options=list(self.GROUP_BY), value="source_name"
         )
+        self.target = widgets.BoundedFloatText(
+            description="SLO target", value=0.99, min=0.5, max=0.9999, step=0.001
+        )
         self.summary = widgets.HTML(value="")
+        self.comparison = widgets.HTML(value="")
+        self.budget = widgets.HTML(value="")
         self.rates = widgets.HTML(value="")
         self.errors = widgets.HTML(value="")
         self.outcomes_chart = widgets.HTML(value="")
@@ -83,6 +90,17 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
                 self.rates,
                 widgets.HTML(value="<b>Failures by error type</b>"),
                 self.errors,
+                widgets.HTML(
+                    value="<b>Against the previous window of equal length</b> (95% Newcombe "
+                    "intervals of the difference, score test)"
+                ),
+                self.comparison,
+                widgets.HTML(
+                    value="<b>Error budget</b> (burn rates: the window's failure rate over the "
+                    "budget's; alerts of the SRE workbook)"
+                ),
+                self.target,
+                self.budget,
                 *funnel_pane,
                 self.outcomes_chart,
                 self.timeline_chart,
@@ -90,6 +108,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         )
         for control in (self.tsp, self.connection, self.since, self.until, self.group_by):
             control.observe(self._on_filter_change, names="value")
+        self.target.observe(self._on_target_change, names="value")
         self.refresh()
 
     def __repr__(self) -> str:
@@ -127,6 +146,14 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         if not self._paused:
             self.refresh()
 
+    def _on_target_change(self, change: dict[str, Any]) -> None:
+        if not self._paused:
+            self._render_budget(self.filtered())
+
+    def _render_budget(self, ops: Any) -> None:
+        by = views.group_key(self.group_by.value)
+        self._render(self.budget, lambda: views.budget_html(ops, float(self.target.value), by))
+
     def refresh(self) -> None:
         """Recompute the tables and redraw the charts for the current filters."""
         ops = self.filtered()
@@ -134,7 +161,7 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         self.summary.value = escape_html(f"{len(ops):,} of {len(self._ops):,} operations match the filters.")
         if len(ops) == 0:
             empty = info_box("No operations match these filters.")
-            self.rates.value = self.errors.value = empty
+            self.rates.value = self.errors.value = self.comparison.value = self.budget.value = empty
             self.funnel.value = empty if self._messages is not None else ""
             self.outcomes_chart.value = self.timeline_chart.value = ""
             self._timeline_for = None
@@ -142,6 +169,17 @@ class ReliabilityDashboard(widgets.VBox):  # type: ignore[misc]
         logs = views.logs_of(self._logs, ops)
         self._render(self.rates, lambda: views.outcome_rates_html(ops, by))
         self._render(self.errors, lambda: views.error_breakdown_html(ops, logs))
+        # the comparison needs the days before the selection too: every date of the chosen TSPs
+        chosen = views.filter_operations(
+            self._ops,
+            source_names=list(self.tsp.value),
+            connection_id=self.connection.value,
+            since=None,
+            until=None,
+        )
+        window = views.window_of(self._ops, self.since.value, self.until.value)
+        self._render(self.comparison, lambda: views.comparison_html(chosen, window, by))
+        self._render_budget(ops)
         if self._messages is not None:
             self._render(self.funnel, lambda: views.delivery_funnel_html(ops, self._messages))
         self._render(self.outcomes_chart, lambda: views.outcomes_chart_html(ops, by))

@@ -20,12 +20,14 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from catena_nb._html import BIDI_CONTROLS, neutralize_bidi
-from catena_nb.analysis import delivery_funnel
+from catena_nb.analysis import delivery_funnel, funnel_table
 from catena_nb.charts import (
     plot_attempts,
     plot_delivery_funnel,
+    plot_error_budget,
     plot_error_types,
     plot_failure_rate_over_time,
+    plot_funnel,
     plot_latency,
     plot_outcomes,
 )
@@ -78,6 +80,7 @@ CHARTS: dict[str, Callable[[pd.DataFrame, pd.DataFrame], Axes]] = {
         ops_df, by="source_name"
     ),
     "plot_latency": lambda ops_df, _logs: plot_latency(ops_df, by="source_name"),
+    "plot_error_budget": lambda ops_df, _logs: plot_error_budget(ops_df, by="source_name"),
 }
 
 
@@ -110,3 +113,10 @@ def test_hostile_group_column_names_in_titles(hostile_ops: list[dict[str, Any]])
     ops_df = operations_frame(hostile_ops).rename(columns={"source_name": "a$\\b$"})
     ax = plot_outcomes(ops_df, by="a$\\b$")
     assert any("a$\\b$" in text for text in _saved_texts(ax))
+
+
+def test_plot_funnel_labels_hostile_names_of_the_groups_outside(hostile_ops: list[dict[str, Any]]) -> None:
+    """The groups outside the funnel are labelled with their names as text."""
+    table = funnel_table(operations_frame(hostile_ops), by="source_name")
+    table["outside_95"] = True  # every group labelled, whatever its rate
+    _assert_shown(plot_funnel(table))

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 
 from catena_nb.client import CatenaClient
 from catena_nb.frames import logs_frame, messages_frame, operations_frame
@@ -119,3 +120,57 @@ def test_dashboard_shows_the_delivery_funnel_with_messages(
         assert f"<td>{stage}</td>" in dash.funnel.value
     assert f"<td>{len(ops_df)}</td>" in dash.funnel.value
     assert ReliabilityDashboard(ops_df, logs_df).funnel.value == ""
+
+
+# -- the comparison and the budget -----------------------------------------------------------------
+
+
+def _rows(html: str) -> list[dict[str, str]]:
+    """The rows of the pane's table, by column name."""
+    table = BeautifulSoup(html, "html.parser").find("table")
+    assert table is not None
+    names = [th.get_text() for th in table.find_all("th")]
+    return [dict(zip(names, [td.get_text() for td in tr.find_all("td")], strict=True))
+            for tr in table.find_all("tr") if tr.find_all("td")]  # fmt: skip
+
+
+def test_dashboard_compares_the_selected_days_with_as_many_days_before(fake: FakeClient) -> None:
+    """Days 4-5 against days 2-3: the pane names the earlier window and counts both, per TSP."""
+    ops_df, logs_df = operations_frame(fake.ops), logs_frame(fake.ops)
+    dash = ReliabilityDashboard(ops_df, logs_df)
+    dash.set_filters(since=dt.date(2026, 10, 4), until=dt.date(2026, 10, 5))
+    assert "against 2026-10-02 to 2026-10-03" in dash.comparison.value
+    settled = ops_df.loc[ops_df["status"].isin(["success", "failed"])]
+    days = settled["created_at"].dt.day
+    after = int(days.isin([4, 5]).sum())
+    before = int(days.isin([2, 3]).sum())
+    rows = _rows(dash.comparison.value)
+    assert sum(int(r["n_after"]) for r in rows) == after
+    assert sum(int(r["n_before"]) for r in rows) == before
+    assert all("p_value" in r for r in rows)
+
+
+def test_dashboard_budget_follows_its_target(fake: FakeClient) -> None:
+    """Raising the SLO target from 90% to 99.9% leaves less budget, recomputed on the control's change."""
+    dash = ReliabilityDashboard(operations_frame(fake.ops), logs_frame(fake.ops))
+    dash.target.value = 0.9
+    loose = _rows(dash.budget.value)
+    dash.target.value = 0.999
+    strict = _rows(dash.budget.value)
+    for a, b in zip(strict, loose, strict=True):
+        assert float(a["budget_left"].rstrip("%")) < float(b["budget_left"].rstrip("%"))
+    assert list(loose[0])[:5] == ["source_name", "n", "failures", "failure_rate", "budget_left"]
+
+
+def test_dashboard_comparison_and_budget_escape_values_from_the_api(fake: FakeClient) -> None:
+    """A TSP name carrying markup shows as text in the comparison and budget panes, which go by TSP when
+    the tables are grouped by day (a day grouping has no meaning across two windows)."""
+    ops_df, logs_df = operations_frame(fake.ops), logs_frame(fake.ops)
+    hostile = "<img src=x onerror=alert(1)>"
+    ops_df["source_name"] = ops_df["source_name"].astype("string").where(ops_df.index % 2 == 0, hostile)
+    dash = ReliabilityDashboard(ops_df, logs_df)
+    dash.set_filters(group_by="day", since=dt.date(2026, 10, 4), until=dt.date(2026, 10, 5))
+    for pane in (dash.comparison, dash.budget):
+        assert "<img src=x" not in pane.value
+        assert "&lt;img src=x onerror=alert(1)&gt;" in pane.value
+        assert "<th>source_name</th>" in pane.value

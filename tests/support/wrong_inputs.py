@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import pandas as pd
@@ -84,6 +84,9 @@ class Case:
         return None
 
 
+# the window compare_periods compares in the cases: the last two days of the 3-day history (and two before)
+LAST_DAYS = ("2026-10-31", "2026-11-02")
+
 # (function, its frame arguments by name and kind, whether it takes by=, whether it needs times)
 _FUNCTIONS: list[tuple[str, Callable[..., Any], tuple[tuple[str, str], ...], bool, bool]] = [
     ("outcome_rates", cn.outcome_rates, (("ops_df", "operations"),), True, False),
@@ -103,6 +106,12 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], tuple[tuple[str, str], ...], boo
     ("plot_latency", cn.plot_latency, (("data", "operations"),), True, False),
     ("plot_delivery_funnel", cn.plot_delivery_funnel, (("data", "operations"), ("messages_df", "messages")),
      False, False),
+    ("compare_periods", partial(cn.compare_periods, after=LAST_DAYS), (("ops_df", "operations"),), True,
+     True),
+    ("funnel_table", cn.funnel_table, (("ops_df", "operations"),), True, False),
+    ("plot_funnel", cn.plot_funnel, (("data", "operations"),), True, False),
+    ("error_budget", cn.error_budget, (("ops_df", "operations"),), True, True),
+    ("plot_error_budget", cn.plot_error_budget, (("data", "operations"),), True, True),
     ("ReliabilityDashboard", cn.ReliabilityDashboard,
      (("ops_df", "operations"), ("logs_df", "logs"), ("messages_df", "messages")), False, True),
 ]  # fmt: skip
@@ -212,10 +221,38 @@ def _maker_cases() -> list[Case]:
     return out
 
 
+def _argument_cases() -> list[Case]:
+    """Wrong windows and targets: the message names the argument and what it needs."""
+    compare, budget, plot = cn.compare_periods, cn.error_budget, cn.plot_error_budget
+    windows: list[tuple[str, dict[str, Any], str]] = [
+        ("no after=", {}, "after=(start, end)"),
+        ("after reversed", {"after": ("2026-11-02", "2026-10-31")}, "give (start, end) with end later"),
+        ("after empty", {"after": ("2026-11-01", "2026-11-01")}, "give (start, end) with end later"),
+        ("before overlapping after", {"before": ("2026-10-30", "2026-11-01"), "after": LAST_DAYS},
+         "the windows overlap"),
+        ("after a string", {"after": "2026-10-31"}, "a pair (start, end)"),
+        ("after (day, None)", {"after": ("2026-10-31", None)}, "a pair (start, end)"),
+        ("after not a time", {"after": ("2026-10-31", "soon")}, "not a time"),
+        ("by=pd.Grouper by day", {"after": LAST_DAYS, "by": pd.Grouper(key="created_at", freq="D")},
+         "not by a pd.Grouper"),
+    ]  # fmt: skip
+    out = [
+        Case("compare_periods", wrong, lambda f, k=kw: compare(f.ops, **k), names)
+        for wrong, kw, names in windows
+    ]
+    for target in (0, 1, 1.5, -0.01, 99, True, "0.99", None):
+        for name, fn in (("error_budget", budget), ("plot_error_budget", plot)):
+            out.append(
+                Case(name, f"target={target!r}", lambda f, t=target, g=fn: g(f.ops, target=t), "target=")
+            )
+    out.append(Case("error_budget", "freq='fortnight'", lambda f: budget(f.ops, freq="fortnight"), "freq="))
+    return out
+
+
 def cases() -> list[Case]:
     """Every function x every wrong input that applies to it."""
     out = [case for spec in _FUNCTIONS for case in _function_cases(*spec)]
-    return out + _table_cases() + _maker_cases()
+    return out + _argument_cases() + _table_cases() + _maker_cases()
 
 
 @dataclass(frozen=True)
