@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "attempts_distribution": "catena_nb.analysis",
     "delivery_funnel": "catena_nb.analysis",
     "error_breakdown": "catena_nb.analysis",
+    "error_signatures": "catena_nb.analysis",
     "escape_html": "catena_nb._html",
     "escape_markdown": "catena_nb._html",
     "find_incidents": "catena_nb.analysis",
@@ -68,6 +69,9 @@ _EXPORTS: dict[str, str] = {
     "plot_outcomes": "catena_nb.charts",
     "rates_over_time": "catena_nb.analysis",
     "retry_effect": "catena_nb.analysis",
+    "signature_of": "catena_nb.analysis",
+    "time_to_deliver": "catena_nb.analysis",
+    "time_to_settle": "catena_nb.analysis",
     "webhooks": "catena_nb.webhooks",
 }
 
@@ -109,6 +113,7 @@ __all__ = [
     "attempts_distribution",
     "delivery_funnel",
     "error_breakdown",
+    "error_signatures",
     "escape_html",
     "escape_markdown",
     "find_incidents",
@@ -129,6 +134,9 @@ __all__ = [
     "plot_outcomes",
     "rates_over_time",
     "retry_effect",
+    "signature_of",
+    "time_to_deliver",
+    "time_to_settle",
     "webhooks",
 ]
 
@@ -154,6 +162,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         attempts_distribution,
         delivery_funnel,
         error_breakdown,
+        error_signatures,
         find_incidents,
         format_table,
         latency_summary,
@@ -161,6 +170,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         outcome_rates,
         rates_over_time,
         retry_effect,
+        signature_of,
+        time_to_deliver,
+        time_to_settle,
     )
     from catena_nb.charts import (
         plot_attempts,

@@ -2,7 +2,9 @@
 
 One module per question: :mod:`~.outcomes` (rates per group and over time, failures by error type),
 :mod:`~.retries` (first attempt against final success, attempts), :mod:`~.latency` (time to settle),
-:mod:`~.delivery` (the funnel to the driver) and :mod:`~.incidents` (periods of unusual failure); under them
+:mod:`~.delivery` (the funnel to the driver), :mod:`~.incidents` (periods of unusual failure), :mod:`~.settle`
+(Kaplan–Meier time to settle, to delivered and to read, the pending censored) and :mod:`~.signatures` (the
+few causes behind many error texts); under them
 :mod:`~.intervals` (Wilson intervals, the small-sample threshold), :mod:`~.buckets` (UTC time buckets) and
 :mod:`~.grouping` (the ``by`` argument); :mod:`~.tables` makes any of their tables readable.
 
@@ -29,6 +31,8 @@ from catena_nb.analysis.incidents import INCIDENT_COLUMNS, find_incidents, locat
 from catena_nb.analysis.latency import latency_summary
 from catena_nb.analysis.outcomes import UNKNOWN_ERROR, error_breakdown, outcome_rates, rates_over_time
 from catena_nb.analysis.retries import attempts_distribution, retry_effect
+from catena_nb.analysis.settle import time_to_deliver, time_to_settle
+from catena_nb.analysis.signatures import error_signatures, signature_of
 from catena_nb.analysis.tables import format_table
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "attempts_distribution",
     "delivery_funnel",
     "error_breakdown",
+    "error_signatures",
     "find_incidents",
     "format_table",
     "latency_summary",
@@ -45,4 +50,7 @@ __all__ = [
     "outcome_rates",
     "rates_over_time",
     "retry_effect",
+    "signature_of",
+    "time_to_deliver",
+    "time_to_settle",
 ]

@@ -1,0 +1,349 @@
+"""The few causes behind many error texts: ``error_details`` normalised into templates (signatures).
+
+A TSP's error texts differ by request ids, user ids, field values and URLs, so one cause shows as hundreds
+of strings. :func:`signature_of` turns a text into its template:
+
+- URLs become their host and path, ids in the path templated (``https://api.samsara.com/v1/drivers/<id>``;
+  ``my<n>.geotab.com``), the query dropped;
+- UUIDs become ``<uuid>``, timestamps ``<time>``, id-like tokens (``req_8f3a2b1c``, long hex, long digit
+  runs) ``<id>``, other numbers ``<n>``, e-mail addresses ``<email>``;
+- quoted values become ``'<str>'``, except field names (``'recipient_id'``, ``'driverId'``) and quoted
+  sentences (templated in turn);
+- a JSON body is templated by structure: keys kept (sorted), messages templated as text, ids and values to
+  placeholders, the TSP's error code to ``<code>`` and an HTTP status to ``<status>``;
+- whitespace folded, and what is left redacted (:func:`catena_nb._redact.redact`).
+
+The HTTP status and the TSP's error code are kept apart, as columns of :func:`error_signatures`, not in the
+template; a cause is the template with the two. Each distinct text is templated once (ids and numbers are
+masked over all texts at once first, so the distinct texts left are few).
+
+Example:
+    >>> signature_of("Client error '404 Not Found' for url 'https://api.samsara.com/v1/drivers/281474'")
+    "Client error '<status> Not Found' for url 'https://api.samsara.com/v1/drivers/<id>'"
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+from catena_nb._http_status import status_in_text
+from catena_nb._redact import clip, redact
+from catena_nb.analysis.grouping import By, keys_of, names_of
+from catena_nb.frames.checks import mark_table, require, require_by
+
+__all__ = ["SIGNATURE_COLUMNS", "error_signatures", "signature_key", "signature_of"]
+
+SIGNATURE_COLUMNS = ("n", "operations", "first_seen", "last_seen", "example")
+_EXAMPLE_LIMIT = 500  # characters of the example text shown
+_SEP = "\x1e"  # joins the distinct texts for the masks applied to all at once
+
+# The masks applied to every text before it is templated; each leaves what the template would make of the
+# part it replaces, so a text templates to the same signature masked or not. A long digit run becomes "0",
+# not "<id>", so that a JSON body with an id as a bare number still parses.
+_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
+    (
+        re.compile(
+            r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b(?!-)", re.I
+        ),
+        "<time>",
+    ),
+    # tokens of 8+ characters with 3+ digits: request and trace ids, hex digests, prefixed ids
+    (re.compile(r"(?<![\w<-])(?=(?:[\w-]*\d){3})(?=[\w-]*[A-Za-z_])[A-Za-z0-9][\w-]{7,}(?![\w>])"), "<id>"),
+    (re.compile(r"(?<![\w.<-])\d{6,}(?![\w.>])"), "0"),
+)
+_PLACEHOLDER = r"<(?:uuid|time|id|n|str|email|status|code|url)>"
+_URL = re.compile(rf"""\b[a-z][a-z0-9+.-]*://(?:[^\s'"<>\\]|{_PLACEHOLDER})+""", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# the status lines of the common HTTP clients: the status is a column, the reason phrase stays
+_STATUS_LINES = (
+    re.compile(
+        r"\b((?:client|server) error|redirect response|informational response|invalid status code)"
+        r"\s+'([1-5]\d\d)\s*([^'\n]*)'",
+        re.I,
+    ),
+    re.compile(r"(?<![\w.-])([1-5]\d\d)( (?:client|server) error\b)", re.I),
+    re.compile(r"\b(http error |http(?:/\d(?:\.\d)?)? |status(?:[ _]?code)?\s*[:=]?\s*)([1-5]\d\d)\b", re.I),
+)
+_QUOTED = re.compile(r"""'([^'\n]{0,300})'|"([^"\n]{0,300})"|`([^`\n]{0,300})`""")
+_FIELD = re.compile(
+    r"^(?=.*(?:_|\.|[a-z][A-Z]|[A-Z]{2}[a-z]|(?:Error|Exception|Fault)$))[A-Za-z_][A-Za-z_.\[\]-]*$"
+)
+_VERSION = re.compile(r"^(?:v\d+(?:\.\d+)*|[A-Za-z]+v?\d{1,2})$")
+_ALNUM_ID = re.compile(r"(?<![\w<])(?=[A-Za-z_]*\d)(?=\w*[A-Za-z_])\w+(?![\w>])")
+_NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:[.,]\d+)*(?![\w>])")
+_SPACE = re.compile(r"\s+")
+# a protected part stands in the text as a private-use character between NULs: neither a word nor a digit
+_PRIVATE = 0xF0000
+_PROTECTED = re.compile("\x00([\U000f0000-\U000fffff])\x00")
+
+_CODE_KEYS = frozenset(
+    {
+        "code", "errorcode", "error_code", "errcode", "err_code", "reasoncode", "reason_code", "subcode",
+        "sub_code", "error_subcode", "errorsubcode", "faultcode", "fault_code",
+    }
+)  # fmt: skip
+_STATUS_KEYS = frozenset(
+    {"status", "statuscode", "status_code", "httpstatus", "http_status", "httpstatuscode"}
+)
+_TEXT_KEY = re.compile(r"message|msg|detail|description|reason|error|title|hint|explanation", re.I)
+
+
+def signature_of(text: str) -> str:
+    """The template of an error text: what stays the same across its ids, values and URLs (see the module).
+
+    Example:
+        >>> signature_of('Server error \\'503 Service Unavailable\\' for url "https://my12.geotab.com/apiv1"')
+        'Server error \\'<status> Service Unavailable\\' for url "https://my<n>.geotab.com/apiv1"'
+    """
+    return signature_key(text)[0]
+
+
+def signature_key(text: str) -> tuple[str, int | None, str | None]:
+    """A text's cause: its template (:func:`signature_of`), the HTTP status it names, the TSP's error code."""
+    masked = _mask(text)
+    template, code = _template(masked)
+    return template, status_in_text(masked), code
+
+
+def error_signatures(logs_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
+    """The causes of the failed attempts: their ``error_details`` grouped by signature, per group.
+
+    Args:
+        logs_df: a logs frame (:func:`catena_nb.logs_frame`); the attempts with an ``error_details`` count.
+        by: an optional grouping of the logs (``"source_name"``, ``"connection_id"``...).
+
+    Returns:
+        One row per group and cause: the group columns, ``error_type`` (where the frame has it),
+        ``http_status`` (the log's, else the one its text names), ``error_code`` (the TSP's, from its error
+        body), ``signature``, then ``n`` (attempts), ``operations`` (distinct operations), ``first_seen``,
+        ``last_seen`` and one ``example`` (the first text seen, redacted and cut short). Most attempts first.
+
+    Raises:
+        TypeError: ``logs_df`` is not a logs frame (an operations frame, None...).
+        ValueError: it lacks ``error_details``, ``operation_id`` or ``created_at``, its times are naive or
+            missing, or ``by`` names no column of it.
+
+    Example:
+        >>> error_signatures(logs_df, by="source_name").head(10)  # doctest: +SKIP
+    """
+    function = "error_signatures"
+    columns = ["error_details", "operation_id"]
+    require(logs_df, "logs", function, "logs_df", columns=columns, times=["created_at"])
+    require_by(logs_df, by, function, "logs_df", "logs")
+    keys = keys_of(by)
+    names = names_of(keys)
+    details = logs_df["error_details"].astype("string")
+    rows = (details.notna() & (details.str.strip() != "")).to_numpy(dtype=bool)
+    work = logs_df.loc[rows]
+    raw_codes, raw = pd.factorize(details[rows].to_numpy(dtype=object))
+    texts = [str(t) for t in raw]
+    masked = _mask_all(texts)
+    skeleton_codes, skeletons = pd.factorize(np.asarray(masked, dtype=object))
+    parsed = [_template(str(s)) for s in skeletons]
+    which = skeleton_codes[raw_codes]
+    signature = np.asarray([p[0] for p in parsed], dtype=object)[which]
+    code = np.asarray([p[1] for p in parsed], dtype=object)[which]
+    status = _statuses(work, [str(s) for s in skeletons], which)
+    extra = ["error_type"] if "error_type" in work.columns else []
+    table = work[[*[k for k in keys if isinstance(k, str)], *extra, "operation_id", "created_at"]].copy()
+    for key in keys:
+        if isinstance(key, pd.Grouper):
+            table[str(key.key)] = work[key.key]
+    table["http_status"] = pd.array(status, dtype="Int64")
+    table["error_code"] = pd.array(code, dtype="string")
+    table["signature"] = pd.array(signature, dtype="string")
+    table["_text"] = raw_codes
+    group_keys = [*keys, *extra, "http_status", "error_code", "signature"]
+    out_names = [*names, *extra, "http_status", "error_code", "signature"]
+    if not len(table):
+        empty = pd.DataFrame({name: pd.Series(dtype=object) for name in out_names})
+        for column, dtype in zip(
+            SIGNATURE_COLUMNS, ["int64", "int64", "object", "object", "string"], strict=True
+        ):
+            empty[column] = pd.Series(dtype=dtype)
+        return mark_table(empty, function)
+    table = table.sort_values("created_at", kind="stable")
+    grouped = table.groupby(group_keys, observed=True, dropna=False, sort=False)
+    out = grouped.agg(
+        n=("operation_id", "size"),
+        operations=("operation_id", "nunique"),
+        first_seen=("created_at", "min"),
+        last_seen=("created_at", "max"),
+        _text=("_text", "first"),
+    ).reset_index()
+    out["example"] = pd.array([clip(redact(texts[i]), _EXAMPLE_LIMIT) for i in out["_text"]], dtype="string")
+    out = out.sort_values(["n", "operations"], ascending=False, kind="stable")
+    return mark_table(out[[*out_names, *SIGNATURE_COLUMNS]].reset_index(drop=True), function)
+
+
+def _statuses(work: pd.DataFrame, skeletons: Sequence[str], which: np.ndarray) -> list[int | None]:
+    """Each row's HTTP status: the log's, else the one its text names (read once per distinct text)."""
+    named = np.asarray([status_in_text(s) for s in skeletons], dtype=object)[which]
+    if "http_status" not in work.columns:
+        return list(named)
+    logged = work["http_status"].astype("Int64")
+    return [n if pd.isna(v) else int(v) for v, n in zip(logged, named, strict=True)]
+
+
+def _mask(text: str) -> str:
+    for pattern, replacement in _MASKS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _mask_all(texts: list[str]) -> list[str]:
+    """:func:`_mask` of every text, in one pass of each pattern over all of them joined."""
+    if not texts:
+        return []
+    joined = _mask(_SEP.join(t.replace(_SEP, " ") for t in texts))
+    parts = joined.split(_SEP)
+    return parts if len(parts) == len(texts) else [_mask(t) for t in texts]
+
+
+def _template(text: str) -> tuple[str, str | None]:
+    """A masked text's template and the TSP error code its JSON body carries."""
+    codes: list[str] = []
+    out: list[str] = []
+    at = 0
+    for start, end, body in _json_bodies(text):
+        out.append(_free_text(text[at:start]))
+        out.append(json.dumps(_json_template(body, None, codes), sort_keys=True, ensure_ascii=False))
+        at = end
+    out.append(_free_text(text[at:]))
+    template = _SPACE.sub(" ", "".join(out)).strip()
+    return redact(template), (codes[0] if codes else None)
+
+
+def _json_bodies(text: str) -> list[tuple[int, int, Any]]:
+    """The JSON objects and arrays in a text: (start, end, value), the first that parse from each brace."""
+    found: list[tuple[int, int, Any]] = []
+    decoder = json.JSONDecoder()
+    at = 0
+    tries = 0
+    while tries < 8:
+        match = re.compile(r"[{\[]").search(text, at)
+        if match is None:
+            break
+        tries += 1
+        try:
+            value, end = decoder.raw_decode(text, match.start())
+        except ValueError:
+            at = match.start() + 1
+            continue
+        if isinstance(value, dict | list) and value:
+            found.append((match.start(), end, value))
+        at = end
+    return found
+
+
+def _json_template(value: Any, key: str | None, codes: list[str]) -> Any:
+    lower = (key or "").lower()
+    if isinstance(value, dict):
+        return {str(k): _json_template(v, str(k), codes) for k, v in value.items()}
+    if isinstance(value, list):
+        items: list[Any] = []
+        for item in value:
+            templated = _json_template(item, key, codes)
+            if templated not in items:
+                items.append(templated)
+        return items
+    if isinstance(value, bool) or value is None:
+        return value
+    if lower in _STATUS_KEYS and _is_status(value):
+        return "<status>"
+    if lower in _CODE_KEYS:
+        if lower == "code" and _is_status(value) and not isinstance(value, str):
+            return "<status>"
+        codes.append(str(value))
+        return "<code>"
+    if isinstance(value, int | float):
+        return "<n>"
+    text = str(value)
+    if _TEXT_KEY.search(lower) or len(text.split()) >= 3:
+        return _free_text(text)
+    return _token(text)
+
+
+def _is_status(value: Any) -> bool:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return False
+    return 100 <= number <= 599 and str(value).strip().isdigit()
+
+
+def _token(text: str) -> str:
+    """A single value: kept when it is a field name or a placeholder, else ``<str>``."""
+    stripped = text.strip()
+    if re.fullmatch(_PLACEHOLDER, stripped) or _FIELD.match(stripped):
+        return stripped
+    return "<str>" if stripped else stripped
+
+
+def _free_text(text: str) -> str:
+    """The template of text outside a JSON body."""
+    saved: list[str] = []
+
+    def protect(value: str) -> str:
+        saved.append(value)
+        return f"\x00{chr(_PRIVATE + len(saved) - 1)}\x00"
+
+    text = _URL.sub(lambda m: protect(_url_template(m.group())), text)
+    text = _EMAIL.sub(lambda m: protect("<email>"), text)
+    first, second, third = _STATUS_LINES
+    text = first.sub(lambda m: protect(f"{m.group(1)} '<status> {_reason(m.group(3))}'"), text)
+    text = second.sub(lambda m: protect(f"<status>{m.group(2)}"), text)
+    text = third.sub(lambda m: protect(f"{m.group(1)}<status>"), text)
+    text = _QUOTED.sub(lambda m: protect(_quoted(m)), text)
+    text = _ALNUM_ID.sub(lambda m: m.group() if _VERSION.match(m.group()) else "<id>", text)
+    text = _NUMBER.sub("<n>", text)
+    while _PROTECTED.search(text):
+        text = _PROTECTED.sub(lambda m: saved[ord(m.group(1)) - _PRIVATE], text)
+    return text
+
+
+def _reason(phrase: str) -> str:
+    return _SPACE.sub(" ", phrase).strip()
+
+
+def _quoted(match: re.Match[str]) -> str:
+    quote = match.group()[0]
+    inner = next(g for g in match.groups() if g is not None)
+    stripped = inner.strip()
+    if not stripped or _PROTECTED.fullmatch(stripped) or re.fullmatch(_PLACEHOLDER, stripped):
+        return match.group()
+    if _FIELD.match(stripped):
+        return match.group()
+    if len(stripped.split()) >= 3:
+        return f"{quote}{_free_text(inner)}{quote}"
+    return f"{quote}<str>{quote}"
+
+
+def _url_template(url: str) -> str:
+    """A URL as its scheme, host and path, ids in them templated; query, fragment and credentials dropped."""
+    trail = len(url) - len(url.rstrip(".,;:)]}!?"))
+    core, tail = (url[:-trail], url[-trail:]) if trail else (url, "")
+    try:
+        parts = urlsplit(core)
+        host = parts.hostname or ""
+    except ValueError:
+        return "<url>" + tail
+    labels = [re.sub(r"\d+", "<n>", label) for label in host.split(".")]
+    segments = [_segment(s) for s in parts.path.split("/")]
+    return f"{parts.scheme.lower()}://{'.'.join(labels)}{'/'.join(segments)}{tail}"
+
+
+def _segment(segment: str) -> str:
+    if not segment or re.fullmatch(_PLACEHOLDER, segment):
+        return segment
+    if any(c.isdigit() for c in segment) and not _VERSION.match(segment):
+        return "<id>"
+    return "<id>" if len(segment) >= 24 else segment
