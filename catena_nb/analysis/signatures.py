@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from catena_nb._http_status import status_in_text
@@ -47,32 +48,77 @@ _SEP = "\x1e"  # joins the distinct texts for the masks applied to all at once
 # The masks applied to every text before it is templated; each leaves what the template would make of the
 # part it replaces, so a text templates to the same signature masked or not. A long digit run becomes "0",
 # not "<id>", so that a JSON body with an id as a bare number still parses.
-_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
+# (the text a token must hold for the mask to apply, the pattern, its replacement)
+_MASKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("-", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
     (
-        re.compile(
-            r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b(?!-)", re.I
-        ),
+        "-",
+        re.compile(r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b(?!-)"),
         "<time>",
     ),
-    # tokens of 8+ characters with 3+ digits: request and trace ids, hex digests, prefixed ids
-    (re.compile(r"(?<![\w<-])(?=(?:[\w-]*\d){3})(?=[\w-]*[A-Za-z_])[A-Za-z0-9][\w-]{7,}(?![\w>])"), "<id>"),
-    (re.compile(r"(?<![\w.<-])\d{6,}(?![\w.>])"), "0"),
+    ("@", re.compile(r"(?<![\w\\])(?:[\w.+-]|\\u[0-9a-fA-F]{4})++@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
+    # a URL's query and fragment (its template drops them) and the digits of its host's first label
+    ("://", re.compile(r"""(://[^\s'"?#<>\\]*)[?#][^\s'"<>\\]*"""), r"\1"),
+    ("://", re.compile(r"(://[A-Za-z-]+)\d+(?=[.-])"), r"\g<1>0"),
+    # tokens of 8+ characters with 3+ digits and a letter: request and trace ids, hex digests, prefixed ids
+    (
+        "",
+        re.compile(r"(?<![\w<\\-])(?=(?:[A-Za-z_-]*+\d){3})(?=[\d-]*+[A-Za-z_])[A-Za-z0-9][\w-]{7,}+(?![>])"),
+        "<id>",
+    ),
+    # every other number standing alone but three digits from 100 to 599, which may be the HTTP status (the
+    # status is read from the masked text; the TSP's code from the raw one)
+    ("", re.compile(r"(?<![\w.<\\-])(?![1-5]\d\d(?![\w.>]))\d++(?![\w.>])"), "0"),
+)
+_STATUS_DIGITS = re.compile(r"(?<![\w.<\\-])[1-5]\d\d(?![\w.>])")  # the numbers the masks leave
+_DIGIT_OR_MARK = re.compile(r"[\d@?#]")  # a token without any of these is left as it is by every mask
+# the masks but those of URLs in one pattern, for the tokens without a URL (most of them): one pass each
+_REPLACEMENTS = {"uuid": "<uuid>", "time": "<time>", "email": "<email>", "id": "<id>", "num": "0"}
+
+
+def _one_pass(masks: tuple[tuple[str, re.Pattern[str], str], ...]) -> re.Pattern[str]:
+    names = {"<uuid>": "uuid", "<time>": "time", "<email>": "email", "<id>": "id", "0": "num"}
+    parts = [f"(?P<{names[r]}>{p.pattern})" for _, p, r in masks if r in names]
+    return re.compile("|".join(parts), re.I)
+
+
+_ONE_PASS = _one_pass(_MASKS)
+_ONE_PASS_NO_EMAIL = _one_pass(tuple(m for m in _MASKS if m[2] != "<email>"))
+_CACHE_LIMIT = 500_000  # tokens remembered by one call of error_signatures
+# the TSP's error code in a JSON body: the first value of one of these keys (a number from 100 to 599 under
+# "code" is the HTTP status instead, as the template says)
+_CODE_VALUE = re.compile(
+    r'"(code|errorCode|error_code|errCode|err_code|reasonCode|reason_code|subCode|sub_code|error_subcode|'
+    r'errorSubcode|faultCode|fault_code)"\s*:\s*(?:"([^"\\]{1,80})"|(-?\d+(?:\.\d+)?)\b)',
+    re.I,
 )
 _PLACEHOLDER = r"<(?:uuid|time|id|n|str|email|status|code|url)>"
 _URL = re.compile(rf"""\b[a-z][a-z0-9+.-]*://(?:[^\s'"<>\\]|{_PLACEHOLDER})+""", re.I)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-# the status lines of the common HTTP clients: the status is a column, the reason phrase stays
+# the status lines of the common HTTP clients (the masks have made the status a 0): the status is a column,
+# the reason phrase stays
 _STATUS_LINES = (
     re.compile(
         r"\b((?:client|server) error|redirect response|informational response|invalid status code)"
-        r"\s+'([1-5]\d\d)\s*([^'\n]*)'",
+        r"\s+'([1-5]\d\d|0)\s*([^'\n]*)'",
         re.I,
     ),
-    re.compile(r"(?<![\w.-])([1-5]\d\d)( (?:client|server) error\b)", re.I),
-    re.compile(r"\b(http error |http(?:/\d(?:\.\d)?)? |status(?:[ _]?code)?\s*[:=]?\s*)([1-5]\d\d)\b", re.I),
+    re.compile(r"(?<![\w.-])([1-5]\d\d|0)( (?:client|server) error\b)", re.I),
+    re.compile(
+        r"\b(http error |http(?:/\d(?:\.\d)?)? |status(?:[ _]?code)?\s*[:=]?\s*)([1-5]\d\d|0)\b", re.I
+    ),
 )
 _QUOTED = re.compile(r"""'([^'\n]{0,300})'|"([^"\n]{0,300})"|`([^`\n]{0,300})`""")
+# a quoted field name is kept only after one of these words ("field 'recipient_id'"); a JSON value only
+# under one of these keys ("field": "recipient_id"): elsewhere the same shape is a value (a database name)
+_FIELD_WORD = re.compile(
+    r"\b(?:field|parameter|param|property|attribute|key|column|argument|path)s?\s*$", re.I
+)
+_FIELD_KEYS = frozenset(
+    {"field", "param", "parameter", "property", "path", "attribute", "pointer", "loc", "name", "type"}
+)
+# names of exceptions and upper-case codes: kept wherever they stand
+_NAME = re.compile(r"^(?:[A-Za-z]+(?:Error|Exception|Fault)|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_.\[\]-]*$")  # any field name, after a word that says it is one
 _FIELD = re.compile(
     r"^(?=.*(?:_|\.|[a-z][A-Z]|[A-Z]{2}[a-z]|(?:Error|Exception|Fault)$))[A-Za-z_][A-Za-z_.\[\]-]*$"
 )
@@ -103,14 +149,13 @@ def signature_of(text: str) -> str:
         >>> signature_of('Server error \\'503 Service Unavailable\\' for url "https://my12.geotab.com/apiv1"')
         'Server error \\'<status> Service Unavailable\\' for url "https://my<n>.geotab.com/apiv1"'
     """
-    return signature_key(text)[0]
+    return _template(_STATUS_DIGITS.sub("0", _mask(text)))
 
 
 def signature_key(text: str) -> tuple[str, int | None, str | None]:
     """A text's cause: its template (:func:`signature_of`), the HTTP status it names, the TSP's error code."""
     masked = _mask(text)
-    template, code = _template(masked)
-    return template, status_in_text(masked), code
+    return _template(_STATUS_DIGITS.sub("0", masked)), status_in_text(masked), _code_of(text)
 
 
 def error_signatures(logs_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
@@ -141,27 +186,29 @@ def error_signatures(logs_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
     keys = keys_of(by)
     names = names_of(keys)
     details = logs_df["error_details"].astype("string")
-    rows = (details.notna() & (details.str.strip() != "")).to_numpy(dtype=bool)
+    rows = (details.str.len() > 0).fillna(False).to_numpy(dtype=bool)
     work = logs_df.loc[rows]
     raw_codes, raw = pd.factorize(details[rows].to_numpy(dtype=object))
-    texts = [str(t) for t in raw]
-    masked = _mask_all(texts)
-    skeleton_codes, skeletons = pd.factorize(np.asarray(masked, dtype=object))
-    parsed = [_template(str(s)) for s in skeletons]
-    which = skeleton_codes[raw_codes]
-    signature = np.asarray([p[0] for p in parsed], dtype=object)[which]
-    code = np.asarray([p[1] for p in parsed], dtype=object)[which]
-    status = _statuses(work, [str(s) for s in skeletons], which)
+    texts: list[str] = list(raw)
+    # three levels, each templated once: the distinct texts, masked (statuses kept), then every number masked
+    masked_codes, masked = pd.factorize(np.asarray(_mask_all(texts), dtype=object))
+    skeleton_codes, skeletons = pd.factorize(
+        np.asarray([_STATUS_DIGITS.sub("0", m) for m in masked], dtype=object)
+    )
+    signature_codes, signatures = pd.factorize(np.asarray([_template(s) for s in skeletons], dtype=object))
+    error_codes, codes = pd.factorize(np.asarray([_code_of(t) for t in texts], dtype=object))
+    of_row = masked_codes[raw_codes]
+    status = _statuses(work, list(masked), of_row)
     extra = ["error_type"] if "error_type" in work.columns else []
     table = work[[*[k for k in keys if isinstance(k, str)], *extra, "operation_id", "created_at"]].copy()
     for key in keys:
         if isinstance(key, pd.Grouper):
             table[str(key.key)] = work[key.key]
-    table["http_status"] = pd.array(status, dtype="Int64")
-    table["error_code"] = pd.array(code, dtype="string")
-    table["signature"] = pd.array(signature, dtype="string")
+    table["http_status"] = status.array
+    table["_code"] = error_codes[raw_codes]
+    table["_signature"] = signature_codes[skeleton_codes[of_row]]
     table["_text"] = raw_codes
-    group_keys = [*keys, *extra, "http_status", "error_code", "signature"]
+    group_keys = [*keys, *extra, "http_status", "_code", "_signature"]
     out_names = [*names, *extra, "http_status", "error_code", "signature"]
     if not len(table):
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in out_names})
@@ -170,56 +217,105 @@ def error_signatures(logs_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
         ):
             empty[column] = pd.Series(dtype=dtype)
         return mark_table(empty, function)
-    table = table.sort_values("created_at", kind="stable")
     grouped = table.groupby(group_keys, observed=True, dropna=False, sort=False)
     out = grouped.agg(
         n=("operation_id", "size"),
         operations=("operation_id", "nunique"),
         first_seen=("created_at", "min"),
         last_seen=("created_at", "max"),
-        _text=("_text", "first"),
     ).reset_index()
+    first = np.argsort(table["created_at"].to_numpy(dtype="datetime64[us]"), kind="stable")
+    firsts = table.iloc[first].groupby(group_keys, observed=True, dropna=False, sort=False)["_text"].first()
+    out["_text"] = firsts.reindex(pd.MultiIndex.from_frame(out[group_keys])).to_numpy()
+    code_values = np.asarray([*codes, None], dtype=object)  # factorize codes None as -1
+    out["error_code"] = pd.array(code_values[out["_code"].to_numpy()], dtype="string")
+    out["signature"] = pd.array(
+        np.asarray(signatures, dtype=object)[out["_signature"].to_numpy()], dtype="string"
+    )
     out["example"] = pd.array([clip(redact(texts[i]), _EXAMPLE_LIMIT) for i in out["_text"]], dtype="string")
     out = out.sort_values(["n", "operations"], ascending=False, kind="stable")
     return mark_table(out[[*out_names, *SIGNATURE_COLUMNS]].reset_index(drop=True), function)
 
 
-def _statuses(work: pd.DataFrame, skeletons: Sequence[str], which: np.ndarray) -> list[int | None]:
-    """Each row's HTTP status: the log's, else the one its text names (read once per distinct text)."""
-    named = np.asarray([status_in_text(s) for s in skeletons], dtype=object)[which]
-    if "http_status" not in work.columns:
-        return list(named)
-    logged = work["http_status"].astype("Int64")
-    return [n if pd.isna(v) else int(v) for v, n in zip(logged, named, strict=True)]
+def _statuses(work: pd.DataFrame, texts: Sequence[str], which: npt.NDArray[np.intp]) -> pd.Series:
+    """Each row's HTTP status: the log's, else the one its text names (read once per distinct masked text,
+    and only for the texts of rows without one)."""
+    if "http_status" in work.columns:
+        logged = work["http_status"].astype("Int64").reset_index(drop=True)
+    else:
+        logged = pd.Series(pd.NA, index=pd.RangeIndex(len(work)), dtype="Int64")
+    missing = logged.isna().to_numpy(dtype=bool)
+    if missing.any():
+        needed = np.unique(which[missing])
+        named = dict(zip(needed.tolist(), (status_in_text(texts[i]) for i in needed), strict=True))
+        logged[missing] = pd.array([named[i] for i in which[missing].tolist()], dtype="Int64")
+    return logged
 
 
-def _mask(text: str) -> str:
-    for pattern, replacement in _MASKS:
-        text = pattern.sub(replacement, text)
-    return text
+class _Masked(dict[str, str]):
+    """Tokens and their masked forms, each token masked the first time it is looked up."""
+
+    def __missing__(self, token: str) -> str:
+        masked = self[token] = _mask_token(token)
+        return masked
+
+
+def _mask(text: str, memo: _Masked | None = None) -> str:
+    """The masks applied to each whitespace-separated token (so that the constant words of a text are looked
+    up, not scanned again), the tokens joined by single spaces."""
+    return " ".join(map((_Masked() if memo is None else memo).__getitem__, text.split()))
+
+
+def _mask_token(token: str) -> str:
+    if not _DIGIT_OR_MARK.search(token):
+        return token
+    if "://" not in token:
+        pattern = _ONE_PASS if "@" in token else _ONE_PASS_NO_EMAIL
+        return pattern.sub(_replacement, token)
+    for needed, pattern, replacement in _MASKS:
+        if needed in token:
+            token = pattern.sub(replacement, token)
+    return token
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return _REPLACEMENTS[match.lastgroup or "num"]
 
 
 def _mask_all(texts: list[str]) -> list[str]:
-    """:func:`_mask` of every text, in one pass of each pattern over all of them joined."""
-    if not texts:
-        return []
-    joined = _mask(_SEP.join(t.replace(_SEP, " ") for t in texts))
-    parts = joined.split(_SEP)
-    return parts if len(parts) == len(texts) else [_mask(t) for t in texts]
+    """:func:`_mask` of every text, with one memo of the tokens seen."""
+    memo = _Masked()
+    out = []
+    for text in texts:
+        if len(memo) > _CACHE_LIMIT:
+            memo.clear()
+        out.append(_mask(text, memo))
+    return out
 
 
-def _template(text: str) -> tuple[str, str | None]:
-    """A masked text's template and the TSP error code its JSON body carries."""
-    codes: list[str] = []
+def _code_of(text: str) -> str | None:
+    """The TSP's error code in a text's JSON body (the first value under a code key), or None."""
+    if "ode" not in text and "ODE" not in text:
+        return None
+    for match in _CODE_VALUE.finditer(text):
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        if match.group(1).lower() == "code" and match.group(3) is not None and _is_status(value):
+            continue
+        return value
+    return None
+
+
+def _template(text: str) -> str:
+    """A masked text's template."""
     out: list[str] = []
     at = 0
     for start, end, body in _json_bodies(text):
         out.append(_free_text(text[at:start]))
-        out.append(json.dumps(_json_template(body, None, codes), sort_keys=True, ensure_ascii=False))
+        out.append(json.dumps(_json_template(body, None), sort_keys=True, ensure_ascii=False))
         at = end
     out.append(_free_text(text[at:]))
     template = _SPACE.sub(" ", "".join(out)).strip()
-    return redact(template), (codes[0] if codes else None)
+    return redact(template)
 
 
 def _json_bodies(text: str) -> list[tuple[int, int, Any]]:
@@ -244,14 +340,14 @@ def _json_bodies(text: str) -> list[tuple[int, int, Any]]:
     return found
 
 
-def _json_template(value: Any, key: str | None, codes: list[str]) -> Any:
+def _json_template(value: Any, key: str | None) -> Any:
     lower = (key or "").lower()
     if isinstance(value, dict):
-        return {str(k): _json_template(v, str(k), codes) for k, v in value.items()}
+        return {str(k): _json_template(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
         items: list[Any] = []
         for item in value:
-            templated = _json_template(item, key, codes)
+            templated = _json_template(item, key)
             if templated not in items:
                 items.append(templated)
         return items
@@ -262,14 +358,13 @@ def _json_template(value: Any, key: str | None, codes: list[str]) -> Any:
     if lower in _CODE_KEYS:
         if lower == "code" and _is_status(value) and not isinstance(value, str):
             return "<status>"
-        codes.append(str(value))
         return "<code>"
     if isinstance(value, int | float):
         return "<n>"
     text = str(value)
     if _TEXT_KEY.search(lower) or len(text.split()) >= 3:
         return _free_text(text)
-    return _token(text)
+    return _token(text, field=lower in _FIELD_KEYS or lower in _STATUS_KEYS)
 
 
 def _is_status(value: Any) -> bool:
@@ -280,10 +375,12 @@ def _is_status(value: Any) -> bool:
     return 100 <= number <= 599 and str(value).strip().isdigit()
 
 
-def _token(text: str) -> str:
-    """A single value: kept when it is a field name or a placeholder, else ``<str>``."""
+def _token(text: str, *, field: bool) -> str:
+    """A single value: kept when it is a name (of an exception, an upper-case code) or, where a field name
+    is expected, a field name; else ``<str>``, whatever was masked in it (so that an id masked as ``<id>``
+    in one text and left whole in another give the same template)."""
     stripped = text.strip()
-    if re.fullmatch(_PLACEHOLDER, stripped) or _FIELD.match(stripped):
+    if _NAME.match(stripped) or (field and _FIELD.match(stripped)):
         return stripped
     return "<str>" if stripped else stripped
 
@@ -297,7 +394,6 @@ def _free_text(text: str) -> str:
         return f"\x00{chr(_PRIVATE + len(saved) - 1)}\x00"
 
     text = _URL.sub(lambda m: protect(_url_template(m.group())), text)
-    text = _EMAIL.sub(lambda m: protect("<email>"), text)
     first, second, third = _STATUS_LINES
     text = first.sub(lambda m: protect(f"{m.group(1)} '<status> {_reason(m.group(3))}'"), text)
     text = second.sub(lambda m: protect(f"<status>{m.group(2)}"), text)
@@ -318,9 +414,10 @@ def _quoted(match: re.Match[str]) -> str:
     quote = match.group()[0]
     inner = next(g for g in match.groups() if g is not None)
     stripped = inner.strip()
-    if not stripped or _PROTECTED.fullmatch(stripped) or re.fullmatch(_PLACEHOLDER, stripped):
+    if not stripped or _PROTECTED.fullmatch(stripped):
         return match.group()
-    if _FIELD.match(stripped):
+    before = match.string[max(0, match.start() - 24) : match.start()]
+    if _NAME.match(stripped) or (_IDENTIFIER.match(stripped) and _FIELD_WORD.search(before)):
         return match.group()
     if len(stripped.split()) >= 3:
         return f"{quote}{_free_text(inner)}{quote}"
