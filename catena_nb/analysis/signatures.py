@@ -149,6 +149,8 @@ def signature_of(text: str) -> str:
         >>> signature_of('Server error \\'503 Service Unavailable\\' for url "https://my12.geotab.com/apiv1"')
         'Server error \\'<status> Service Unavailable\\' for url "https://my<n>.geotab.com/apiv1"'
     """
+    if not isinstance(text, str):
+        raise TypeError(f"signature_of needs an error text (a str), not {type(text).__name__}")
     return _template(_STATUS_DIGITS.sub("0", _mask(text)))
 
 

@@ -153,3 +153,9 @@ def test_empty_logs_give_an_empty_table() -> None:
     table = cn.error_signatures(cn.logs_frame([]), by="source_name")
     assert len(table) == 0
     assert "signature" in table.columns
+
+
+def test_signature_of_refuses_what_is_not_text() -> None:
+    """signature_of(None) and other non-texts raise a TypeError naming what it needs."""
+    with pytest.raises(TypeError, match="signature_of needs an error text"):
+        cn.signature_of(None)  # type: ignore[arg-type]
