@@ -88,7 +88,7 @@ def plot_latency(
     ax.set_ylabel("Share settled within", fontsize=st.TEXT_SIZE)
     st.tidy(ax, "both")
     st.legend(ax, entries, fontsize=st.TEXT_SIZE, frameon=False, loc="lower right")
-    subtitle = "Kaplan–Meier, pending operations censored; dots mark the median, bars its 95% interval"
+    subtitle = "Kaplan–Meier, the pending censored; dots mark the median, bars its 95% CI"
     st.set_title(ax, question, subtitle)
     return ax
 

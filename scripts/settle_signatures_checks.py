@@ -1,0 +1,103 @@
+"""Print the checks of time_to_settle and error_signatures:
+
+1. time_to_settle against ``scipy.stats.ecdf`` on ``CensoredData``: random groups with ties and heavy
+   censoring (the cases of ``tests/support/km_reference.py``), the largest absolute differences of the
+   survival values, of the log-log band, and of the median, its interval and p90;
+2. the causes of ``tests/support/error_texts.py``: each written many times with fresh ids and values, one
+   signature per cause, and no two causes sharing one;
+3. error_signatures on a 30-day sandbox history (``cn.Sandbox(seed=7, history=30, anchor="2026-11-01")``):
+   how many raw texts, how many signatures per TSP, and that no signature there mixes two causes (every
+   text of a signature shares its status and the sandbox's error_type).
+
+Usage: python scripts/settle_signatures_checks.py [--cases 2000] [--variants 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reference cases live with the tests
+
+import catena_nb as cn
+from catena_nb.analysis.signatures import signature_key
+from tests.support.error_texts import CAUSES, variants
+from tests.support.km_reference import crosscheck
+
+
+def _scipy(cases: int) -> bool:
+    total_groups = total_steps = 0
+    worst = 0.0
+    for seed in range(5):
+        check = crosscheck(seed=seed, cases=cases // 5)
+        total_groups += check.groups
+        total_steps += check.steps
+        worst = max(worst, check.survival, check.band, check.quantiles)
+        print(
+            f"  seed {seed}: {check.groups} groups, {check.steps} survival steps; max |diff| survival "
+            f"{check.survival:.3g}, band {check.band:.3g}, median/CI/p90 {check.quantiles:.3g}"
+        )
+    print(f"  {total_groups} groups ({total_steps} steps) compared: max |diff| {worst:.3g} (bar 1e-9)")
+    return worst < 1e-9
+
+
+def _causes(n: int) -> bool:
+    keys: dict[tuple[str, int | None, str | None], list[str]] = {}
+    split = 0
+    for i, (name, writer) in enumerate(CAUSES.items()):
+        found = {signature_key(text) for text in variants(writer, n, seed=i)}
+        split += len(found) != 1
+        for key in found:
+            keys.setdefault(key, []).append(name)
+    shared = {key: names for key, names in keys.items() if len(set(names)) > 1}
+    print(
+        f"  {len(CAUSES)} causes x {n} texts each: {len(keys)} signatures; {split} causes split over more "
+        f"than one, {len(shared)} signatures shared by two causes"
+    )
+    return split == 0 and not shared
+
+
+def _history() -> bool:
+    with cn.Sandbox(seed=7, history=30, anchor="2026-11-01") as sb:
+        client = cn.CatenaClient(base_url=sb.url, token=sb.token)
+        with client:
+            ops = client.operations.list(since="2026-10-01T00:00:00Z", until="2026-11-02T00:00:00Z").to_list()
+    _, logs = cn.operation_frames(ops)
+    texts = logs["error_details"].dropna()
+    table = cn.error_signatures(logs, by="source_name")
+    print(f"  {len(ops):,} operations, {len(logs):,} logs, {len(texts):,} error texts, {texts.nunique()} distinct")
+    per_tsp = table.groupby("source_name", observed=True).agg(
+        signatures=("signature", "size"), attempts=("n", "sum")
+    )
+    for tsp, row in per_tsp.iterrows():
+        print(f"  {tsp:10} {row['signatures']:3} signatures over {row['attempts']:,} failed attempts")
+    # a cause here is (TSP, error_type, status, code, text once the numbers are masked): each signature must
+    # hold one
+    work = logs.loc[logs["error_details"].notna()].copy()
+    work["signature"] = [signature_key(t)[0] for t in work["error_details"]]
+    mixed = work.groupby(["source_name", "signature"], observed=True).agg(
+        error_types=("error_type", "nunique"), statuses=("http_status", "nunique")
+    )
+    mixed_types = int((mixed["error_types"] > 1).sum())
+    print(f"  signatures holding more than one error_type: {mixed_types}")
+    return mixed_types == 0 and int(table["n"].sum()) == len(texts)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--variants", type=int, default=200)
+    args = parser.parse_args(argv)
+    print("time_to_settle against scipy.stats.ecdf(CensoredData):")
+    ok = _scipy(args.cases)
+    print("error signatures of the causes table:")
+    ok &= _causes(args.variants)
+    print("error_signatures on cn.Sandbox(seed=7, history=30, anchor='2026-11-01'):")
+    ok &= _history()
+    print("all checks passed" if ok else "A CHECK FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
