@@ -66,7 +66,8 @@ def _history() -> bool:
     _, logs = cn.operation_frames(ops)
     texts = logs["error_details"].dropna()
     table = cn.error_signatures(logs, by="source_name")
-    print(f"  {len(ops):,} operations, {len(logs):,} logs, {len(texts):,} error texts, {texts.nunique()} distinct")
+    distinct = texts.nunique()
+    print(f"  {len(ops):,} operations, {len(logs):,} logs, {len(texts):,} error texts, {distinct} distinct")
     per_tsp = table.groupby("source_name", observed=True).agg(
         signatures=("signature", "size"), attempts=("n", "sum")
     )

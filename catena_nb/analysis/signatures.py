@@ -122,7 +122,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_.\[\]-]*$")  # any field name, afte
 _FIELD = re.compile(
     r"^(?=.*(?:_|\.|[a-z][A-Z]|[A-Z]{2}[a-z]|(?:Error|Exception|Fault)$))[A-Za-z_][A-Za-z_.\[\]-]*$"
 )
-_VERSION = re.compile(r"^(?:v\d+(?:\.\d+)*|[A-Za-z]+v?\d{1,2})$")
+_VERSION = re.compile(r"^(?:v\d+(?:\.\d+)*|[A-Za-z]{1,6}v?\d{1,2})$")  # v2, apiv1, OAuth2: not ids
 _ALNUM_ID = re.compile(r"(?<![\w<])(?=[A-Za-z_]*\d)(?=\w*[A-Za-z_])\w+(?![\w>])")
 _NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:[.,]\d+)*(?![\w>])")
 _SPACE = re.compile(r"\s+")
@@ -219,16 +219,16 @@ def error_signatures(logs_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
         ):
             empty[column] = pd.Series(dtype=dtype)
         return mark_table(empty, function)
+    # in time order, so that each group's first row is its first text seen
+    table = table.iloc[np.argsort(table["created_at"].to_numpy(dtype="datetime64[us]"), kind="stable")]
     grouped = table.groupby(group_keys, observed=True, dropna=False, sort=False)
     out = grouped.agg(
         n=("operation_id", "size"),
         operations=("operation_id", "nunique"),
         first_seen=("created_at", "min"),
         last_seen=("created_at", "max"),
+        _text=("_text", "first"),
     ).reset_index()
-    first = np.argsort(table["created_at"].to_numpy(dtype="datetime64[us]"), kind="stable")
-    firsts = table.iloc[first].groupby(group_keys, observed=True, dropna=False, sort=False)["_text"].first()
-    out["_text"] = firsts.reindex(pd.MultiIndex.from_frame(out[group_keys])).to_numpy()
     code_values = np.asarray([*codes, None], dtype=object)  # factorize codes None as -1
     out["error_code"] = pd.array(code_values[out["_code"].to_numpy()], dtype="string")
     out["signature"] = pd.array(

@@ -102,3 +102,11 @@ def test_bad_event_is_refused() -> None:
     """time_to_deliver's event is 'delivered' or 'read'."""
     with pytest.raises(ValueError, match="event must be 'delivered' or 'read'"):
         cn.time_to_deliver(cn.messages_frame([]), event="sent")  # type: ignore[arg-type]
+
+
+def test_grouped_by_day_keeps_time_order() -> None:
+    """by= a pd.Grouper: one row per day and group, in time order."""
+    ops = ops_frame([0, 1, 86400, 86401], [1, 2, 3, 4], ["success"] * 4, ["a", "b", "a", "b"])
+    table = cn.time_to_settle(ops, by=[pd.Grouper(key="created_at", freq="D"), "source_name"])
+    assert table["created_at"].is_monotonic_increasing
+    assert table["median_s"].tolist() == [1.0, 2.0, 3.0, 4.0]

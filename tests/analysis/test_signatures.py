@@ -159,3 +159,12 @@ def test_signature_of_refuses_what_is_not_text() -> None:
     """signature_of(None) and other non-texts raise a TypeError naming what it needs."""
     with pytest.raises(TypeError, match="signature_of needs an error text"):
         cn.signature_of(None)  # type: ignore[arg-type]
+
+
+def test_error_signatures_by_day() -> None:
+    """by= a pd.Grouper of created_at: the causes per day, each attempt counted once."""
+    history = generate_history(build_world(3), 3, 3, dt.date(2026, 11, 1))
+    _, logs = cn.operation_frames(history.operations)
+    table = cn.error_signatures(logs, by=[pd.Grouper(key="created_at", freq="D"), "source_name"])
+    assert table["created_at"].nunique() == 3
+    assert table["n"].sum() == logs["error_details"].notna().sum()
