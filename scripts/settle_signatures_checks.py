@@ -88,9 +88,8 @@ def _history() -> bool:
         f"than one signature; {len(shared)} signatures, {int((shared > 1).sum())} shared by two causes, "
         f"{int((mixed > 1).sum())} holding two error_types"
     )
-    return (
-        (causes == 1).all() and (shared == 1).all() and (mixed == 1).all() and table["n"].sum() == len(texts)
-    )
+    counted = int(table["n"].sum()) == len(texts)
+    return counted and all(bool((counts == 1).all()) for counts in (causes, shared, mixed))
 
 
 def main(argv: list[str]) -> int:
