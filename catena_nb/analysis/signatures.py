@@ -83,6 +83,8 @@ def _one_pass(masks: tuple[tuple[str, re.Pattern[str], str], ...]) -> re.Pattern
 
 
 _ONE_PASS = _one_pass(_MASKS)
+# a URL's query dropped and its host's digits masked first, then the other masks
+_URL_MASKS = tuple((p, r) for needed, p, r in _MASKS if needed == "://")
 _ONE_PASS_NO_EMAIL = _one_pass(tuple(m for m in _MASKS if m[2] != "<email>"))
 _CACHE_LIMIT = 500_000  # tokens remembered by one call of error_signatures
 # the TSP's error code in a JSON body: the first value of one of these keys (a number from 100 to 599 under
@@ -271,13 +273,11 @@ def _mask(text: str, memo: _Masked | None = None) -> str:
 def _mask_token(token: str) -> str:
     if not _DIGIT_OR_MARK.search(token):
         return token
-    if "://" not in token:
-        pattern = _ONE_PASS if "@" in token else _ONE_PASS_NO_EMAIL
-        return pattern.sub(_replacement, token)
-    for needed, pattern, replacement in _MASKS:
-        if needed in token:
+    if "://" in token:
+        for pattern, replacement in _URL_MASKS:
             token = pattern.sub(replacement, token)
-    return token
+    pattern = _ONE_PASS if "@" in token else _ONE_PASS_NO_EMAIL
+    return pattern.sub(_replacement, token)
 
 
 def _replacement(match: re.Match[str]) -> str:
@@ -285,7 +285,8 @@ def _replacement(match: re.Match[str]) -> str:
 
 
 def _mask_all(texts: list[str]) -> list[str]:
-    """:func:`_mask` of every text, with one memo of the tokens seen."""
+    """:func:`_mask` of every text, with one memo of the tokens seen (the memo is emptied when it grows
+    past ``_CACHE_LIMIT``, so that texts full of fresh ids do not hold memory)."""
     memo = _Masked()
     out = []
     for text in texts:
