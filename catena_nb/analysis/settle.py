@@ -191,7 +191,11 @@ def time_to_deliver(
     created = messages_df["created_at"]
     reached = messages_df[at]
     if not isinstance(reached.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"{function} needs UTC times in {at!r}; they are {reached.dtype}")
+        raise ValueError(
+            f"{function} needs a messages frame (cn.messages_frame(messages)) as `messages_df` with UTC "
+            f"times in {at!r}; these are {reached.dtype}: convert them first "
+            f"(df[{at!r}] = pd.to_datetime(df[{at!r}], utc=True))"
+        )
     latest = [created.max(), reached.max()]
     cutoff = _until(until, created, latest, function, "message")
     start = _seconds(created)

@@ -110,3 +110,21 @@ def test_grouped_by_day_keeps_time_order() -> None:
     table = cn.time_to_settle(ops, by=[pd.Grouper(key="created_at", freq="D"), "source_name"])
     assert table["created_at"].is_monotonic_increasing
     assert table["median_s"].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_naive_delivery_times_are_refused() -> None:
+    """A delivered_at without a time zone raises a ValueError naming the frame expected."""
+    history = generate_history(build_world(3), 3, 3, dt.date(2026, 11, 1))
+    messages = cn.messages_frame(history.messages)
+    messages["delivered_at"] = messages["delivered_at"].dt.tz_localize(None)
+    with pytest.raises(ValueError, match=r"needs a messages frame .* with UTC times in 'delivered_at'"):
+        cn.time_to_deliver(messages)
+
+
+def test_format_table_folds_the_median_interval() -> None:
+    """format_table shows the median with its interval in one column, a bound never reached as n/a."""
+    ops = ops_frame([0, 0, 0, 0], [1, 2, 0, 0], ["success", "failed", "pending", "pending"], ["a"] * 4)
+    shown = cn.format_table(cn.time_to_settle(ops, until=T0 + pd.Timedelta(seconds=10)))
+    assert "median_ci_low" not in shown.columns
+    assert shown.loc[0, "median_s (95% CI)"].startswith("2.00 s (")
+    assert shown.loc[0, "median_s (95% CI)"].endswith("n/a)")
