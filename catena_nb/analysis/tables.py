@@ -79,12 +79,10 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     for column in seconds:
         out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f} s")
         # a duration with its interval (time_to_settle's median_s, median_ci_low, median_ci_high)
-        low, high = f"{column[:-2]}_ci_low", f"{column[:-2]}_ci_high"
-        if low in out.columns and high in out.columns:
-            bounds = [
-                out.pop(b).map(lambda v: "n/a" if pd.isna(v) else f"{v:.{digits}f} s") for b in (low, high)
-            ]
-            with_ci = out[column] + " (" + bounds[0] + "–" + bounds[1] + ")"
+        ci = (f"{column[:-2]}_ci_low", f"{column[:-2]}_ci_high")
+        if ci[0] in out.columns and ci[1] in out.columns:
+            limits = [out.pop(c).map(lambda v: "n/a" if pd.isna(v) else f"{v:.{digits}f} s") for c in ci]
+            with_ci = out[column] + " (" + limits[0] + "–" + limits[1] + ")"
             out[column] = out[column].where(out[column] == "", with_ci)
             folded.add(column)
     for column in out.columns:
