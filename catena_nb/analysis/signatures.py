@@ -5,17 +5,22 @@ of strings. :func:`signature_of` turns a text into its template:
 
 - URLs become their host and path, ids in the path templated (``https://api.samsara.com/v1/drivers/<id>``;
   ``my<n>.geotab.com``), the query dropped;
-- UUIDs become ``<uuid>``, timestamps ``<time>``, id-like tokens (``req_8f3a2b1c``, long hex, long digit
-  runs) ``<id>``, other numbers ``<n>``, e-mail addresses ``<email>``;
-- quoted values become ``'<str>'``, except field names (``'recipient_id'``, ``'driverId'``) and quoted
-  sentences (templated in turn);
+- UUIDs become ``<uuid>``, timestamps ``<time>``, words mixing letters and digits (``req_8f3a2b1c``, hex
+  digests) ``<id>`` but for short version-like ones (``v2``, ``apiv1``, ``OAuth2``), other numbers ``<n>``,
+  e-mail addresses ``<email>``;
+- quoted values become ``'<str>'``, except field names after a word that says so (``field 'recipient_id'``),
+  names of exceptions and upper-case codes, and quoted sentences (templated in turn);
 - a JSON body is templated by structure: keys kept (sorted), messages templated as text, ids and values to
   placeholders, the TSP's error code to ``<code>`` and an HTTP status to ``<status>``;
 - whitespace folded, and what is left redacted (:func:`catena_nb._redact.redact`).
 
 The HTTP status and the TSP's error code are kept apart, as columns of :func:`error_signatures`, not in the
-template; a cause is the template with the two. Each distinct text is templated once (ids and numbers are
-masked over all texts at once first, so the distinct texts left are few).
+template; a cause is the template with the two. The work is done once per distinct thing: each distinct
+token of the texts is masked once (ids, numbers, times), and each distinct masked text templated once, so
+that 400,000 texts that all differ by their ids cost about two seconds.
+
+Known limits: a value written as plain words outside quotes (``Driver Bob Smith is inactive``) stays in the
+template, as does an id without any digit; both split one cause over several signatures, never merge two.
 
 Example:
     >>> signature_of("Client error '404 Not Found' for url 'https://api.samsara.com/v1/drivers/281474'")
@@ -43,11 +48,10 @@ __all__ = ["SIGNATURE_COLUMNS", "error_signatures", "signature_key", "signature_
 
 SIGNATURE_COLUMNS = ("n", "operations", "first_seen", "last_seen", "example")
 _EXAMPLE_LIMIT = 500  # characters of the example text shown
-_SEP = "\x1e"  # joins the distinct texts for the masks applied to all at once
 
-# The masks applied to every text before it is templated; each leaves what the template would make of the
-# part it replaces, so a text templates to the same signature masked or not. A long digit run becomes "0",
-# not "<id>", so that a JSON body with an id as a bare number still parses.
+# The masks applied to each token of a text before the text is templated. A number becomes "0", not "<n>",
+# so that a JSON body with an id as a bare number still parses; the three digits of a possible HTTP status
+# stay until the status is read (_STATUS_DIGITS then masks them too).
 # (the text a token must hold for the mask to apply, the pattern, its replacement)
 _MASKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("-", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
