@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "delivery_funnel": "catena_nb.analysis",
     "error_breakdown": "catena_nb.analysis",
     "error_budget": "catena_nb.analysis",
+    "error_signatures": "catena_nb.analysis",
     "escape_html": "catena_nb._html",
     "escape_markdown": "catena_nb._html",
     "find_incidents": "catena_nb.analysis",
@@ -76,6 +77,9 @@ _EXPORTS: dict[str, str] = {
     "retry_effect": "catena_nb.analysis",
     "webhook_logs_frame": "catena_nb.frames",
     "webhook_metrics_frame": "catena_nb.frames",
+    "signature_of": "catena_nb.analysis",
+    "time_to_deliver": "catena_nb.analysis",
+    "time_to_settle": "catena_nb.analysis",
     "webhooks": "catena_nb.webhooks",
 }
 
@@ -120,6 +124,7 @@ __all__ = [
     "delivery_funnel",
     "error_breakdown",
     "error_budget",
+    "error_signatures",
     "escape_html",
     "escape_markdown",
     "find_incidents",
@@ -143,6 +148,9 @@ __all__ = [
     "plot_outcomes",
     "rates_over_time",
     "retry_effect",
+    "signature_of",
+    "time_to_deliver",
+    "time_to_settle",
     "webhook_logs_frame",
     "webhook_metrics_frame",
     "webhooks",
@@ -173,6 +181,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         delivery_funnel,
         error_breakdown,
         error_budget,
+        error_signatures,
         find_incidents,
         format_table,
         funnel_table,
@@ -181,6 +190,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         outcome_rates,
         rates_over_time,
         retry_effect,
+        signature_of,
+        time_to_deliver,
+        time_to_settle,
     )
     from catena_nb.charts import (
         plot_attempts,

@@ -26,6 +26,7 @@ TAKES_A_FRAME = {
     "plot_attempts", "plot_delivery_funnel", "plot_error_types", "plot_failure_rate_over_time",
     "plot_latency", "plot_outcomes", "ReliabilityDashboard", "operations_frame", "logs_frame",
     "messages_frame", "compare_periods", "funnel_table", "plot_funnel", "error_budget", "plot_error_budget",
+    "time_to_settle", "time_to_deliver", "error_signatures",
 }  # fmt: skip
 
 
@@ -55,6 +56,9 @@ def _every_call(ops: pd.DataFrame, logs: pd.DataFrame, messages: pd.DataFrame) -
         "retry_effect": cn.retry_effect(ops, logs, by=by),
         "attempts_distribution": cn.attempts_distribution(ops, by=by),
         "latency_summary": cn.latency_summary(ops, by=by),
+        "time_to_settle": cn.time_to_settle(ops, by=by),
+        "time_to_deliver": cn.time_to_deliver(messages, by=by, event="read"),
+        "error_signatures": cn.error_signatures(logs, by=by),
         "delivery_funnel": cn.delivery_funnel(ops, messages),
         "find_incidents": cn.find_incidents(ops),
         "locate_incidents": cn.locate_incidents(ops),

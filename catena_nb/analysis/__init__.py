@@ -4,7 +4,9 @@ One module per question: :mod:`~.outcomes` (rates per group and over time, failu
 :mod:`~.retries` (first attempt against final success, attempts), :mod:`~.latency` (time to settle),
 :mod:`~.delivery` (the funnel to the driver), :mod:`~.incidents` (periods of unusual failure),
 :mod:`~.comparisons` (two windows compared per group), :mod:`~.funnel` (groups against the funnel plot's
-limits) and :mod:`~.budgets` (an SLO's error budget and burn-rate alerts); under them
+limits), :mod:`~.budgets` (an SLO's error budget and burn-rate alerts), :mod:`~.settle` (Kaplan–Meier time
+to settle, to delivered and to read, the pending censored) and :mod:`~.signatures` (the few causes behind
+many error texts); under them
 :mod:`~.intervals` (Wilson intervals, the small-sample threshold), :mod:`~.buckets` (UTC time buckets) and
 :mod:`~.grouping` (the ``by`` argument), :mod:`~.proportions` (two proportions compared);
 :mod:`~.tables` makes any of their tables readable.
@@ -35,6 +37,8 @@ from catena_nb.analysis.incidents import INCIDENT_COLUMNS, find_incidents, locat
 from catena_nb.analysis.latency import latency_summary
 from catena_nb.analysis.outcomes import UNKNOWN_ERROR, error_breakdown, outcome_rates, rates_over_time
 from catena_nb.analysis.retries import attempts_distribution, retry_effect
+from catena_nb.analysis.settle import time_to_deliver, time_to_settle
+from catena_nb.analysis.signatures import error_signatures, signature_of
 from catena_nb.analysis.tables import format_table
 
 __all__ = [
@@ -47,6 +51,7 @@ __all__ = [
     "delivery_funnel",
     "error_breakdown",
     "error_budget",
+    "error_signatures",
     "find_incidents",
     "format_table",
     "funnel_table",
@@ -56,4 +61,7 @@ __all__ = [
     "previous_window",
     "rates_over_time",
     "retry_effect",
+    "signature_of",
+    "time_to_deliver",
+    "time_to_settle",
 ]

@@ -71,9 +71,20 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
             folded.update(bounds)
         out[column] = values
     out = out.drop(columns=sorted(folded))
-    for column in out.columns:
-        if isinstance(column, str) and column.endswith("_s") and pd.api.types.is_numeric_dtype(out[column]):
-            out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f} s")
+    seconds = [
+        c
+        for c in out.columns
+        if isinstance(c, str) and c.endswith("_s") and pd.api.types.is_numeric_dtype(out[c])
+    ]
+    for column in seconds:
+        out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f} s")
+        # a duration with its interval (time_to_settle's median_s, median_ci_low, median_ci_high)
+        ci = (f"{column[:-2]}_ci_low", f"{column[:-2]}_ci_high")
+        if ci[0] in out.columns and ci[1] in out.columns:
+            limits = [out.pop(c).map(lambda v: "n/a" if pd.isna(v) else f"{v:.{digits}f} s") for c in ci]
+            with_ci = out[column] + " (" + limits[0] + "–" + limits[1] + ")"
+            out[column] = out[column].where(out[column] == "", with_ci)
+            folded.add(column)
     for column in out.columns:
         if pd.api.types.is_float_dtype(out[column]):
             values = out[column]
@@ -83,7 +94,8 @@ def format_table(df: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
         small = out.pop("small_sample").fillna(False).astype(bool)
         if "n" in out.columns and small.any():
             out["n"] = out["n"].astype("string").where(~small, out["n"].astype("string") + SMALL_SAMPLE_MARK)
-    out = out.rename(columns=lambda c: f"{c} (95% CI)" if isinstance(c, str) and c in _rated(df) else c)
+    rated = _rated(df) | (folded & set(out.columns))
+    out = out.rename(columns=lambda c: f"{c} (95% CI)" if isinstance(c, str) and c in rated else c)
     return _shown_text(out)
 
 

@@ -102,6 +102,8 @@ def test_logs_frame_without_success_logs_is_the_failed_attempts_numbered_alike(b
         ("latency_summary", lambda ops, logs: cn.latency_summary(ops, by="source_name")),
         ("find_incidents", lambda ops, logs: cn.find_incidents(ops)),
         ("locate_incidents", lambda ops, logs: cn.locate_incidents(ops)),
+        ("time_to_settle", lambda ops, logs: cn.time_to_settle(ops, by="source_name")),
+        ("error_signatures", lambda ops, logs: cn.error_signatures(logs, by="source_name")),
     ],
 )
 def test_answers_are_equal_with_and_without_success_logs(

@@ -103,7 +103,10 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], tuple[tuple[str, str], ...], boo
     ("plot_error_types", cn.plot_error_types, (("data", "operations"), ("logs_df", "logs")), True, False),
     ("plot_failure_rate_over_time", cn.plot_failure_rate_over_time, (("data", "operations"),), True, True),
     ("plot_attempts", cn.plot_attempts, (("data", "operations"), ("logs_df", "logs")), False, False),
-    ("plot_latency", cn.plot_latency, (("data", "operations"),), True, False),
+    ("plot_latency", cn.plot_latency, (("data", "operations"),), True, True),
+    ("time_to_settle", cn.time_to_settle, (("ops_df", "operations"),), True, True),
+    ("time_to_deliver", cn.time_to_deliver, (("messages_df", "messages"),), True, True),
+    ("error_signatures", cn.error_signatures, (("logs_df", "logs"),), True, True),
     ("plot_delivery_funnel", cn.plot_delivery_funnel, (("data", "operations"), ("messages_df", "messages")),
      False, False),
     ("compare_periods", partial(cn.compare_periods, after=LAST_DAYS), (("ops_df", "operations"),), True,
@@ -116,6 +119,15 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], tuple[tuple[str, str], ...], boo
      (("ops_df", "operations"), ("logs_df", "logs"), ("messages_df", "messages")), False, True),
 ]  # fmt: skip
 _NAMES = {"operations": OPS, "logs": LOGS, "messages": MESSAGES}
+_ARTICLES = {"operations": "an", "logs": "a", "messages": "a"}
+# a column each kind of frame is read for, dropped in the "no such column" case
+_READ = {"operations": "status", "logs": "error_details", "messages": "delivered_at"}
+# the calls of a function that takes a time besides its frame: (wrong input, keyword arguments, error names)
+_UNTIL = [
+    ("until before the data", {"until": "2020-01-01T00:00:00Z"}, "before the first"),
+    ("tz-naive until", {"until": "2026-11-01T00:00:00"}, "no time zone"),
+    ("until=42", {"until": 42}, "until must be a tz-aware time"),
+]
 
 
 def _good(f: Frames, kind: str) -> pd.DataFrame:
@@ -141,7 +153,8 @@ def _function_cases(
 ) -> list[Case]:
     out: list[Case] = []
     call = _caller(fn, args)
-    first = _NAMES[args[0][1]]
+    kind = args[0][1]
+    first = _NAMES[kind]
 
     def add(wrong: str, run: Call, names: str = first) -> None:
         out.append(Case(name, wrong, run, names))
@@ -151,13 +164,15 @@ def _function_cases(
     add("a list of records", lambda f: call(f, {0: [{"status": "failed"}]}))
     add("a Series", lambda f: call(f, {0: f.ops["status"]}))
     add("pd.DataFrame()", lambda f: call(f, {0: pd.DataFrame()}))
-    add("a logs frame", lambda f: call(f, {0: f.logs}))
-    add("a messages frame", lambda f: call(f, {0: f.messages}))
-    add("an unmarked logs frame", lambda f: call(f, {0: _unmarked(f.logs)}))
+    others = [k for k in ("logs", "messages", "operations") if k != kind]
+    for other in others:
+        add(f"{_ARTICLES[other]} {other} frame", lambda f, o=other: call(f, {0: _good(f, o)}))
+    add(f"an unmarked {others[0]} frame", lambda f, o=others[0]: call(f, {0: _unmarked(_good(f, o))}))
     # the table of another function than the one a chart takes instead of the frame
     other_table = cn.outcome_rates if name == "plot_error_types" else cn.error_breakdown
     add("an analysis table", lambda f: call(f, {0: other_table(f.ops)}))
-    add("no 'status' column", lambda f: call(f, {0: _unmarked(f.ops).drop(columns="status")}))
+    read = _READ[kind]
+    add(f"no {read!r} column", lambda f: call(f, {0: _unmarked(_good(f, kind)).drop(columns=read)}))
     for i, (argument, kind) in enumerate(args[1:], start=1):
         other = "logs" if kind != "logs" else "operations"
         article = "an" if other == "operations" else "a"
@@ -176,8 +191,11 @@ def _function_cases(
 
         add(f"swapped ({args[1][0]}, {args[0][0]})", swapped)
     if needs_times:
-        add("tz-naive created_at", lambda f: call(f, {0: _naive(f.ops)}))
-        add("NaT in created_at", lambda f: call(f, {0: _nat(f.ops)}))
+        add("tz-naive created_at", lambda f: call(f, {0: _naive(_good(f, kind))}))
+        add("NaT in created_at", lambda f: call(f, {0: _nat(_good(f, kind))}))
+    if name in ("time_to_settle", "time_to_deliver"):
+        for wrong, kw, names in _UNTIL:
+            add(wrong, lambda f, kw=kw: call(f, {}, **kw), names)
     if takes_by:
         missing = _caller(fn, args, by="no_such_column")
         add("by='no_such_column'", lambda f: missing(f, {}))
