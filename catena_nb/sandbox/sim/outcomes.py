@@ -109,6 +109,9 @@ class Conditions:
     auth_expired: bool = False  # every call answers 401
     p_network: float | None = None  # replaces the profile's network error rate
     text_limit: int | None = None  # replaces the profile's text length limit
+    # a degradation: this share of the calls fails with ``degraded_error`` before the profile's own errors
+    p_degraded: float = 0.0
+    degraded_error: str | None = None
 
 
 def _pick(weights: Sequence[float], u: float) -> int:
@@ -168,18 +171,41 @@ def decide(
         return _refused(
             profile, n, latency, "validation", 400 if profile.slug in ("samsara", "geotab") else 422, rule
         )
+    if conditions is not None and conditions.p_degraded > 0.0:
+        if u_err < conditions.p_degraded:
+            return _failure(profile, str(conditions.degraded_error), u_kind, n, latency)
+        # the rest of the band, stretched back to [0, 1), decides as if nothing were degraded
+        u_err = (u_err - conditions.p_degraded) / (1.0 - conditions.p_degraded)
     p_net = profile.p_network if conditions is None or conditions.p_network is None else conditions.p_network
-    band = profile.p_auth
-    if u_err < band:
+    band = 0.0
+    for error_type, p in (
+        ("auth", profile.p_auth),
+        ("validation", profile.p_validation),
+        ("network", p_net),
+        ("tsp", profile.p_tsp),
+    ):
+        band += p
+        if u_err < band:
+            return _failure(profile, error_type, u_kind, n, latency)
+    return AttemptOutcome(
+        ok=True,
+        latency_s=latency,
+        response_status_code=200,
+        response_headers=_headers(profile, n),
+        source_id=source_id_for(profile.slug, n),
+    )
+
+
+def _failure(profile: TspProfile, error_type: str, u_kind: float, n: int, latency: float) -> AttemptOutcome:
+    """A failed call of that error_type, its status and text chosen by ``u_kind``."""
+    if error_type == "auth":
         return _refused(profile, n, latency, "auth", 401 if u_kind < 0.8 else 403)
-    band += profile.p_validation
-    if u_err < band:
+    if error_type == "validation":
         reason = _VALIDATION_REASONS[
             min(int(u_kind * len(_VALIDATION_REASONS)), len(_VALIDATION_REASONS) - 1)
         ]
         return _refused(profile, n, latency, "validation", 422, f'{{"message": "{reason}"}}')
-    band += p_net
-    if u_err < band:
+    if error_type == "network":
         details, fixed, _ = NETWORK_ERRORS[_pick([w for _, _, w in NETWORK_ERRORS], u_kind)]
         return AttemptOutcome(
             ok=False,
@@ -189,16 +215,7 @@ def decide(
             response_status_code=None,
             retryable=True,
         )
-    band += profile.p_tsp
-    if u_err < band:
-        return _refused(profile, n, latency, "tsp", TSP_ERRORS[_pick([w for _, w in TSP_ERRORS], u_kind)][0])
-    return AttemptOutcome(
-        ok=True,
-        latency_s=latency,
-        response_status_code=200,
-        response_headers=_headers(profile, n),
-        source_id=source_id_for(profile.slug, n),
-    )
+    return _refused(profile, n, latency, "tsp", TSP_ERRORS[_pick([w for _, w in TSP_ERRORS], u_kind)][0])
 
 
 def rate_limited(profile: TspProfile, retry_after_s: float) -> AttemptOutcome:
