@@ -20,7 +20,8 @@ The series is one group's time buckets: ``n[t]`` settled operations and ``x[t]``
    statistic lingers long after a loud incident ends. Around each alarm the period ``[a, b]`` is the one
    that maximises the binomial likelihood ratio of its own rate against the baseline (the epidemic
    change-point model, Levin & Kline 1985), with ``a`` from a few buckets before the CUSUM's last zero to
-   the alarm and ``b`` from there to where the CUSUM returns to zero. The CUSUM restarts after the period.
+   the alarm and ``b`` from there to where the CUSUM returns to zero. The CUSUM restarts after the period;
+   an alarm in the bucket right after it extends it (the same incident, going on at another level).
 
 Why this method rather than the others the literature offers: a Bayesian online changepoint detector
 (Adams & MacKay 2007) needs a hazard rate and priors an analyst would have to defend, and reports
@@ -151,6 +152,12 @@ def detect(n: FloatArray, x: FloatArray, p0: float, p1: float, h: float) -> list
             n, x, p0, range(max(begin, onset - _START_SLACK), alarm + 1), range(onset + 1, settle + 1)
         )
         start, stop = found if found is not None else (onset, alarm + 1)
+        stop = max(stop, alarm + 1)
+        if segments and start <= segments[-1].stop:
+            # an alarm right where the last period ended: the same incident going on at another level
+            # (an outage's last partial hour, retries draining), so the periods join
+            last = segments.pop()
+            start, alarm = last.start, last.alarm
         segments.append(Segment(start=start, stop=stop, alarm=alarm))
-        begin = max(stop, alarm + 1)
+        begin = stop
     return segments
