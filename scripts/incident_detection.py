@@ -66,7 +66,8 @@ def detection(seeds: list[int]) -> bool:
         conn = spec["connection_id"]
         inc = incidents[0]
         outside = ops[
-            (ops["connection_id"] == conn) & ((ops["created_at"] < inc.start) | (ops["created_at"] >= inc.end))
+            (ops["connection_id"] == conn)
+            & ((ops["created_at"] < inc.start) | (ops["created_at"] >= inc.end))
         ]
         settled = outside[outside["status"].isin(["success", "failed"])]
         usual = float((settled["status"] == "failed").mean())

@@ -88,7 +88,8 @@ def threshold(
     false_alarm: float = DEFAULT_FALSE_ALARM,
     simulations: int = DEFAULT_SIMULATIONS,
 ) -> float:
-    """The CUSUM threshold that a series of these volumes at rate ``p0`` crosses with chance ``false_alarm``."""
+    """The CUSUM threshold that a series of these volumes at rate ``p0`` crosses with chance
+    ``false_alarm``."""
     n = n[n > 0]  # an empty bucket moves nothing
     if not len(n):
         return float("inf")

@@ -11,7 +11,7 @@ import pandas as pd
 from catena_nb.analysis import changepoints as cp
 from catena_nb.analysis.buckets import bucket_end
 from catena_nb.analysis.grouping import By, keys_of, label, names_of
-from catena_nb.analysis.intervals import safe_ratio, wilson_interval
+from catena_nb.analysis.intervals import wilson_interval
 from catena_nb.analysis.outcomes import UNKNOWN_ERROR, rates_by_period
 from catena_nb.analysis.signatures import signature_of
 from catena_nb.frames.checks import mark_table, require, require_by
@@ -156,7 +156,7 @@ def _find(
         options,
     )
     rows = []
-    for (gid, positions), (segments, base_x, base_n) in zip(series.items(), found, strict=True):
+    for positions, (segments, base_x, base_n) in zip(series.values(), found, strict=True):
         part = table.iloc[positions]
         for seg in segments:
             rows.append(_incident_row(ops_df, part, seg, names, freq, time_col, (base_x, base_n), options))
@@ -259,10 +259,10 @@ def _incident_row(
     if isinstance(options.baseline, str):
         base_x, base_n = base
         base_rate = base_x / base_n if base_n else np.nan
-        base_low, base_high = wilson_interval(base_x, base_n)
+        bounds = wilson_interval(base_x, base_n)
+        base_low, base_high = float(bounds[0]), float(bounds[1])
     else:
-        base_rate = float(options.baseline)
-        base_low = base_high = np.float64(base_rate)
+        base_rate = base_low = base_high = float(options.baseline)
     in_period = (ops_df[time_col] >= start) & (ops_df[time_col] < end) & (ops_df["status"] == "failed")
     for name, value in zip(names, values, strict=True):
         in_period &= ops_df[name].isna() if pd.isna(value) else (ops_df[name] == value)
@@ -355,7 +355,14 @@ def locate_incidents(
         ops_df, "operations", "locate_incidents", "ops_df", columns=["status", "error_type"], times=[time_col]
     )
     require_by(ops_df, [tsp, connection], "locate_incidents")
-    unknown = set(options) - {"baseline", "min_ratio", "min_failures", "false_alarm", "simulations", "time_col"}
+    unknown = set(options) - {
+        "baseline",
+        "min_ratio",
+        "min_failures",
+        "false_alarm",
+        "simulations",
+        "time_col",
+    }
     if unknown:
         raise TypeError(
             f"locate_incidents: unknown option(s) {', '.join(sorted(unknown))}; it passes baseline, "

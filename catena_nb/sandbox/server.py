@@ -253,8 +253,7 @@ class Sandbox:
         if self.anchor is not None:
             end = dt.datetime.combine(self.anchor, dt.time(0), dt.UTC) + dt.timedelta(days=1)
             window = (end - dt.timedelta(days=self.history), end)
-        parsed = parse_incidents(specs, build_world(self.seed), window=window)
-        return parsed
+        return parse_incidents(specs, build_world(self.seed), window=window)
 
     def __repr__(self) -> str:
         where = self.url if self._server is not None else "not started"

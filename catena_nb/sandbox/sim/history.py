@@ -99,9 +99,7 @@ def generate_history(
     finally:
         if was_enabled:
             gc.enable()
-    return History(
-        operations=gen.ops, messages=gen.msgs, incidents=list(incidents), start=start, end=end
-    )
+    return History(operations=gen.ops, messages=gen.msgs, incidents=list(incidents), start=start, end=end)
 
 
 class _Generator:

@@ -110,7 +110,9 @@ def _parse_one(index: int, spec: Any, world: World) -> Incident:
     if isinstance(spec, Mapping):
         unknown = sorted(set(map(str, spec)) - set(_FIELDS))
         if unknown:
-            raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}; a spec has {', '.join(_FIELDS)}")
+            raise ValueError(
+                f"{where}: unknown field(s) {', '.join(unknown)}; a spec has {', '.join(_FIELDS)}"
+            )
     kind = _field(spec, "kind")
     if kind not in KINDS:
         raise ValueError(f"{where}.kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -135,7 +137,9 @@ def _parse_one(index: int, spec: Any, world: World) -> Incident:
     error_type, failure_rate = _field(spec, "error_type"), _field(spec, "failure_rate")
     if kind == DEGRADATION:
         if error_type not in ERROR_TYPES:
-            raise ValueError(f"{where}.error_type must be one of {', '.join(ERROR_TYPES)}, not {error_type!r}")
+            raise ValueError(
+                f"{where}.error_type must be one of {', '.join(ERROR_TYPES)}, not {error_type!r}"
+            )
         if isinstance(failure_rate, bool) or not isinstance(failure_rate, (int, float)):
             raise ValueError(f"{where}.failure_rate must be a share in (0, 1] for a degradation")
         if not 0.0 < float(failure_rate) <= 1.0:
