@@ -23,6 +23,7 @@ INCIDENT_COLUMNS = (
 )  # fmt: skip
 
 _MAX_ROUNDS = 6
+_RESIMULATE = 0.1  # a baseline that moves by more than this share between rounds gets a new threshold
 # The smallest rise worth an incident. Checked on sandbox histories (seeds 1-5 and 7-9): at 2.5 every
 # seeded incident and every 3-hour degradation to 30% was found and no quiet history raised one; at 2 a
 # two-day rise to 2.9 times a connection's usual rate (a chance run of the simulation) was reported.
@@ -187,7 +188,7 @@ def _detect_all(
     """
     groups = list(series.values())
     segments: list[list[cp.Segment]] = [[] for _ in groups]
-    thresholds: dict[tuple[int, float], float] = {}
+    thresholds: dict[int, tuple[float, float]] = {}  # per group: the rate it was simulated at, and h
     base: list[tuple[float, float]] = []
     for _ in range(_MAX_ROUNDS):
         base = [_outside(settled[p], failures[p], segs) for p, segs in zip(groups, segments, strict=True)]
@@ -196,12 +197,15 @@ def _detect_all(
         for i, (positions, p0) in enumerate(zip(groups, rates, strict=True)):
             n, x = settled[positions], failures[positions]
             p1 = cp.raised_rate(p0, float(options.min_ratio))
-            key = (i, round(p0, 9))
-            if key not in thresholds:
-                thresholds[key] = cp.threshold(
+            known = thresholds.get(i)
+            # The threshold of a likelihood-ratio CUSUM hardly depends on the rate (its false alarms fall
+            # as exp(-h) whatever p0 is), so a baseline that moved by less than a tenth keeps it.
+            if known is None or abs(p0 / known[0] - 1.0) > _RESIMULATE:
+                h = cp.threshold(
                     n, p0, p1, false_alarm=float(options.false_alarm), simulations=int(options.simulations)
                 )
-            found = cp.detect(n, x, p0, p1, thresholds[key])
+                known = thresholds[i] = (p0, h)
+            found = cp.detect(n, x, p0, p1, known[1])
             new.append([s for s in found if _worth(n, x, s, p0, options)])
         if new == segments:
             break
