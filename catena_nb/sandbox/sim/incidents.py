@@ -68,6 +68,8 @@ def _extra_share(source_name: str, failure_rate: float) -> float:
     degradation fails ``q`` with ``q + (1 - q) * base = failure_rate``; nothing when the TSP fails that
     often anyway.
     """
+    # assumed: a degradation's failure_rate counts every failed attempt in its window, the TSP's usual ones
+    # included, as a dashboard over that window would
     profile = PROFILES[source_name]
     base = profile.p_auth + profile.p_validation + profile.p_network + profile.p_tsp
     return max(0.0, (failure_rate - base) / (1.0 - base))
