@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 
@@ -45,13 +46,13 @@ def main() -> int:
         span = (ops["created_at"].max() - ops["created_at"].min()) / pd.Timedelta(days=1)
         print(f"{len(ops):,} operations ({span:.0f} days, {int(span * 24):,} hours):")
         calls: list[tuple[str, Callable[[], pd.DataFrame], float | None]] = [
-            ('find_incidents(ops_df, "h")', lambda ops=ops: find_incidents(ops, "h"), bar),
+            ('find_incidents(ops_df, "h")', partial(find_incidents, ops, "h"), bar),
             (
                 'find_incidents(ops_df, "h", by="connection_id")',
-                lambda ops=ops: find_incidents(ops, "h", by="connection_id"),
+                partial(find_incidents, ops, "h", by="connection_id"),
                 None,
             ),
-            ('locate_incidents(ops_df, "h")', lambda ops=ops: locate_incidents(ops, "h"), None),
+            ('locate_incidents(ops_df, "h")', partial(locate_incidents, ops, "h"), None),
         ]
         for name, call, limit in calls:
             best, times, found = _timed(call)

@@ -74,7 +74,14 @@ def detection(seeds: list[int]) -> bool:
         found = find_incidents(ops, "h", by=["source_name", "connection_id"])
         mine = found[found["connection_id"] == conn]
         located = locate_incidents(ops, "h")
-        loc = located[located["connection"] == conn]
+        # a TSP with one connection: locate_incidents reports its incident at the TSP
+        alone = ops.loc[ops["source_name"] == inc.source_name, "connection_id"].nunique() == 1
+        loc = located[
+            (located["source_name"] == inc.source_name) & (located["scope"] == "tsp")
+            if alone
+            else (located["connection"] == conn)
+        ]
+        where = "at its TSP (its only connection)" if alone else "at the connection"
         true_start, true_end = pd.Timestamp(inc.start), pd.Timestamp(inc.end)
         if len(mine):
             row = mine.iloc[0]
@@ -85,11 +92,12 @@ def detection(seeds: list[int]) -> bool:
             )
         else:
             ok, got = False, "NOT FOUND"
-        ok_all &= ok and len(loc) == 1
+        ok = ok and len(loc) == 1
+        ok_all &= ok
         print(
             f"  seed {seed}: {inc.source_name} {conn[:8]} usual {usual:.1%} (30% is {0.3 / usual:.0f}x); "
             f"true {true_start:%Y-%m-%d %H:%M} .. {true_end:%H:%M}; {got}; "
-            f"located {len(loc)} at the connection, {len(found) - len(mine)} other incident(s) "
+            f"located {len(loc)} {where}, {len(found) - len(mine)} other incident(s) "
             f"-> {'OK' if ok else 'MISSED'}"
         )
     return ok_all
@@ -123,7 +131,9 @@ def defaults(seeds: list[int]) -> bool:
                     & (located["start"] < pd.Timestamp(inc.end))
                     & (located["end"] > pd.Timestamp(inc.start))
                 ]
-                scope = "connection" if inc.connection_id else "tsp"
+                conns = ops.loc[ops["source_name"] == inc.source_name, "connection_id"].nunique()
+                # one connection of a TSP with several is the connection's; the only one is the TSP's
+                scope = "connection" if inc.connection_id and conns > 1 else "tsp"
                 good = (
                     len(hit) == 1
                     and hit.iloc[0]["scope"] == scope
