@@ -2,9 +2,10 @@
 
 One module per question: :mod:`~.outcomes` (rates per group and over time, failures by error type),
 :mod:`~.retries` (first attempt against final success, attempts), :mod:`~.latency` (time to settle),
-:mod:`~.delivery` (the funnel to the driver) and :mod:`~.incidents` (periods of unusual failure); under them
-:mod:`~.intervals` (Wilson intervals, the small-sample threshold), :mod:`~.buckets` (UTC time buckets) and
-:mod:`~.grouping` (the ``by`` argument); :mod:`~.tables` makes any of their tables readable.
+:mod:`~.delivery` (the funnel to the driver) and :mod:`~.incidents` (periods of unusual failure, found by
+the Bernoulli CUSUM of :mod:`~.changepoints`, named by the error signatures of :mod:`~.signatures`); under
+them :mod:`~.intervals` (Wilson intervals, the small-sample threshold), :mod:`~.buckets` (UTC time buckets)
+and :mod:`~.grouping` (the ``by`` argument); :mod:`~.tables` makes any of their tables readable.
 
 Every function takes the frames of :mod:`catena_nb.frames` and returns a plain DataFrame. Conventions, the
 same everywhere:
