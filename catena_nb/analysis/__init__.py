@@ -2,13 +2,13 @@
 
 One module per question: :mod:`~.outcomes` (rates per group and over time, failures by error type),
 :mod:`~.retries` (first attempt against final success, attempts), :mod:`~.latency` (time to settle),
-:mod:`~.delivery` (the funnel to the driver), :mod:`~.incidents` (periods of unusual failure),
-:mod:`~.comparisons` (two windows compared per group), :mod:`~.funnel` (groups against the funnel plot's
-limits), :mod:`~.budgets` (an SLO's error budget and burn-rate alerts), :mod:`~.settle` (Kaplan–Meier time
-to settle, to delivered and to read, the pending censored) and :mod:`~.signatures` (the few causes behind
-many error texts); under them
-:mod:`~.intervals` (Wilson intervals, the small-sample threshold), :mod:`~.buckets` (UTC time buckets) and
-:mod:`~.grouping` (the ``by`` argument), :mod:`~.proportions` (two proportions compared);
+:mod:`~.delivery` (the funnel to the driver), :mod:`~.incidents` (periods of unusual failure, found by the
+Bernoulli CUSUM of :mod:`~.changepoints`), :mod:`~.comparisons` (two windows compared per group),
+:mod:`~.funnel` (groups against the funnel plot's limits), :mod:`~.budgets` (an SLO's error budget and
+burn-rate alerts), :mod:`~.settle` (Kaplan–Meier time to settle, to delivered and to read, the pending
+censored) and :mod:`~.signatures` (the few causes behind many error texts); under them
+:mod:`~.intervals` (Wilson intervals, the small-sample threshold), :mod:`~.buckets` (UTC time buckets),
+:mod:`~.grouping` (the ``by`` argument) and :mod:`~.proportions` (two proportions compared);
 :mod:`~.tables` makes any of their tables readable.
 
 Every function takes the frames of :mod:`catena_nb.frames` and returns a plain DataFrame. Conventions, the

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from catena_nb.cli._common import command, out, stop_signal
 
@@ -51,6 +53,13 @@ def add(sub: Subparsers) -> None:
         help="share of webhook deliveries sent twice, as at-least-once delivery does (e.g. 0.01)",
     )
     parser.add_argument(
+        "--incidents",
+        metavar="FILE.json",
+        default=None,
+        help="seed these incidents into the history instead of the default three: a JSON list of specs "
+        "(kind, source_name, connection_id, start, end, error_type, failure_rate); [] for a quiet history",
+    )
+    parser.add_argument(
         "--scopes",
         metavar="SCOPE,...",
         default=None,
@@ -90,6 +99,19 @@ def _banner(sb: Sandbox) -> list[str]:
     return lines
 
 
+def _read_incidents(path: str) -> list[Any]:
+    """The incident specs of a JSON file: a list of objects (ValueError for anything else)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read --incidents {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--incidents {path} is not JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise ValueError(f"--incidents {path} must hold a JSON list of incident specs")
+    return data
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve the sandbox (a local Catena Telematics API with simulated TSPs) on 127.0.0.1 until Ctrl-C,
     and print its URLs, the client id and secret, and a ready bearer token for curl.
@@ -97,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from catena_nb.sandbox import Sandbox
 
     try:
+        incidents = None if args.incidents is None else _read_incidents(args.incidents)
         sandbox = Sandbox(
             args.seed,
             history=args.history,
@@ -110,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
             success_logs=args.success_logs,
             webhook_duplicates=args.webhook_duplicates,
             scopes=None if args.scopes is None else [s.strip() for s in args.scopes.split(",") if s.strip()],
+            incidents=incidents,
         )
     except ValueError as exc:
         sys.stderr.write(f"catena-nb sandbox: {exc}\n")

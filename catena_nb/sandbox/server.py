@@ -177,9 +177,16 @@ class Sandbox:
         webhook_duplicates: the share of webhook deliveries sent twice, as Catena's at-least-once delivery
             sometimes does (seeded: the same sends get the same duplicates); receivers dedupe on the
             envelope's ``id``.
+        incidents: the incidents to seed into the history, as dicts or objects with ``kind``
+            (``credential_expiry``, ``network_outage``, ``validation_change`` or ``degradation``),
+            ``source_name``, optional ``connection_id``, ``start``, ``end`` (ISO strings or datetimes),
+            ``error_type`` and, for a degradation, ``failure_rate`` (the share of attempts that fail in the
+            window); ``[]`` gives a quiet history; None (the default): three named incidents placed from
+            the seed (in a history of 9 days or more). ``sb.incidents`` lists what was seeded.
 
     Raises:
-        ValueError: ``history`` without ``anchor``, an unknown scope, or an invalid argument.
+        ValueError: ``history`` without ``anchor``, an unknown scope, an incident spec that does not fit
+            (naming its field), or an invalid argument.
     """
 
     def __init__(
@@ -197,6 +204,7 @@ class Sandbox:
         success_logs: bool = True,
         scopes: Iterable[str] | None = None,
         webhook_duplicates: float = 0.0,
+        incidents: Iterable[Any] | None = None,
     ) -> None:
         if history < 0:
             raise ValueError(f"history must be a number of days >= 0, not {history}")
@@ -219,6 +227,7 @@ class Sandbox:
         self.webhook_duplicates = webhook_duplicates
         self.seed = seed
         self.history = history
+        self._incident_specs = self._check_incidents(incidents)
         self.tsp_latency = tsp_latency
         self.api_latency = api_latency
         self.time_scale = time_scale
@@ -236,6 +245,22 @@ class Sandbox:
         self._ctx: SandboxContext | None = None
         self._token: str | None = None
         self.incidents: list[Incident] = []
+
+    def _check_incidents(self, specs: Iterable[Any] | None) -> list[Incident] | None:
+        """The incidents asked for, checked before anything is built (None: the seeded default)."""
+        if specs is None:
+            return None
+        from catena_nb.sandbox.sim.incidents import parse_incidents
+        from catena_nb.sandbox.sim.world import build_world
+
+        specs = list(specs) if not isinstance(specs, (str, bytes, Mapping)) else specs
+        if specs and (not self.history or self.anchor is None):
+            raise ValueError("incidents= need a history (history=DAYS, anchor=DATE) to happen in")
+        window = None
+        if self.anchor is not None:
+            end = dt.datetime.combine(self.anchor, dt.time(0), dt.UTC) + dt.timedelta(days=1)
+            window = (end - dt.timedelta(days=self.history), end)
+        return parse_incidents(specs, build_world(self.seed), window=window)
 
     def __repr__(self) -> str:
         where = self.url if self._server is not None else "not started"
@@ -263,7 +288,12 @@ class Sandbox:
             from catena_nb.sandbox.sim.history import generate_history
 
             hist = generate_history(
-                world, self.seed, self.history, self.anchor, success_logs=self.success_logs
+                world,
+                self.seed,
+                self.history,
+                self.anchor,
+                success_logs=self.success_logs,
+                incidents=self._incident_specs,
             )
             sim.operations, sim.messages, sim.incidents = hist.operations, hist.messages, list(hist.incidents)
         return sim

@@ -199,3 +199,49 @@ def test_readme_curl_commands_run(served: dict[str, str]) -> None:
     assert looked_up["id"] == sent["id"]
     assert looked_up["source_name"]
     assert "items" in listed
+
+
+def test_incidents_file_reaches_the_sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`--incidents FILE.json` passes the file's list of specs to the sandbox; without it, None (the default
+    three)."""
+    assert build_parser().parse_args(["sandbox"]).incidents is None
+    specs = [{"kind": "degradation", "source_name": "samsara", "start": "2026-10-30T15:00:00Z",
+              "end": "2026-10-30T18:00:00Z", "error_type": "tsp", "failure_rate": 0.3}]  # fmt: skip
+    path = tmp_path / "incidents.json"
+    path.write_text(json.dumps(specs))
+    made: dict[str, Any] = {}
+
+    def fake_sandbox(*_args: Any, **kw: Any) -> None:
+        made.update(kw)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr("catena_nb.sandbox.Sandbox", fake_sandbox)
+    assert main(["sandbox", "--history", "5", "--anchor", "2026-11-01", "--incidents", str(path)]) == 2
+    assert made["incidents"] == specs
+
+
+def test_a_bad_incidents_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing file, a file that is not JSON, not a list, or a spec that does not fit: exit 2, a message."""
+    notjson, notlist, badspec = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    notjson.write_text("[{")
+    notlist.write_text('{"kind": "degradation"}')
+    badspec.write_text('[{"kind": "degradation", "source_name": "nosuchtsp"}]')
+    for path, words in (
+        (tmp_path / "missing.json", "cannot read"),
+        (notjson, "not JSON"),
+        (notlist, "JSON list"),
+        (badspec, "source_name"),
+    ):
+        argv = [
+            "sandbox",
+            "--port",
+            "0",
+            "--history",
+            "5",
+            "--anchor",
+            "2026-11-01",
+            "--incidents",
+            str(path),
+        ]
+        assert main(argv) == 2
+        assert words in capsys.readouterr().err

@@ -16,6 +16,7 @@ import bisect
 import datetime as dt
 import gc
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -46,7 +47,13 @@ class History:
 
 
 def generate_history(
-    world: World, seed: int, days: int, anchor: dt.date | str, *, success_logs: bool = True
+    world: World,
+    seed: int,
+    days: int,
+    anchor: dt.date | str,
+    *,
+    success_logs: bool = True,
+    incidents: Sequence[Incident] | None = None,
 ) -> History:
     """Generate ``days`` days of past message traffic, the last of them ``anchor``.
 
@@ -58,6 +65,8 @@ def generate_history(
             that ends this day.
         success_logs: whether a successful attempt gets a log, as a failed one always does. Without them
             the history is the same, with only the failed attempts logged.
+        incidents: the incidents to seed (``incidents.parse_incidents``); None: the three named ones placed
+            from the seed, ``[]``: none (a quiet history). The traffic itself is the same either way.
 
     Returns:
         A ``History`` whose operations (internal records, by ``created_at``) carry one log per attempt: async
@@ -75,7 +84,10 @@ def generate_history(
     end = dt.datetime.combine(anchor_date, dt.time(0), dt.UTC) + dt.timedelta(days=1)
     start = end - dt.timedelta(days=days)
     rng = random.Random(f"catena-sandbox-history:{seed}:{days}:{anchor_date.isoformat()}")
-    incidents = place_incidents(world, random.Random(f"{seed}:{days}:incidents"), start, days)
+    if incidents is None:
+        incidents = place_incidents(world, random.Random(f"{seed}:{days}:incidents"), start, days)
+    else:
+        incidents = sorted(incidents, key=lambda i: i.start)
     gen = _Generator(world, seed, start, incidents, rng, success_logs=success_logs)
     # The records form no cycles; the collector's passes over 300,000 young dicts would cost more than the
     # generation itself.
@@ -87,7 +99,7 @@ def generate_history(
     finally:
         if was_enabled:
             gc.enable()
-    return History(operations=gen.ops, messages=gen.msgs, incidents=incidents, start=start, end=end)
+    return History(operations=gen.ops, messages=gen.msgs, incidents=list(incidents), start=start, end=end)
 
 
 class _Generator:
@@ -98,7 +110,7 @@ class _Generator:
         world: World,
         seed: int,
         start: dt.datetime,
-        incidents: list[Incident],
+        incidents: Sequence[Incident],
         rng: random.Random,
         *,
         success_logs: bool,

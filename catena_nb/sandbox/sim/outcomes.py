@@ -17,6 +17,7 @@ from math import exp
 from statistics import NormalDist
 from typing import Any
 
+from catena_nb.sandbox.sim import errortexts
 from catena_nb.sandbox.sim.ids import source_id_for
 from catena_nb.sandbox.sim.profiles import TspProfile
 from catena_nb.sandbox.sim.types import AttemptOutcome
@@ -34,7 +35,8 @@ _PHRASES = {
 }
 # assumed: the texts of error_details. The docs show one ("Client error '401 Unauthorized' for url '...'",
 # httpx's text for an error status, seed page "Sync Write Operations"); the network texts are httpx's
-# exception texts, and the mix of TSP statuses and the validation reasons are made up.
+# exception texts, and the mix of TSP statuses, the validation reasons and the TSPs' answer bodies (in
+# errortexts.py, with request ids, user ids and values that vary per call) are made up.
 # (details, latency in simulated seconds or None for the normal latency, weight): what an HTTP client sees
 NETWORK_ERRORS: tuple[tuple[str, float | None, float], ...] = (
     ("ReadTimeout: The read operation timed out", 10.0, 0.35),
@@ -45,11 +47,7 @@ NETWORK_ERRORS: tuple[tuple[str, float | None, float], ...] = (
     ("ConnectError: [Errno -3] Temporary failure in name resolution", 0.05, 0.05),
 )
 TSP_ERRORS: tuple[tuple[int, float], ...] = ((500, 0.3), (502, 0.2), (503, 0.25), (504, 0.1), (429, 0.15))
-_VALIDATION_REASONS = (
-    "recipient driver is deactivated",
-    "recipient has no active device",
-    "sender is not permitted to message this driver",
-)
+_VALIDATION_REASONS = 3  # deactivated recipient, no active device, sender not permitted (errortexts.py)
 _QUANTILES = 4096
 _Z = tuple(NormalDist().inv_cdf((i + 0.5) / _QUANTILES) for i in range(_QUANTILES))
 _SCALE = 1.0 / 2**53
@@ -109,6 +107,9 @@ class Conditions:
     auth_expired: bool = False  # every call answers 401
     p_network: float | None = None  # replaces the profile's network error rate
     text_limit: int | None = None  # replaces the profile's text length limit
+    # a degradation: this share of the calls fails with ``degraded_error`` before the profile's own errors
+    p_degraded: float = 0.0
+    degraded_error: str | None = None
 
 
 def _pick(weights: Sequence[float], u: float) -> int:
@@ -126,17 +127,25 @@ def _headers(profile: TspProfile, n: int) -> dict[str, str]:
 
 
 def _refused(
-    profile: TspProfile, n: int, latency: float, error_type: str, code: int, body: str | None = None
+    profile: TspProfile, n: int, latency: float, error_type: str, code: int, message: str | None = None
 ) -> AttemptOutcome:
-    """The TSP answered an error status (auth, validation and tsp errors); only a tsp error is retryable."""
+    """The TSP answered an error status (auth, validation and tsp errors); only a tsp error is retryable.
+
+    ``message`` is the TSP's reason (None: what it says for that status), sent in the TSP's body style.
+    """
     headers = _headers(profile, n)
     if code == 429:
         headers["retry-after"] = str(1 + n % 5)
+    reason = errortexts.default_message(code, n) if message is None else message
     return AttemptOutcome(
         ok=False,
         latency_s=latency,
         error_type=error_type,
-        error_details=http_error_details(profile.messages_url, code, body),
+        error_details=http_error_details(
+            errortexts.url(profile.slug, profile.messages_url, n),
+            code,
+            errortexts.body(profile.slug, code, reason, n),
+        ),
         response_status_code=code,
         response_headers=headers,
         retryable=error_type == "tsp",
@@ -144,14 +153,14 @@ def _refused(
 
 
 def _broken_rule(profile: TspProfile, text: str | None, conditions: Conditions | None) -> str | None:
-    """The TSP's answer body when the text breaks one of its field rules, else None."""
+    """The TSP's reason when the text breaks one of its field rules, else None."""
     limit = (
         profile.text_limit if conditions is None or conditions.text_limit is None else conditions.text_limit
     )
     if not text:
-        return '{"message": "message text must not be empty"}' if profile.rejects_empty_text else None
+        return "message text must not be empty" if profile.rejects_empty_text else None
     if len(text) > limit:
-        return f'{{"message": "message text is {len(text)} characters; at most {limit} are allowed"}}'
+        return f"message text is {len(text)} characters; at most {limit} are allowed"
     return None
 
 
@@ -162,24 +171,47 @@ def decide(
     u_err, u_kind, u_lat, _, n = u
     latency = lognormal(profile.latency_median_s, profile.latency_sigma, u_lat)
     if conditions is not None and conditions.auth_expired:
-        return _refused(profile, n, latency, "auth", 401, '{"message": "Unauthorized: token expired"}')
+        return _refused(profile, n, latency, "auth", 401, "Unauthorized: token expired")
     rule = _broken_rule(profile, text, conditions)
     if rule is not None:
         return _refused(
             profile, n, latency, "validation", 400 if profile.slug in ("samsara", "geotab") else 422, rule
         )
+    if conditions is not None and conditions.p_degraded > 0.0:
+        if u_err < conditions.p_degraded:
+            return _failure(profile, str(conditions.degraded_error), u_kind, n, latency)
+        # the rest of the band, stretched back to [0, 1), decides as if nothing were degraded
+        u_err = (u_err - conditions.p_degraded) / (1.0 - conditions.p_degraded)
     p_net = profile.p_network if conditions is None or conditions.p_network is None else conditions.p_network
-    band = profile.p_auth
-    if u_err < band:
+    band = 0.0
+    for error_type, p in (
+        ("auth", profile.p_auth),
+        ("validation", profile.p_validation),
+        ("network", p_net),
+        ("tsp", profile.p_tsp),
+    ):
+        band += p
+        if u_err < band:
+            return _failure(profile, error_type, u_kind, n, latency)
+    return AttemptOutcome(
+        ok=True,
+        latency_s=latency,
+        response_status_code=200,
+        response_headers=_headers(profile, n),
+        source_id=source_id_for(profile.slug, n),
+    )
+
+
+def _failure(profile: TspProfile, error_type: str, u_kind: float, n: int, latency: float) -> AttemptOutcome:
+    """A failed call of that error_type, its status and text chosen by ``u_kind``."""
+    if error_type == "auth":
         return _refused(profile, n, latency, "auth", 401 if u_kind < 0.8 else 403)
-    band += profile.p_validation
-    if u_err < band:
-        reason = _VALIDATION_REASONS[
-            min(int(u_kind * len(_VALIDATION_REASONS)), len(_VALIDATION_REASONS) - 1)
-        ]
-        return _refused(profile, n, latency, "validation", 422, f'{{"message": "{reason}"}}')
-    band += p_net
-    if u_err < band:
+    if error_type == "validation":
+        reason = errortexts.validation_reason(
+            min(int(u_kind * _VALIDATION_REASONS), _VALIDATION_REASONS - 1), n
+        )
+        return _refused(profile, n, latency, "validation", 422, reason)
+    if error_type == "network":
         details, fixed, _ = NETWORK_ERRORS[_pick([w for _, _, w in NETWORK_ERRORS], u_kind)]
         return AttemptOutcome(
             ok=False,
@@ -189,16 +221,7 @@ def decide(
             response_status_code=None,
             retryable=True,
         )
-    band += profile.p_tsp
-    if u_err < band:
-        return _refused(profile, n, latency, "tsp", TSP_ERRORS[_pick([w for _, w in TSP_ERRORS], u_kind)][0])
-    return AttemptOutcome(
-        ok=True,
-        latency_s=latency,
-        response_status_code=200,
-        response_headers=_headers(profile, n),
-        source_id=source_id_for(profile.slug, n),
-    )
+    return _refused(profile, n, latency, "tsp", TSP_ERRORS[_pick([w for _, w in TSP_ERRORS], u_kind)][0])
 
 
 def rate_limited(profile: TspProfile, retry_after_s: float) -> AttemptOutcome:

@@ -89,12 +89,15 @@ class Incident:
     """A period seeded into the sandbox's history in which one TSP or connection failed more than usual."""
 
     name: str
-    kind: str  # "credential_expiry" | "network_outage" | "validation_change"
+    kind: str  # "credential_expiry" | "network_outage" | "validation_change" | "degradation"
     source_name: str
     connection_id: str | None  # None: every connection of that TSP
     start: dt.datetime
     end: dt.datetime
     error_type: str  # the error_type it produces: auth | network | validation | tsp
+    # a degradation's share of attempts that fail in the window; None for the other kinds, whose share
+    # follows from what they do (every call refused, most calls timing out, long texts rejected)
+    failure_rate: float | None = None
 
 
 @dataclass(frozen=True)
