@@ -12,8 +12,16 @@ import random
 import uuid
 from collections.abc import Callable
 
+from catena_nb.sandbox.sim import errortexts
 from catena_nb.sandbox.sim.incidents import INCIDENT_TEXT_LIMIT
-from catena_nb.sandbox.sim.outcomes import _VALIDATION_REASONS, NETWORK_ERRORS, TSP_ERRORS, http_error_details
+from catena_nb.sandbox.sim.outcomes import (
+    _VALIDATION_REASONS,
+    NETWORK_ERRORS,
+    TSP_ERRORS,
+    _refused,
+    http_error_details,
+    rate_limited,
+)
 from catena_nb.sandbox.sim.profiles import PROFILES
 
 Writer = Callable[[random.Random], str]
@@ -49,12 +57,48 @@ def _fixed(text: str) -> Writer:
     return lambda rng: text
 
 
-def _too_long(url: str, code: int, limit: int) -> Writer:
+def _refusal(
+    slug: str, error_type: str, code: int, message: str | None, variant: Callable[[int], bool]
+) -> Writer:
+    """A TSP's error answer as the sandbox writes it (``outcomes._refused``), for a call draw ``n`` whose
+    wording is the one ``variant`` picks (the same status can say different things: different causes)."""
+    profile = PROFILES[slug]
+
+    def write(rng: random.Random) -> str:
+        while not variant(n := rng.getrandbits(64)):
+            pass
+        return str(_refused(profile, n, 0.0, error_type, code, message).error_details)
+
+    return write
+
+
+def _any(n: int) -> bool:
+    return True
+
+
+def _wording(shift: int, count: int, v: int) -> Callable[[int], bool]:
+    """The draws whose wording is the ``v``-th of ``count`` (errortexts picks it from ``n >> shift``)."""
+    return lambda n: (n >> shift) % count == v
+
+
+def _validation(slug: str, reason: int) -> Writer:
+    """A recipient or sender the TSP refuses: its words name the call's driver and user."""
+    profile = PROFILES[slug]
+
+    def write(rng: random.Random) -> str:
+        n = rng.getrandbits(64)
+        message = errortexts.validation_reason(reason, n)
+        return str(_refused(profile, n, 0.0, "validation", 422, message).error_details)
+
+    return write
+
+
+def _too_long(slug: str, code: int, limit: int) -> Writer:
     def write(rng: random.Random) -> str:
         cap = rng.choice([limit, INCIDENT_TEXT_LIMIT])
         length = cap + rng.randint(1, 900)
-        body = {"message": f"message text is {length} characters; at most {cap} are allowed"}
-        return http_error_details(url, code, json.dumps(body))
+        message = f"message text is {length} characters; at most {cap} are allowed"
+        return _refusal(slug, "validation", code, message, _any)(rng)
 
     return write
 
@@ -71,26 +115,27 @@ def _not_a_user(field: str) -> Writer:
 
 
 def _sandbox_causes() -> dict[str, Writer]:
-    """The texts the sandbox writes (sim/outcomes.py, sim/engine.py), for every TSP profile."""
+    """The texts the sandbox writes (sim/outcomes.py and sim/errortexts.py, sim/engine.py), for every TSP
+    profile: one cause per status and wording, each with the ids and values that vary per call."""
     causes: dict[str, Writer] = {}
     for slug, profile in PROFILES.items():
-        url = profile.messages_url
-        for code in [401, 403, *(c for c, _ in TSP_ERRORS)]:
-            causes[f"{slug} {code}"] = _fixed(http_error_details(url, code))
-        causes[f"{slug} 429 rate limit body"] = _fixed(
-            http_error_details(url, 429, '{"message": "rate limit exceeded"}')
-        )
-        causes[f"{slug} 401 token expired"] = _fixed(
-            http_error_details(url, 401, '{"message": "Unauthorized: token expired"}')
-        )
+        for v in range(2):
+            causes[f"{slug} 401 wording {v}"] = _refusal(slug, "auth", 401, None, _wording(0, 2, v))
+        causes[f"{slug} 403"] = _refusal(slug, "auth", 403, None, _any)
+        causes[f"{slug} 429"] = _refusal(slug, "tsp", 429, None, _any)
+        for code, _ in TSP_ERRORS:
+            if code == 429:
+                continue
+            for v in range(3):
+                causes[f"{slug} {code} wording {v}"] = _refusal(slug, "tsp", code, None, _wording(4, 3, v))
+        causes[f"{slug} 429 rate limit body"] = _fixed(rate_limited(profile, 1.0).error_details or "")
+        causes[f"{slug} 401 token expired"] = _refusal(slug, "auth", 401, "Unauthorized: token expired", _any)
+        for reason in range(_VALIDATION_REASONS):
+            causes[f"{slug} 422 reason {reason}"] = _validation(slug, reason)
         rule = 400 if slug in ("samsara", "geotab") else 422
-        for reason in _VALIDATION_REASONS:
-            causes[f"{slug} 422 {reason}"] = _fixed(
-                http_error_details(url, 422, json.dumps({"message": reason}))
-            )
-        causes[f"{slug} text too long"] = _too_long(url, rule, profile.text_limit)
-        causes[f"{slug} empty text"] = _fixed(
-            http_error_details(url, rule, '{"message": "message text must not be empty"}')
+        causes[f"{slug} text too long"] = _too_long(slug, rule, profile.text_limit)
+        causes[f"{slug} empty text"] = _refusal(
+            slug, "validation", rule, "message text must not be empty", _any
         )
         for resource in ("message", "group_message"):
             for status in ("not_supported", "not_implemented"):

@@ -62,9 +62,9 @@ def default_message(code: int, n: int) -> str:
     if code == 403:
         return f"user {user_ref(n)} is not allowed to send messages"
     if code == 429:
-        return f"rate limit exceeded: {5 * (1 + n % 30)} requests per second"
+        return f"rate limit exceeded: {5 * (2 + n % 18)} requests per second"
     template = _SERVER_MESSAGES[(n >> 4) % len(_SERVER_MESSAGES)]
-    return template.format(ms=1000 * (5 + (n >> 12) % 56), ref=f"{(n >> 32) & 0xFFFFFF:06X}")
+    return template.format(ms=1000 * (5 + (n >> 12) % 56), ref=f"{(n >> 32) & 0xFFFFFF:08d}")
 
 
 def url(slug: str, messages_url: str, n: int) -> str:
@@ -98,7 +98,8 @@ def body(slug: str, code: int, message: str, n: int) -> str:
             "request_id": _uuid(n, "m"),
         }
     elif slug == "omnitracs":
-        data = {"errorCode": f"OMN-{code}{n % 10}", "errorMessage": message, "correlationId": _uuid(n, "o")}
+        # the code names the kind of error, as a TSP's own codes do; the correlation id is the call's
+        data = {"errorCode": f"OMN-{code}", "errorMessage": message, "correlationId": _uuid(n, "o")}
     else:  # samsara, and the style of any other
         data = {"message": message, "requestId": f"{n:016x}"}
     return json.dumps(data)
