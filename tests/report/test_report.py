@@ -152,7 +152,7 @@ def test_audit_report_has_charts_findings_and_no_remote_script(audit_html: str) 
     """The charts are embedded PNGs, the findings come first, and no script or stylesheet is fetched."""
     charts = list(re.finditer(r'<img[^>]+src="data:image/png;base64,', audit_html))
     assert len(charts) >= 6
-    assert audit_html.index(">Findings<") < charts[0].start()
+    assert audit_html.index(">Findings: incidents to the hour<") < charts[0].start()
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?://""", audit_html)
     assert "<script" not in audit_html
     assert "Sandbox data" in audit_html
