@@ -18,10 +18,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import msgspec
+
 from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, dumps, page
+from catena_nb.sandbox.sim.delivery import message_view
 from catena_nb.sandbox.sim.records import lookup_shape
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
 from catena_nb.sandbox.sim.types import AttemptRecord, World
+
+_encode = msgspec.json.Encoder().encode  # several times quicker than json.dumps on a page of messages
+
+
+def _settled(msg: dict[str, Any], now: str) -> bool:
+    """Whether every event planned for the message (sent, delivered, read) has happened by ``now``."""
+    return all(
+        at is None or at <= now for at in (msg.get("_sent_at"), msg.get("delivered_at"), msg.get("read_at"))
+    )
 
 
 class _Index:
@@ -105,6 +117,8 @@ class SandboxState:
         self._msg_index: dict[str, _Index] = {"message": _Index(), "group_message": _Index()}
         self._msg_by_conn: dict[tuple[str, str], _Index] = {}
         self._msg_version = 0
+        # (message id, with source_data) -> its list JSON, once nothing more is planned to happen to it
+        self._msg_json: dict[tuple[str, bool], bytes] = {}
         self._webhooks: dict[str, dict[str, Any]] = {}
 
     # -- resource operations -------------------------------------------------------------------------------
@@ -265,6 +279,52 @@ class SandboxState:
         accept: Callable[[dict[str, Any]], bool] | None = None,
     ) -> tuple[list[dict[str, Any]], PageSlice, int]:
         """One page of messages of ``kind`` in occurred_at order, and the total that match the filters."""
+        msgs, cut, total = self._page_messages(kind, connection_id, lo, hi, cursor, size, descending, accept)
+        return [_clone_dict(msg) for msg in msgs], cut, total
+
+    def page_message_views(
+        self,
+        kind: str,
+        *,
+        now: str,
+        source_data: bool,
+        connection_id: str | None,
+        lo: Key | None,
+        hi: Key | None,
+        cursor: Cursor | None,
+        size: int,
+        descending: bool = False,
+        accept: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> tuple[list[bytes], PageSlice, int]:
+        """:meth:`page_messages` as each message's list JSON at ``now`` (``message_view``; ``source_data``
+        null unless asked for), and the total. A message whose planned sends, deliveries and reads have all
+        happened by ``now`` shows the same from then on: its JSON is kept and handed out again."""
+        msgs, cut, total = self._page_messages(kind, connection_id, lo, hi, cursor, size, descending, accept)
+        cache, out = self._msg_json, []
+        for msg in msgs:  # stored messages are never changed in place: read without a copy
+            key = (msg["id"], source_data)
+            body = cache.get(key)
+            if body is None:
+                view = message_view(msg, now)
+                if not source_data:
+                    view["source_data"] = None
+                body = _encode(view)
+                if _settled(msg, now):
+                    cache[key] = body
+            out.append(body)
+        return out, cut, total
+
+    def _page_messages(
+        self,
+        kind: str,
+        connection_id: str | None,
+        lo: Key | None,
+        hi: Key | None,
+        cursor: Cursor | None,
+        size: int,
+        descending: bool,
+        accept: Callable[[dict[str, Any]], bool] | None,
+    ) -> tuple[list[dict[str, Any]], PageSlice, int]:
         with self._lock:
             if connection_id is None:
                 index = self._msg_index[kind]
@@ -276,7 +336,7 @@ class SandboxState:
             lo_i = 0 if lo is None else bisect.bisect_left(index.keys, lo)
             hi_i = len(index.keys) if hi is None else bisect.bisect_left(index.keys, hi)
             total = max(0, hi_i - lo_i) if test is None else sum(1 for k in index.keys[lo_i:hi_i] if test(k))
-            return [_clone_dict(msgs[k[1]]) for k in cut.keys], cut, total
+            return [msgs[k[1]] for k in cut.keys], cut, total
 
     # -- webhook subscriptions -----------------------------------------------------------------------------
 
