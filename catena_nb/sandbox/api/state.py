@@ -36,6 +36,13 @@ def _settled(msg: dict[str, Any], now: str) -> bool:
     )
 
 
+def _message_json(msg: dict[str, Any], now: str, source_data: bool) -> bytes:
+    view = message_view(msg, now)
+    if not source_data:
+        view["source_data"] = None
+    return _encode(view)
+
+
 class _Index:
     """A sorted list of keys; appends are the common case (records arrive in time order)."""
 
@@ -197,7 +204,9 @@ class SandboxState:
         return cached
 
     def warm_json_cache(self, chunk: int = 2000) -> int:
-        """Render the lookup JSON of every operation not yet cached (a history's first listing is then fast).
+        """Render the lookup JSON of every operation not yet cached, then the list JSON (without
+        ``source_data``, as listed by default) of every message already settled: a history's first listings
+        are then fast.
 
         Works in chunks, releasing the lock between them so requests and the worker are not held up.
 
@@ -212,7 +221,15 @@ class SandboxState:
                     if op_id in self._ops:
                         self._operation_json_locked(op_id)
             time.sleep(0)  # let other threads in between chunks
-        return len(todo)
+        now, cache = utcnow_iso(), self._msg_json
+        with self._lock:
+            msgs = list(self._msgs.values())
+        for start in range(0, len(msgs), chunk):
+            for msg in msgs[start : start + chunk]:  # never changed in place: read without the lock
+                if (msg["id"], False) not in cache and _settled(msg, now):
+                    cache[msg["id"], False] = _message_json(msg, now, False)
+            time.sleep(0)
+        return len(todo) + len(msgs)
 
     def page_operations(
         self,
@@ -305,10 +322,7 @@ class SandboxState:
             key = (msg["id"], source_data)
             body = cache.get(key)
             if body is None:
-                view = message_view(msg, now)
-                if not source_data:
-                    view["source_data"] = None
-                body = _encode(view)
+                body = _message_json(msg, now, source_data)
                 if _settled(msg, now):
                     cache[key] = body
             out.append(body)
