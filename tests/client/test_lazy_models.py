@@ -119,9 +119,11 @@ def test_a_listed_list_copies_and_pickles_as_a_plain_list(drive: MakeDriver) -> 
     ops = _listed(drive, items)
     for other in (copy.copy(ops), list(ops), ops[:]):
         assert type(other) is list
-        assert len(other) == len(ops) and other[0] is ops[0]
+        assert len(other) == len(ops)
+        assert other[0] is ops[0]
     restored = pickle.loads(pickle.dumps(_listed(drive, items)))
-    assert type(restored) is list and restored == ops
+    assert type(restored) is list
+    assert restored == ops
     pd.testing.assert_frame_equal(cn.operations_frame(restored), cn.operations_frame(items))
 
 
