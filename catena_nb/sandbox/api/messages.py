@@ -118,10 +118,8 @@ async def create_group_message(body: GroupMessageCreate, ctx: Ctx, is_sync: IsSy
 def _list(ctx: SandboxContext, kind: str, query: MessageQuery) -> Response:
     descending = query.descending("occurred_at")
     lo, hi = window(query.from_datetime, query.to_datetime)
-    items, cut, total = ctx.state.page_message_views(
+    msgs, cut, total = ctx.state.page_messages(
         kind,
-        now=utcnow_iso(),
-        source_data=query.include_source_data,
         connection_id=None if query.connection_id is None else str(query.connection_id),
         lo=lo,
         hi=hi,
@@ -129,7 +127,9 @@ def _list(ctx: SandboxContext, kind: str, query: MessageQuery) -> Response:
         size=query.size,
         descending=descending,
         accept=all_of(query.tests()),
+        copies=False,
     )
+    items = ctx.state.message_json(msgs, now=utcnow_iso(), source_data=query.include_source_data)
     return Response(envelope(items, cut, total), status_code=200, media_type="application/json")
 
 

@@ -294,51 +294,13 @@ class SandboxState:
         size: int,
         descending: bool = False,
         accept: Callable[[dict[str, Any]], bool] | None = None,
+        copies: bool = True,
     ) -> tuple[list[dict[str, Any]], PageSlice, int]:
-        """One page of messages of ``kind`` in occurred_at order, and the total that match the filters."""
-        msgs, cut, total = self._page_messages(kind, connection_id, lo, hi, cursor, size, descending, accept)
-        return [_clone_dict(msg) for msg in msgs], cut, total
+        """One page of messages of ``kind`` in occurred_at order, and the total that match the filters.
 
-    def page_message_views(
-        self,
-        kind: str,
-        *,
-        now: str,
-        source_data: bool,
-        connection_id: str | None,
-        lo: Key | None,
-        hi: Key | None,
-        cursor: Cursor | None,
-        size: int,
-        descending: bool = False,
-        accept: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> tuple[list[bytes], PageSlice, int]:
-        """:meth:`page_messages` as each message's list JSON at ``now`` (``message_view``; ``source_data``
-        null unless asked for), and the total. A message whose planned sends, deliveries and reads have all
-        happened by ``now`` shows the same from then on: its JSON is kept and handed out again."""
-        msgs, cut, total = self._page_messages(kind, connection_id, lo, hi, cursor, size, descending, accept)
-        cache, out = self._msg_json, []
-        for msg in msgs:  # stored messages are never changed in place: read without a copy
-            key = (msg["id"], source_data)
-            body = cache.get(key)
-            if body is None:
-                body = _message_json(msg, now, source_data)
-                if _settled(msg, now):
-                    cache[key] = body
-            out.append(body)
-        return out, cut, total
-
-    def _page_messages(
-        self,
-        kind: str,
-        connection_id: str | None,
-        lo: Key | None,
-        hi: Key | None,
-        cursor: Cursor | None,
-        size: int,
-        descending: bool,
-        accept: Callable[[dict[str, Any]], bool] | None,
-    ) -> tuple[list[dict[str, Any]], PageSlice, int]:
+        ``copies=False`` hands out the stored records themselves, to be read and not changed (for
+        :meth:`message_json`).
+        """
         with self._lock:
             if connection_id is None:
                 index = self._msg_index[kind]
@@ -350,7 +312,23 @@ class SandboxState:
             lo_i = 0 if lo is None else bisect.bisect_left(index.keys, lo)
             hi_i = len(index.keys) if hi is None else bisect.bisect_left(index.keys, hi)
             total = max(0, hi_i - lo_i) if test is None else sum(1 for k in index.keys[lo_i:hi_i] if test(k))
-            return [msgs[k[1]] for k in cut.keys], cut, total
+            page_msgs = [msgs[k[1]] for k in cut.keys]
+        return ([_clone_dict(m) for m in page_msgs] if copies else page_msgs), cut, total
+
+    def message_json(self, msgs: list[dict[str, Any]], *, now: str, source_data: bool) -> list[bytes]:
+        """Each stored message's list JSON at ``now`` (``message_view``; ``source_data`` null unless asked
+        for). A message whose planned sends, deliveries and reads have all happened by ``now`` shows the
+        same from then on: its JSON is kept and handed out again."""
+        cache, out = self._msg_json, []
+        for msg in msgs:  # stored messages are never changed in place: read without a copy
+            key = (msg["id"], source_data)
+            body = cache.get(key)
+            if body is None:
+                body = _message_json(msg, now, source_data)
+                if _settled(msg, now):
+                    cache[key] = body
+            out.append(body)
+        return out
 
     # -- webhook subscriptions -----------------------------------------------------------------------------
 

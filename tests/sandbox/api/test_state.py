@@ -72,18 +72,11 @@ def test_a_message_list_view_is_kept_only_once_nothing_more_will_happen_to_it():
     ]
 
     def body(now: str, source_data: bool = False) -> bytes:
-        got, _, total = state.page_message_views(
-            "message",
-            now=now,
-            source_data=source_data,
-            connection_id=None,
-            lo=None,
-            hi=None,
-            cursor=None,
-            size=10,
+        msgs, _, total = state.page_messages(
+            "message", connection_id=None, lo=None, hi=None, cursor=None, size=10, copies=False
         )
         assert total == 1
-        return got[0]
+        return state.message_json(msgs, now=now, source_data=source_data)[0]
 
     def views(now: str, source_data: bool = False) -> dict[str, Any]:
         view: dict[str, Any] = json.loads(body(now, source_data))
