@@ -13,16 +13,22 @@ frames dump it as it is now and a frame is never stale.
 
 The listing checks every page before it hands out lazy models (`catena_nb.client._wire`): a record that
 might not validate is parsed there and then, so a malformed page raises where it always did.
+
+A listing's ``.to_list()`` gives a `ListedItems`: a plain list to its reader, that also remembers the records
+of its pages, so that the frames read those without asking each model for its record. Each page's models
+share one `Touched` mark, set when any of them is first parsed; and the list counts its own changes
+(``append``, ``sort``, ``ops[0] = ...``). While neither happened, the list's records are exactly its models'
+records, in order: the frames check that in a few steps instead of one per model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from pydantic import BaseModel, PrivateAttr
 
-__all__ = ["LazyModel", "lazy", "wire_record", "wire_records"]
+__all__ = ["LazyModel", "ListedItems", "Touched", "lazy", "lazy_page", "wire_record", "wire_records"]
 
 # pydantic's own storage, under the properties below
 _DICT = BaseModel.__dict__["__dict__"]
@@ -31,16 +37,37 @@ _EXTRA = BaseModel.__dict__["__pydantic_extra__"]
 _PRIVATE = BaseModel.__dict__["__pydantic_private__"]
 
 
+class _Pending(dict[str, Any]):
+    """The private attributes that the untouched models of one page share (none set), and their mark.
+
+    While a model is untouched, pydantic's slots hold only what tells it apart: its record (in the extras'
+    slot, which nothing reads but through the property below), this shared dict, an empty field set shared
+    by all. A model is then one object for the collector to walk, not four.
+    """
+
+    __slots__ = ("mark",)
+
+    def __init__(self, mark: Touched) -> None:
+        super().__init__(_wire=None, _listed=None)
+        self.mark = mark
+
+
+_NO_FIELDS: frozenset[str] = frozenset()
+
+
 def _materialized(model: LazyModel) -> dict[str, Any]:
     """The model's field values, validating its wire record first if it still holds one."""
     values: dict[str, Any] = _DICT.__get__(model)
     if values:
         return values
     private = _PRIVATE.__get__(model)
-    raw = private.get("_wire") if private else None
-    if raw is None:
+    if type(private) is not _Pending:
         return values
-    private["_wire"] = None  # touched: from now on it is an ordinary model, dumped by the frames
+    raw = _EXTRA.__get__(model)
+    # touched: from now on it is an ordinary model, dumped by the frames
+    _PRIVATE.__set__(model, {"_wire": None, "_listed": None})
+    _EXTRA.__set__(model, None)
+    private.mark.touched = True  # its page's records no longer stand for its models
     parsed = type(model).model_validate(raw)
     values.update(_DICT.__get__(parsed))
     _FIELDS_SET.__set__(model, _FIELDS_SET.__get__(parsed))
@@ -52,6 +79,7 @@ class LazyModel(BaseModel):
     """A model that `lazy()` may build from a record it has not validated yet (see the module)."""
 
     _wire: Mapping[str, Any] | None = PrivateAttr(default=None)
+    _listed: Touched | None = PrivateAttr(default=None)
 
     # Everything pydantic reads (its validator and serializer included) goes through these three.
     @property
@@ -109,38 +137,147 @@ class LazyModel(BaseModel):
         return super().__deepcopy__(memo)
 
     @classmethod
-    def _lazy(cls, raw: Mapping[str, Any]) -> Self:
+    def _lazy(cls, raw: Mapping[str, Any], private: _Pending) -> Self:
         model = cls.__new__(cls)
         _DICT.__set__(model, {})
-        _FIELDS_SET.__set__(model, set())
-        _EXTRA.__set__(model, None)
-        _PRIVATE.__set__(model, {"_wire": raw})
+        _FIELDS_SET.__set__(model, _NO_FIELDS)
+        _EXTRA.__set__(model, raw)
+        _PRIVATE.__set__(model, private)
         return model
+
+
+class Touched:
+    """Set once any model of one page has been parsed (read, changed, copied, compared)."""
+
+    __slots__ = ("touched",)
+
+    def __init__(self) -> None:
+        self.touched = False
 
 
 def lazy(model: type[LazyModel], raw: Mapping[str, Any]) -> Any:
     """A `model` holding `raw`, validated when first touched; `raw` must be known to validate."""
-    return model._lazy(raw)
+    return model._lazy(raw, _Pending(Touched()))
+
+
+def lazy_page(model: type[LazyModel], raws: Sequence[Mapping[str, Any]]) -> tuple[list[Any], Touched]:
+    """Lazy models of `raws`, and the mark they share (set when any of them is first touched)."""
+    mark = Touched()
+    private = _Pending(mark)
+    make = model._lazy
+    return [make(raw, private) for raw in raws], mark
+
+
+class ListedItems(list[Any]):
+    """A listing's items (see the module): a list, remembering its pages' records while they stand for it."""
+
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__(items)
+        self._pages: list[tuple[list[Mapping[str, Any]], Touched]] | None = []
+        self._changes = 0
+
+    def add_page(
+        self, items: list[Any], records: list[Mapping[str, Any]] | None, mark: Touched | None
+    ) -> None:
+        """Add a page's items, and their records (None, or no mark: ordinary models, which nothing stands
+        for); not a change of the list."""
+        list.extend(self, items)
+        if self._pages is not None:
+            if records is None or mark is None:
+                self._pages = None
+            else:
+                self._pages.append((records, mark))
+
+    def wire_records(self) -> list[Mapping[str, Any]] | None:
+        """The records of the models, in order, while no model was touched and the list is as it was made."""
+        pages = self._pages
+        if pages is None or self._changes:
+            return None
+        out: list[Mapping[str, Any]] = []
+        for records, mark in pages:
+            if mark.touched:
+                return None
+            out += records
+        return out if len(out) == len(self) else None
+
+    def changes(self) -> int:
+        """How many times the list was changed in place."""
+        return self._changes
+
+    def _changed(self) -> None:
+        self._changes += 1
+
+    # a copy or a pickle is a plain list of the same models
+    def __reduce__(self) -> Any:
+        return (list, (list(self),))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__reduce__()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._changed()
+        super().__setitem__(index, value)
+
+    def __delitem__(self, index: Any) -> None:
+        self._changed()
+        super().__delitem__(index)
+
+    # in-place operators that return the list itself, as list's do (mypy wants them to match + and *)
+    def __iadd__(self, other: Any) -> Self:  # type: ignore[misc]
+        self._changed()
+        return super().__iadd__(other)
+
+    def __imul__(self, count: Any) -> Self:  # type: ignore[misc]
+        self._changed()
+        return super().__imul__(count)
+
+    def append(self, value: Any) -> None:
+        self._changed()
+        super().append(value)
+
+    def extend(self, values: Any) -> None:
+        self._changed()
+        super().extend(values)
+
+    def insert(self, index: Any, value: Any) -> None:
+        self._changed()
+        super().insert(index, value)
+
+    def pop(self, index: Any = -1) -> Any:
+        self._changed()
+        return super().pop(index)
+
+    def remove(self, value: Any) -> None:
+        self._changed()
+        super().remove(value)
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().sort(*args, **kwargs)
+
+    def reverse(self) -> None:
+        self._changed()
+        super().reverse()
 
 
 def wire_record(obj: Any) -> Mapping[str, Any] | None:
     """The wire record of a lazy model nothing has touched yet, else None."""
-    if not isinstance(obj, LazyModel) or _DICT.__get__(obj):
+    if not isinstance(obj, LazyModel) or _DICT.__get__(obj) or type(_PRIVATE.__get__(obj)) is not _Pending:
         return None
-    private = _PRIVATE.__get__(obj)
-    raw: Mapping[str, Any] | None = private.get("_wire") if private else None
+    raw: Mapping[str, Any] = _EXTRA.__get__(obj)
     return raw
 
 
 def wire_records(objs: list[Any]) -> list[Mapping[str, Any]] | None:
     """The wire records of a list of untouched lazy models, or None if any item is something else."""
     out: list[Mapping[str, Any]] = []
-    append, get_dict, get_private = out.append, _DICT.__get__, _PRIVATE.__get__
+    append, get_dict, get_private, get_raw = out.append, _DICT.__get__, _PRIVATE.__get__, _EXTRA.__get__
     for obj in objs:
-        if not isinstance(obj, LazyModel) or get_dict(obj):
+        if not isinstance(obj, LazyModel) or get_dict(obj) or type(get_private(obj)) is not _Pending:
             return None
-        raw = get_private(obj).get("_wire")
-        if raw is None:
-            return None
-        append(raw)
+        append(get_raw(obj))
     return out

@@ -20,7 +20,7 @@ import asyncio
 import contextvars
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,18 +97,20 @@ class Deadline:
         )
 
 
-def _rebuilt(response: httpx.Response, raw: bytes) -> httpx.Response:
-    """A read response with the raw bytes streamed from `response` (decoded as httpx would)."""
-    out = httpx.Response(
-        response.status_code,
-        headers=response.headers,
-        content=raw,
-        request=response.request,
-        extensions=response.extensions,
-    )
-    out.read()
-    out.elapsed = response.elapsed
-    return out
+class _Bounded(httpx.SyncByteStream):
+    """An answer's byte stream that raises once the deadline has passed, checked after each chunk."""
+
+    def __init__(self, inner: httpx.SyncByteStream, deadline: Deadline, request: httpx.Request) -> None:
+        self._inner, self._deadline, self._request = inner, deadline, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            yield chunk
+            if self._deadline.passed():
+                raise httpx.ReadTimeout(_PASSED, request=self._request)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def send_sync(http: httpx.Client, request: httpx.Request, deadline: Deadline) -> httpx.Response:
@@ -125,17 +127,15 @@ def send_sync(http: httpx.Client, request: httpx.Request, deadline: Deadline) ->
             # a transport that answers a response already read (httpx.MockTransport with `content=`)
             response.close()
             return response
+        # read in place (decoded as httpx does), the deadline checked between chunks
+        response.stream = _Bounded(response.stream, deadline, request)  # type: ignore[arg-type]
         try:
-            chunks: list[bytes] = []
-            for chunk in response.iter_raw():
-                chunks.append(chunk)
-                if deadline.passed():
-                    raise httpx.ReadTimeout(_PASSED, request=request)
+            response.read()
         finally:
             response.close()
     finally:
         _current.reset(previous)
-    return _rebuilt(response, b"".join(chunks))
+    return response
 
 
 async def send_async(

@@ -21,7 +21,7 @@ from typing import Any, Generic, Self, TypeVar
 import pydantic
 
 from catena_nb import _jsonio
-from catena_nb._lazy import LazyModel, lazy
+from catena_nb._lazy import LazyModel, ListedItems, Touched, lazy_page
 from catena_nb._progress import progress_bar
 from catena_nb._time import Window, format_dt
 from catena_nb.client import _subwindows
@@ -68,6 +68,8 @@ class Page(Generic[M]):
     params: Mapping[str, Any] = field(default_factory=dict)
     status_code: int = 200
     request_id: str | None = None
+    # once `items` are lazy models: the records they hold, and the mark they share
+    _listed: tuple[list[Any], Touched] | None = field(default=None, init=False, repr=False, compare=False)
 
     @cached_property
     def data(self) -> dict[str, Any]:
@@ -121,9 +123,11 @@ class Page(Generic[M]):
         raw = self.raw_items
         keep = self.keep
         if issubclass(self.model, LazyModel) and proven_valid(self.model, raw):
-            model = self.model
+            kept = raw if keep is None else [item for item in raw if keep(item)]
             with _jsonio.collector_paused():  # tens of thousands of new objects, none in a cycle
-                return [lazy(model, item) for item in raw if keep is None or keep(item)]
+                models, mark = lazy_page(self.model, kept)
+            self._listed = (kept, mark)
+            return models
         try:
             items: list[M] = _list_adapter(self.model).validate_python(raw)
         except pydantic.ValidationError as exc:
@@ -140,6 +144,13 @@ class Page(Generic[M]):
             request_id=self.request_id,
             errors=errors,
         )
+
+    def listed(self) -> tuple[list[M], list[Any] | None, Touched | None]:
+        """The items, and while they are lazy models, the records they hold and the mark they share."""
+        items = self.items
+        if self._listed is None:
+            return items, None, None
+        return items, *self._listed
 
     def __repr__(self) -> str:
         try:
@@ -262,9 +273,12 @@ class Paginator(_Listing[M]):
             yield from page.items
 
     def to_list(self) -> list[M]:
-        """Every item of the listing."""
+        """Every item of the listing (a list that remembers its pages' records, for the frames)."""
+        out = ListedItems()
         with _jsonio.collector_paused():  # see _jsonio: many new objects, none in a cycle
-            return list(self)
+            for page in self.pages():
+                out.add_page(*page.listed())
+        return out
 
 
 class AsyncPaginator(_Listing[M]):
@@ -304,4 +318,6 @@ class AsyncPaginator(_Listing[M]):
 
     async def to_list(self) -> list[M]:
         """Every item of the listing."""
+        # A plain list: asyncio's runner shows the result of the task it ran with reprlib, which abbreviates
+        # a list but shows any other type whole (and so would parse every model).
         return [item async for item in self]  # the collector is paused for each page's items

@@ -7,6 +7,9 @@ second finds them if it gets the very same models, still untouched, in the same 
 identity, through weak references: the cache keeps no model alive). Each frame's part is handed out once,
 so two frames never share their arrays, and the entry goes when both parts are taken, when another list is
 read, or when the models are freed.
+
+A listing's ``.to_list()`` (`catena_nb._lazy.ListedItems`) hands over its pages' records without a look at
+each model, and the entry is then the list itself, found again while it has not changed since.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from catena_nb._lazy import wire_records
+from catena_nb._lazy import ListedItems, wire_records
 
 __all__ = ["keep", "records_of", "take"]
 
@@ -28,6 +31,7 @@ class _Entry:
     refs: list[weakref.ref[Any]]
     records: list[int]  # id() of each model's wire record, which the models keep alive
     columns: Columns
+    changes: int | None = None  # for a listing's list (the one ref): its count of changes when read
     left: set[str] = field(default_factory=lambda: {"operations", "logs"})
 
 
@@ -37,12 +41,19 @@ _last: _Entry | None = None
 
 def records_of(ops: Any, connections: Any) -> list[Any] | None:
     """The wire records of `ops` when it is a list of untouched listing models worth caching, else None."""
-    if connections is not None or type(ops) is not list or len(ops) < 1000:
+    if connections is not None or not isinstance(ops, list) or len(ops) < 1000:
         return None
-    return wire_records(ops)
+    if isinstance(ops, ListedItems):
+        listed = ops.wire_records()
+        if listed is not None:
+            return listed
+    return wire_records(ops) if type(ops) in (list, ListedItems) else None
 
 
 def _matches(entry: _Entry, ops: list[Any], records: list[Any]) -> bool:
+    if entry.changes is not None:
+        # a listing's list unchanged since (its records were checked whole by `records_of`)
+        return entry.refs[0]() is ops and isinstance(ops, ListedItems) and ops.changes() == entry.changes
     if len(entry.refs) != len(ops):
         return False
     if entry.records != [id(record) for record in records]:
@@ -74,11 +85,15 @@ def keep(ops: list[Any], records: list[Any], columns: Columns, taken: str) -> No
             if _last is entry:
                 _last = None
 
-    entry = _Entry(
-        [weakref.ref(op, forget) for op in ops[:1]] + [weakref.ref(op) for op in ops[1:]],
-        [id(record) for record in records],
-        columns,
-        {"operations", "logs"} - {taken},
-    )
+    left = {"operations", "logs"} - {taken}
+    if isinstance(ops, ListedItems) and ops.wire_records() is not None:
+        entry = _Entry([weakref.ref(ops, forget)], [], columns, ops.changes(), left)
+    else:
+        entry = _Entry(
+            [weakref.ref(op, forget) for op in ops[:1]] + [weakref.ref(op) for op in ops[1:]],
+            [id(record) for record in records],
+            columns,
+            left=left,
+        )
     with _lock:
         _last = entry

@@ -94,6 +94,39 @@ def test_a_model_changed_after_listing_gives_a_fresh_frame(drive: MakeDriver) ->
     pd.testing.assert_frame_equal(ops_df.iloc[3:], expected, check_categorical=False)
 
 
+def test_a_listed_list_changed_in_place_gives_a_fresh_frame(drive: MakeDriver) -> None:
+    """A `.to_list()` reordered, cut, extended or with an item replaced gives the frames of what it holds."""
+    items = _ops(1200)
+    extra = ResourceOperation.model_validate({**items[0], "id": "added"})
+    changes: list[Any] = [
+        lambda ops: ops.reverse(),
+        lambda ops: ops.pop(3),
+        lambda ops: ops.__setitem__(4, extra),
+        lambda ops: ops.extend([extra]),
+    ]
+    for change in changes:
+        ops = _listed(drive, items)
+        cn.operations_frame(ops)  # the logs frame's columns are now kept for this very list
+        change(ops)
+        expected = [m.model_dump(mode="json") for m in ops]
+        pd.testing.assert_frame_equal(cn.logs_frame(ops), cn.logs_frame(expected))
+        pd.testing.assert_frame_equal(cn.operations_frame(ops), cn.operations_frame(expected))
+
+
+def test_a_listed_list_copies_and_pickles_as_a_plain_list(drive: MakeDriver) -> None:
+    """A copy or a pickle of `.to_list()` is a plain list of the same models, and its frames agree."""
+    items = _ops(1200)
+    ops = _listed(drive, items)
+    for other in (copy.copy(ops), list(ops), ops[:]):
+        assert type(other) is list
+        assert len(other) == len(ops)
+        assert other[0] is ops[0]
+    restored = pickle.loads(pickle.dumps(_listed(drive, items)))
+    assert type(restored) is list
+    assert restored == ops
+    pd.testing.assert_frame_equal(cn.operations_frame(restored), cn.operations_frame(items))
+
+
 def test_a_status_filter_keeps_the_models_lazy(drive: MakeDriver) -> None:
     """`status="failed"` filters the records before any model is built, and the frames agree."""
     items = _ops(30)

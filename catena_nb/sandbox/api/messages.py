@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from fastapi.responses import Response
 from catena_nb.sandbox.api.auth import bearer_router, needs
 from catena_nb.sandbox.api.context import Ctx, SandboxContext
 from catena_nb.sandbox.api.errors import APIError
-from catena_nb.sandbox.api.pagination import dumps
+from catena_nb.sandbox.api.pagination import dumps, envelope
 from catena_nb.sandbox.api.query import (
     DirectMessageQuery,
     GroupMessageQuery,
@@ -29,7 +28,6 @@ from catena_nb.sandbox.api.schemas import (
     ResourceOperation,
     error_responses,
 )
-from catena_nb.sandbox.sim.delivery import message_view
 from catena_nb.sandbox.sim.ids import new_uuid7
 from catena_nb.sandbox.sim.records import group_message_payload, message_payload, new_operation, write_shape
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
@@ -129,23 +127,10 @@ def _list(ctx: SandboxContext, kind: str, query: MessageQuery) -> Response:
         size=query.size,
         descending=descending,
         accept=all_of(query.tests()),
+        copies=False,
     )
-    now = dt.datetime.now(dt.UTC)
-    items = []
-    for msg in msgs:
-        view = message_view(msg, now)
-        if not query.include_source_data:
-            view["source_data"] = None
-        items.append(view)
-    body = {
-        "items": items,
-        "total": total,
-        "current_page": cut.current_page,
-        "current_page_backwards": cut.current_page_backwards,
-        "previous_page": cut.previous_page,
-        "next_page": cut.next_page,
-    }
-    return _json(body, 200)
+    items = ctx.state.message_json(msgs, now=utcnow_iso(), source_data=query.include_source_data)
+    return Response(envelope(items, cut, total), status_code=200, media_type="application/json")
 
 
 @router.get("/v2/telematics/messages", response_model=CursorPageWithTotal, dependencies=_READ)

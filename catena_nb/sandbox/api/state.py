@@ -18,11 +18,30 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import msgspec
+
 from catena_nb.sandbox.api.pagination import Cursor, Key, PageSlice, dumps, page
+from catena_nb.sandbox.sim.delivery import message_view
 from catena_nb.sandbox.sim.records import lookup_shape
 from catena_nb.sandbox.sim.timestamps import utcnow_iso
 from catena_nb.sandbox.sim.types import AttemptRecord, World
 from catena_nb.sandbox.sim.webhook_book import DeliveryBook
+
+_encode = msgspec.json.Encoder().encode  # several times quicker than json.dumps on a page of messages
+
+
+def _settled(msg: dict[str, Any], now: str) -> bool:
+    """Whether every event planned for the message (sent, delivered, read) has happened by ``now``."""
+    return all(
+        at is None or at <= now for at in (msg.get("_sent_at"), msg.get("delivered_at"), msg.get("read_at"))
+    )
+
+
+def _message_json(msg: dict[str, Any], now: str, source_data: bool) -> bytes:
+    view = message_view(msg, now)
+    if not source_data:
+        view["source_data"] = None
+    return _encode(view)
 
 
 class _Index:
@@ -106,6 +125,8 @@ class SandboxState:
         self._msg_index: dict[str, _Index] = {"message": _Index(), "group_message": _Index()}
         self._msg_by_conn: dict[tuple[str, str], _Index] = {}
         self._msg_version = 0
+        # (message id, with source_data) -> its list JSON, once nothing more is planned to happen to it
+        self._msg_json: dict[tuple[str, bool], bytes] = {}
         self._webhooks: dict[str, dict[str, Any]] = {}
         # the notifications service's logs, dead-letter queues and metrics (the engine sets its pace)
         self.deliveries = DeliveryBook()
@@ -186,7 +207,9 @@ class SandboxState:
         return cached
 
     def warm_json_cache(self, chunk: int = 2000) -> int:
-        """Render the lookup JSON of every operation not yet cached (a history's first listing is then fast).
+        """Render the lookup JSON of every operation not yet cached, then the list JSON (without
+        ``source_data``, as listed by default) of every message already settled: a history's first listings
+        are then fast.
 
         Works in chunks, releasing the lock between them so requests and the worker are not held up.
 
@@ -201,7 +224,15 @@ class SandboxState:
                     if op_id in self._ops:
                         self._operation_json_locked(op_id)
             time.sleep(0)  # let other threads in between chunks
-        return len(todo)
+        now, cache = utcnow_iso(), self._msg_json
+        with self._lock:
+            msgs = list(self._msgs.values())
+        for start in range(0, len(msgs), chunk):
+            for msg in msgs[start : start + chunk]:  # never changed in place: read without the lock
+                if (msg["id"], False) not in cache and _settled(msg, now):
+                    cache[msg["id"], False] = _message_json(msg, now, False)
+            time.sleep(0)
+        return len(todo) + len(msgs)
 
     def page_operations(
         self,
@@ -266,8 +297,13 @@ class SandboxState:
         size: int,
         descending: bool = False,
         accept: Callable[[dict[str, Any]], bool] | None = None,
+        copies: bool = True,
     ) -> tuple[list[dict[str, Any]], PageSlice, int]:
-        """One page of messages of ``kind`` in occurred_at order, and the total that match the filters."""
+        """One page of messages of ``kind`` in occurred_at order, and the total that match the filters.
+
+        ``copies=False`` hands out the stored records themselves, to be read and not changed (for
+        :meth:`message_json`).
+        """
         with self._lock:
             if connection_id is None:
                 index = self._msg_index[kind]
@@ -279,7 +315,23 @@ class SandboxState:
             lo_i = 0 if lo is None else bisect.bisect_left(index.keys, lo)
             hi_i = len(index.keys) if hi is None else bisect.bisect_left(index.keys, hi)
             total = max(0, hi_i - lo_i) if test is None else sum(1 for k in index.keys[lo_i:hi_i] if test(k))
-            return [_clone_dict(msgs[k[1]]) for k in cut.keys], cut, total
+            page_msgs = [msgs[k[1]] for k in cut.keys]
+        return ([_clone_dict(m) for m in page_msgs] if copies else page_msgs), cut, total
+
+    def message_json(self, msgs: list[dict[str, Any]], *, now: str, source_data: bool) -> list[bytes]:
+        """Each stored message's list JSON at ``now`` (``message_view``; ``source_data`` null unless asked
+        for). A message whose planned sends, deliveries and reads have all happened by ``now`` shows the
+        same from then on: its JSON is kept and handed out again."""
+        cache, out = self._msg_json, []
+        for msg in msgs:  # stored messages are never changed in place: read without a copy
+            key = (msg["id"], source_data)
+            body = cache.get(key)
+            if body is None:
+                body = _message_json(msg, now, source_data)
+                if _settled(msg, now):
+                    cache[key] = body
+            out.append(body)
+        return out
 
     # -- webhook subscriptions -----------------------------------------------------------------------------
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
 from catena_nb.sandbox.api.state import SandboxState
+from catena_nb.sandbox.sim.delivery import message_view
 from catena_nb.sandbox.sim.records import attempt_log
+from catena_nb.sandbox.sim.timestamps import iso
 from catena_nb.sandbox.sim.types import AttemptOutcome, AttemptRecord
 from catena_nb.sandbox.sim.world import build_world
+from tests.sandbox.sim.test_delivery import T0, _read_message
 from tests.support.sandbox import synthetic_operation
 
 
@@ -49,3 +54,38 @@ def test_an_attempt_changes_the_record_and_its_cached_json():
     stored = state.get_operation(op["id"])
     assert stored is not None
     assert len(stored["logs"]) == 1
+
+
+def test_a_message_list_view_is_kept_only_once_nothing_more_will_happen_to_it():
+    """Each view equals `message_view` at its instant: a message still to be delivered or read changes as time
+    passes, and a settled one is handed out as kept."""
+    world = build_world(7)
+    state = SandboxState(world)
+    msg = _read_message()
+    state.add_message(msg)
+    instants = [
+        iso(T0),
+        msg["_sent_at"],
+        msg["delivered_at"],
+        msg["read_at"],
+        iso(T0 + dt.timedelta(days=30)),
+    ]
+
+    def body(now: str, source_data: bool = False) -> bytes:
+        msgs, _, total = state.page_messages(
+            "message", connection_id=None, lo=None, hi=None, cursor=None, size=10, copies=False
+        )
+        assert total == 1
+        return state.message_json(msgs, now=now, source_data=source_data)[0]
+
+    def views(now: str, source_data: bool = False) -> dict[str, Any]:
+        view: dict[str, Any] = json.loads(body(now, source_data))
+        return view
+
+    assert body(instants[0]) is not body(instants[0])  # still to be sent: rendered at each request
+    for now in instants:  # in time order, twice each: the settled ones from what was kept
+        for _ in range(2):
+            expected = message_view(msg, now)
+            assert views(now, source_data=True) == expected
+            assert views(now) == {**expected, "source_data": None}
+    assert body(instants[-1]) is body(instants[-1])  # settled: kept
