@@ -7,7 +7,8 @@
    signature per cause, and no two causes sharing one;
 3. error_signatures on a 30-day sandbox history (``cn.Sandbox(seed=7, history=30, anchor="2026-11-01")``):
    how many raw texts, how many signatures per TSP, and that no signature there mixes two causes (a cause:
-   the TSP and its text with the numbers masked, the only part of the sandbox's texts that varies).
+   the TSP and its text with its UUIDs, hex ids and numbers masked, the parts of the sandbox's texts that
+   vary per call: sim/errortexts.py).
 
 Usage: python scripts/settle_signatures_checks.py [--cases 2000] [--variants 200]
 """
@@ -58,6 +59,9 @@ def _causes(n: int) -> bool:
     return split == 0 and not shared
 
 
+_VARYING = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]*\d[0-9a-f]*\b|\d+"
+
+
 def _history() -> bool:
     with cn.Sandbox(seed=7, history=30, anchor="2026-11-01") as sb:
         client = cn.CatenaClient(base_url=sb.url, token=sb.token)
@@ -73,10 +77,11 @@ def _history() -> bool:
     )
     for tsp, row in per_tsp.iterrows():
         print(f"  {tsp:10} {row['signatures']:3} signatures over {row['attempts']:,} failed attempts")
-    # a cause here is the TSP and its text with every number masked (the sandbox's texts vary only by numbers:
-    # lengths and limits): each must have one signature key, and no key more than one cause
+    # a cause here is the TSP and its text with what varies per call masked (sim/errortexts.py: request and
+    # correlation ids, driver and user ids, references, lengths): each must have one signature key, and no
+    # key more than one cause
     work = logs.loc[logs["error_details"].notna()].copy()
-    work["cause"] = work["error_details"].astype(str).str.replace(r"\d+", "#", regex=True)
+    work["cause"] = work["error_details"].astype(str).str.replace(_VARYING, "#", regex=True)
     keys = {text: signature_key(text) for text in work["error_details"].astype(str).unique()}
     work["key"] = [keys[t] for t in work["error_details"].astype(str)]
     pairs = work[["source_name", "cause", "key"]].drop_duplicates()
@@ -84,7 +89,7 @@ def _history() -> bool:
     shared = pairs.groupby(["source_name", "key"], observed=True)["cause"].nunique()
     mixed = work.groupby(["source_name", "key"], observed=True)["error_type"].nunique()
     print(
-        f"  {len(causes)} causes (TSP, text with numbers masked): {int((causes > 1).sum())} with more "
+        f"  {len(causes)} causes (TSP, text with ids and numbers masked): {int((causes > 1).sum())} with more "
         f"than one signature; {len(shared)} signatures, {int((shared > 1).sum())} shared by two causes, "
         f"{int((mixed > 1).sum())} holding two error_types"
     )
