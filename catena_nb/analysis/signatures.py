@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from catena_nb._http_status import status_in_text
+from catena_nb._jsonio import collector_paused
 from catena_nb._redact import clip, redact
 from catena_nb.analysis.grouping import By, keys_of, names_of
 from catena_nb.frames.checks import mark_table, require, require_by
@@ -80,6 +81,16 @@ _DIGIT_OR_MARK = re.compile(r"[\d@?#]")  # a token without any of these is left 
 _REPLACEMENTS = {"uuid": "<uuid>", "time": "<time>", "email": "<email>", "id": "<id>", "num": "0"}
 
 
+def _expander(template: str) -> Callable[[re.Match[str]], str]:
+    """A replacement template as a function (``\\1``, ``\\g<1>0``): called per match, it skips the template's
+    expansion, which costs more than the masks' own matching on URL tokens."""
+    if template == r"\1":
+        return lambda m: m.group(1)
+    if template == r"\g<1>0":
+        return lambda m: m.group(1) + "0"
+    return lambda m: m.expand(template)
+
+
 def _one_pass(masks: tuple[tuple[str, re.Pattern[str], str], ...]) -> re.Pattern[str]:
     names = {"<uuid>": "uuid", "<time>": "time", "<email>": "email", "<id>": "id", "0": "num"}
     parts = [f"(?P<{names[r]}>{p.pattern})" for _, p, r in masks if r in names]
@@ -88,8 +99,12 @@ def _one_pass(masks: tuple[tuple[str, re.Pattern[str], str], ...]) -> re.Pattern
 
 _ONE_PASS = _one_pass(_MASKS)
 # a URL's query dropped and its host's digits masked first, then the other masks
-_URL_MASKS = tuple((p, r) for needed, p, r in _MASKS if needed == "://")
-_ONE_PASS_NO_EMAIL = _one_pass(tuple(m for m in _MASKS if m[2] != "<email>"))
+_URL_MASKS = tuple((p, _expander(r)) for needed, p, r in _MASKS if needed == "://")
+# Without the e-mail mask every mask starts at the start of a word (after no word character, on one): saying
+# so first lets the engine pass over the inside of words at once, for the same matches in half the time.
+_ONE_PASS_NO_EMAIL = re.compile(
+    r"(?<!\w)(?=\w)(?:" + _one_pass(tuple(m for m in _MASKS if m[2] != "<email>")).pattern + ")", re.I
+)
 _CACHE_LIMIT = 500_000  # tokens remembered by one call of error_signatures
 # the TSP's error code in a JSON body: the first value of one of these keys (a number from 100 to 599 under
 # "code" is the HTTP status instead, as the template says)
@@ -191,6 +206,10 @@ def error_signatures(logs_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
     columns = ["error_details", "operation_id"]
     require(logs_df, "logs", function, "logs_df", columns=columns, times=["created_at"])
     require_by(logs_df, by, function, "logs_df", "logs")
+    return _signatures(logs_df, by, function)
+
+
+def _signatures(logs_df: pd.DataFrame, by: By, function: str) -> pd.DataFrame:
     keys = keys_of(by)
     names = names_of(keys)
     details = logs_df["error_details"].astype("string")
@@ -293,10 +312,11 @@ def _mask_all(texts: list[str]) -> list[str]:
     past ``_CACHE_LIMIT``, so that texts full of fresh ids do not hold memory)."""
     memo = _Masked()
     out = []
-    for text in texts:
-        if len(memo) > _CACHE_LIMIT:
-            memo.clear()
-        out.append(_mask(text, memo))
+    with collector_paused():  # strings only: the collector would walk the caller's frames over and over
+        for text in texts:
+            if len(memo) > _CACHE_LIMIT:
+                memo.clear()
+            out.append(_mask(text, memo))
     return out
 
 
