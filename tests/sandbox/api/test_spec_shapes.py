@@ -6,16 +6,14 @@ logged or not as ``Sandbox(success_logs=)`` says."""
 
 from __future__ import annotations
 
-import gzip
-import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
 from catena_nb.sandbox import Sandbox
+from tests.support.receiver import Receiver
 from tests.support.sandbox import message_body
 from tests.support.spec import problems, security
 
@@ -150,39 +148,10 @@ def test_success_logs_off_in_live_traffic() -> None:
         assert c.get(path).json()["logs"] == []
 
 
-class _Receiver:
-    """A webhook endpoint on 127.0.0.1 that keeps every delivery's JSON."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.arrived = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.bodies.append(json.loads(gzip.decompress(raw)))
-                receiver.arrived.set()
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_webhook_data_is_base_resource_operation_event(client: httpx.Client, sb: Sandbox) -> None:
     """A resource_operation.* event's data holds BaseResourceOperationEvent records, their logs the
     notifications spec's ResourceOperationLogRead (which keeps the TSP's status)."""
-    receiver = _Receiver()
+    receiver = Receiver()
     try:
         hook = client.post(
             "/v2/notifications/webhooks",
@@ -193,15 +162,16 @@ def test_webhook_data_is_base_resource_operation_event(client: httpx.Client, sb:
         assert sb.wait_idle(60)
         deadline = threading.Event()
         for _ in range(100):
-            if any(b["event_name"] != "resource_operation.created" for b in receiver.bodies):
+            if any(b["event_name"] != "resource_operation.created" for b in receiver.bodies()):
                 break
             deadline.wait(0.1)
         for made in hook.json():  # the wildcard made one subscription per event
             client.delete(f"/v2/notifications/webhooks/{made['id']}")
     finally:
         receiver.close()
-    assert receiver.bodies
-    records = [record for body in receiver.bodies for record in body["data"]]
+    bodies = receiver.bodies()
+    assert bodies
+    records = [record for body in bodies for record in body["data"]]
     assert [p for r in records for p in problems(r, "BaseResourceOperationEvent")] == []
     assert any(r["logs"] for r in records)
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import hmac
-import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,42 +16,10 @@ from catena_nb.sandbox.sim.ids import new_uuid7
 from catena_nb.sandbox.sim.types import Pace
 from catena_nb.sandbox.sim.webhooks import event_matches
 from catena_nb.sandbox.sim.world import build_world
+from tests.support.receiver import Receiver
 from tests.support.sim import fresh_state, new_op
 
 SECRET = "whsec-test-0123456789"
-
-
-class Receiver:
-    """A tiny HTTP server on 127.0.0.1 that records every delivery and answers with ``status_for``."""
-
-    def __init__(self, status_for: Callable[[dict[str, Any]], int]) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                body = gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
-                record = {"headers": dict(self.headers), "body": body, "json": json.loads(body)}
-                with receiver.lock:
-                    receiver.requests.append(record)
-                    status = status_for(record)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
