@@ -48,11 +48,13 @@ def _table_of_contents(page: str) -> str:
 
 def _without_row_numbers(table: str) -> str:
     """The table without its index when that index is only the row numbers 0, 1, 2… pandas adds."""
-    numbers = _BODY_ROW_HEADER.findall(table)
-    rows = table.count("<tr>") - table[: table.find("<tbody>")].count("<tr>")
+    if "<tbody>" not in table:
+        return table
+    head, body = table.split("<tbody>", 1)
+    numbers = _BODY_ROW_HEADER.findall(body)
+    rows = body.count("<tr>")
     if not numbers or len(numbers) != rows or numbers != [str(i) for i in range(len(numbers))]:
         return table  # an index that means something (a day, a TSP) stays
-    head, body = table.split("<tbody>", 1)
     if len(_HEAD_ROW_CORNER.findall(head)) != head.count("<tr>"):
         return table  # a header shape this does not know: left as it is
     return _HEAD_ROW_CORNER.sub(r"<tr>", head) + "<tbody>" + _BODY_ROW_HEADER.sub("<tr>", body)

@@ -98,3 +98,9 @@ def test_the_dark_theme_is_variables_only() -> None:
     assert "url(" not in css
     assert "@import" not in css
     assert "</" not in css
+
+
+def test_a_table_without_a_body_is_left_as_it_is() -> None:
+    """A dataframe table with no <tbody> (not pandas' shape) passes through unchanged."""
+    table = '<table class="dataframe"><tr><th>0</th><td>x</td></tr></table>'
+    assert lay_out(table) == table
