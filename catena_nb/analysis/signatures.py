@@ -105,7 +105,13 @@ _URL_MASKS = tuple((p, _expander(r)) for needed, p, r in _MASKS if needed == ":/
 _ONE_PASS_NO_EMAIL = re.compile(
     r"(?<!\w)(?=\w)(?:" + _one_pass(tuple(m for m in _MASKS if m[2] != "<email>")).pattern + ")", re.I
 )
+# what may stand around a token's value for _quick_mask: characters that are neither word characters nor
+# any the masks' look-arounds refuse ('.', '-', '<', '>', '\\') or look for ('@', '?', '#', '/')
+_NEUTRAL = "'\"{}[](),:;"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_THREE_DIGITS = re.compile(r"(?:\D*\d){3}")
 _CACHE_LIMIT = 500_000  # tokens remembered by one call of error_signatures
+_CHECK_EVERY = 2_000  # texts masked between two looks at the memo's size
 # the TSP's error code in a JSON body: the first value of one of these keys (a number from 100 to 599 under
 # "code" is the HTTP status instead, as the template says)
 _CODE_VALUE = re.compile(
@@ -113,6 +119,7 @@ _CODE_VALUE = re.compile(
     r'errorSubcode|faultCode|fault_code)"\s*:\s*(?:"([^"\\]{1,80})"|(-?\d+(?:\.\d+)?)\b)',
     re.I,
 )
+_LONGEST_CODE_KEY = len('"error_subcode"')
 _PLACEHOLDER = r"<(?:uuid|time|id|n|str|email|status|code|url)>"
 _URL = re.compile(rf"""\b[a-z][a-z0-9+.-]*://(?:[^\s'"<>\\]|{_PLACEHOLDER})+""", re.I)
 # the status lines of the common HTTP clients (the masks have made the status a 0): the status is a column,
@@ -213,7 +220,7 @@ def _signatures(logs_df: pd.DataFrame, by: By, function: str) -> pd.DataFrame:
     keys = keys_of(by)
     names = names_of(keys)
     details = logs_df["error_details"].astype("string")
-    rows = (details.str.len() > 0).fillna(False).to_numpy(dtype=bool)
+    rows = (details != "").fillna(False).to_numpy(dtype=bool)
     work = logs_df.loc[rows]
     raw_codes, raw = pd.factorize(details[rows].to_numpy(dtype=object))
     texts: list[str] = list(raw)
@@ -223,7 +230,13 @@ def _signatures(logs_df: pd.DataFrame, by: By, function: str) -> pd.DataFrame:
         np.asarray([_STATUS_DIGITS.sub("0", m) for m in masked], dtype=object)
     )
     signature_codes, signatures = pd.factorize(np.asarray([_template(s) for s in skeletons], dtype=object))
-    error_codes, codes = pd.factorize(np.asarray([_code_of(t) for t in texts], dtype=object))
+    # a text's code key survives the masks: only the texts of a masked text that names one are read
+    named = np.asarray(["ode" in m or "ODE" in m for m in masked], dtype=bool)[masked_codes]
+    error_codes, codes = pd.factorize(
+        np.asarray(
+            [_code_of(t) if n else None for t, n in zip(texts, named.tolist(), strict=True)], dtype=object
+        )
+    )
     of_row = masked_codes[raw_codes]
     status = _statuses(work, list(masked), of_row)
     extra = ["error_type"] if "error_type" in work.columns else []
@@ -296,11 +309,57 @@ def _mask(text: str, memo: _Masked | None = None) -> str:
 def _mask_token(token: str) -> str:
     if not _DIGIT_OR_MARK.search(token):
         return token
+    quick = _quick_url(token) if "://" in token else _quick_mask(token)
+    return quick if quick is not None else _pattern_mask(token)
+
+
+def _pattern_mask(token: str) -> str:
     if "://" in token:
         for pattern, replacement in _URL_MASKS:
             token = pattern.sub(replacement, token)
     pattern = _ONE_PASS if "@" in token else _ONE_PASS_NO_EMAIL
     return pattern.sub(_replacement, token)
+
+
+def _quick_mask(token: str) -> str | None:
+    """The masks' answer for the commonest shapes of token, read without the patterns: a number, a UUID or
+    an ASCII id of 8+ letters and digits, each alone between quotes, brackets or commas; None for any other
+    token (the patterns decide). None of these neighbours is one the patterns' look-arounds refuse, so the
+    answer is theirs (``tests/analysis/test_signatures.py`` checks it on every shape)."""
+    core = token.strip(_NEUTRAL)
+    if not core.isascii():
+        return None
+    if core.isdigit():
+        if len(core) == 3 and core[0] in "12345":
+            return token  # perhaps the HTTP status: kept until it is read
+        masked = "0"
+    elif len(core) == 36 and _UUID.fullmatch(core):
+        masked = "<uuid>"
+    elif len(core) >= 8 and core.isalnum() and _THREE_DIGITS.match(core):
+        masked = "<id>"
+    else:
+        return None
+    if len(core) == len(token):
+        return masked
+    lead = len(token) - len(token.lstrip(_NEUTRAL))
+    return token[:lead] + masked + token[lead + len(core) :]
+
+
+def _quick_url(token: str) -> str | None:
+    """:func:`_pattern_mask` of a token with a URL and no e-mail: the URL's query dropped and its host's
+    digits masked, then each part between slashes masked alone, most of them by :func:`_quick_mask`. No
+    mask but the URL's reaches across a slash, and a slash is a boundary to every look-around, so the parts
+    masked alone give what the whole gives; None for a token with an ``@``."""
+    if "@" in token:
+        return None
+    for pattern, replacement in _URL_MASKS:
+        token = pattern.sub(replacement, token)
+    parts = token.split("/")
+    for i, part in enumerate(parts):
+        if _DIGIT_OR_MARK.search(part):
+            quick = _quick_mask(part)
+            parts[i] = quick if quick is not None else _ONE_PASS_NO_EMAIL.sub(_replacement, part)
+    return "/".join(parts)
 
 
 def _replacement(match: re.Match[str]) -> str:
@@ -311,12 +370,13 @@ def _mask_all(texts: list[str]) -> list[str]:
     """:func:`_mask` of every text, with one memo of the tokens seen (the memo is emptied when it grows
     past ``_CACHE_LIMIT``, so that texts full of fresh ids do not hold memory)."""
     memo = _Masked()
-    out = []
+    look_up, join = memo.__getitem__, " ".join
+    out: list[str] = []
     with collector_paused():  # strings only: the collector would walk the caller's frames over and over
-        for text in texts:
+        for start in range(0, len(texts), _CHECK_EVERY):
             if len(memo) > _CACHE_LIMIT:
                 memo.clear()
-            out.append(_mask(text, memo))
+            out.extend([join(map(look_up, text.split())) for text in texts[start : start + _CHECK_EVERY]])
     return out
 
 
@@ -324,7 +384,14 @@ def _code_of(text: str) -> str | None:
     """The TSP's error code in a text's JSON body (the first value under a code key), or None."""
     if "ode" not in text and "ODE" not in text:
         return None
-    for match in _CODE_VALUE.finditer(text):
+    start = 0
+    if text.isascii():  # (lower() keeps the length of an ASCII text, so its offsets are the text's)
+        # every code key ends in "ode" and its closing quote: the search starts just before the first one
+        at = text.lower().find('ode"')
+        if at < 0:
+            return None
+        start = max(0, at - _LONGEST_CODE_KEY)
+    for match in _CODE_VALUE.finditer(text, start):
         value = match.group(2) if match.group(2) is not None else match.group(3)
         if match.group(1).lower() == "code" and match.group(3) is not None and _is_status(value):
             continue

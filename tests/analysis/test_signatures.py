@@ -9,7 +9,7 @@ import pytest
 
 import catena_nb as cn
 from catena_nb._redact import MASK, Secret
-from catena_nb.analysis.signatures import signature_key
+from catena_nb.analysis.signatures import _pattern_mask, _quick_mask, _quick_url, signature_key
 from catena_nb.frames.checks import mark
 from catena_nb.sandbox.sim.history import generate_history
 from catena_nb.sandbox.sim.world import build_world
@@ -168,3 +168,71 @@ def test_error_signatures_by_day() -> None:
     table = cn.error_signatures(logs, by=[pd.Grouper(key="created_at", freq="D"), "source_name"])
     assert table["created_at"].nunique() == 3
     assert table["n"].sum() == logs["error_details"].notna().sum()
+
+
+def _tokens_of_every_shape() -> list[str]:
+    """The tokens of every cause's texts, and each of a set of values written inside every neighbour the
+    quick path allows or refuses."""
+    tokens = {
+        t
+        for i, writer in enumerate(CAUSES.values())
+        for text in variants(writer, 5, seed=i)
+        for t in text.split()
+    }
+    values = [
+        "0",
+        "7",
+        "42",
+        "099",
+        "100",
+        "404",
+        "599",
+        "600",
+        "1000",
+        "12345678",
+        "4040",
+        "٣٤٥",
+        "8f3a2b1c",
+        "8f3a2b1c9d",
+        "ab12cd",
+        "abc12345",
+        "abcdefgh1",
+        "1a2b3c4d",
+        "req_8f3a2b1c",
+        "v2",
+        "OAuth2",
+        "19d03df4-bfa2-4a24-ac24-06e8b5cf53b7",
+        "19D03DF4-BFA2-4A24-AC24-06E8B5CF53B7",
+        "19d03df4-bfa2-4a24-ac24-06e8b5cf53b",
+        "2026-11-01",
+        "2026-11-01T12:00:00Z",
+        "a@b.com",
+        "x?y=1",
+        "#12",
+        "https://api.samsara.com/fleet/drivers/646120321103655/messages?limit=203",
+        "https://my12.geotab.com/apiv1",
+        "http://a-1.b/x/404/v2/19d03df4-bfa2-4a24-ac24-06e8b5cf53b7#frag",
+        "https://api.x.com/v1/users/abc12345/x.json?k=1,2",
+        "https://x.io/p?q='1'",
+        "https://u:p@h.com/1",
+        "https://h.com/a/b12345678/2026-11-01T12:00:00Z/v1.2",
+    ]
+    around = ["", "'", '"', "(", "[", "{", ",", ":", ";", "-", ".", "<", ">", "\\", "/", "a", "_", "@", "é"]
+    for value in values:
+        for left in around:
+            for right in around:
+                tokens.add(f"{left}{value}{right}")
+                tokens.add(f'{left}"{value}"{right},')
+    return sorted(tokens)
+
+
+def test_the_quick_masks_give_what_the_patterns_give() -> None:
+    """A token the quick path masks (a number, a UUID or an id between quotes, brackets or commas, a URL
+    part by part) is masked exactly as the patterns mask it; the others are left to the patterns."""
+    quick = 0
+    for token in _tokens_of_every_shape():
+        masked = _quick_url(token) if "://" in token else _quick_mask(token)
+        if masked is not None:
+            quick += 1
+            assert masked == _pattern_mask(token), token
+    assert quick > 500  # the shapes it is there for are taken quickly
