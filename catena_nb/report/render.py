@@ -31,6 +31,23 @@ DEFAULT_OUTPUT = Path("catena-reliability-report.html")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # Cells tagged with one of these are left out of the report (the interactive dashboard, set-up code).
 REMOVE_CELL_TAGS = ("remove-cell", "report-skip")
+# Cells tagged so are not even run for the report: what they make could not be shown in it (the dashboard's
+# widgets, whose first drawing of its charts costs seconds); "remove-cell" runs and hides.
+SKIP_CELL_TAG = "report-skip"
+# Sent to the kernel (silently, out of the notebook) while the data it waits for is being made: the imports
+# every audit cell needs then cost nothing on the way to the report. Failing, it leaves them to the cells.
+KERNEL_WARM_UP = """\
+try:
+    import matplotlib.pyplot
+    import pandas
+
+    import catena_nb.analysis
+    import catena_nb.charts
+    import catena_nb.client
+    import catena_nb.frames
+except Exception:
+    pass
+"""
 
 # The report's HTML policy (what a fragment, an output and the page may hold) lives in _report_html.
 ALLOWED_TAGS = _policy.ALLOWED_TAGS
@@ -143,7 +160,8 @@ def execute_notebook(
     """Run every cell of ``nb`` in a fresh kernel of this Python, with a progress bar over the cells.
 
     ``env`` is added to the kernel's environment; ``before_data`` is called (and may wait) before the first
-    code cell after the ``parameters`` cells, so that what it waits for is made while the kernel starts.
+    code cell after the ``parameters`` cells, so that what it waits for is made while the kernel starts and
+    imports what the cells need (``KERNEL_WARM_UP``). Cells tagged ``report-skip`` are not run.
 
     Raises:
         ReportError: a cell failed (its error name and message), ran past ``timeout``, or the kernel died.
@@ -152,13 +170,17 @@ def execute_notebook(
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+    def runs(cell: Any) -> bool:
+        tags = cell.get("metadata", {}).get("tags", [])
+        return bool(cell.cell_type == "code" and SKIP_CELL_TAG not in tags)
+
+    code_cells = sum(1 for c in nb.cells if runs(c))
     parameters = ("parameters", "injected-parameters")
     first_data = next(
         (
             i
             for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and not set(parameters) & set(c.get("metadata", {}).get("tags", []))
+            if runs(c) and not set(parameters) & set(c.get("metadata", {}).get("tags", []))
         ),
         -1,
     )
@@ -171,6 +193,10 @@ def execute_notebook(
     def started(cell_index: int, **_: Any) -> None:
         running.append(cell_index)
         if before_data is not None and cell_index == first_data:
+            # queued before the cell: the kernel imports while this process waits; an error in it must not
+            # abort the cells queued behind it
+            if client.kc is not None:
+                client.kc.execute(KERNEL_WARM_UP, silent=True, store_history=False, stop_on_error=False)
             before_data()
 
     # IPC sockets in the scratch folder: no TCP port is opened for the kernel.
@@ -182,6 +208,7 @@ def execute_notebook(
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
         store_widget_state=False,
+        skip_cells_with_tag=SKIP_CELL_TAG,
         on_cell_execute=started,
         on_cell_executed=advance,
     )

@@ -143,10 +143,13 @@ class SandboxState:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            records = [_own_op(op) for op in ops]
+            self._add_operations(ops)
         finally:
             if was_enabled:
                 gc.enable()
+
+    def _add_operations(self, ops: Iterable[dict[str, Any]]) -> None:
+        records = [_own_op(op) for op in ops]
         with self._lock:
             if len(records) < 64:
                 for op in records:
@@ -260,6 +263,16 @@ class SandboxState:
 
     def add_messages(self, msgs: Iterable[dict[str, Any]]) -> None:
         """Store many message records at once."""
+        # As in add_operations: the collector's passes over the history took most of a second here.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._add_messages(msgs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _add_messages(self, msgs: Iterable[dict[str, Any]]) -> None:
         # the store never changes a stored message, so its top level is all that needs copying
         records = [dict(m) for m in msgs]
         with self._lock:
