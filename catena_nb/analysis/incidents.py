@@ -13,7 +13,7 @@ from catena_nb.analysis.buckets import bucket_end
 from catena_nb.analysis.grouping import By, keys_of, label, names_of
 from catena_nb.analysis.intervals import wilson_interval
 from catena_nb.analysis.outcomes import UNKNOWN_ERROR, rates_by_period
-from catena_nb.analysis.signatures import signature_of
+from catena_nb.analysis.signatures import signatures_of
 from catena_nb.frames.checks import mark_table, require, require_by
 
 INCIDENT_COLUMNS = (
@@ -327,7 +327,7 @@ def _main_signature(ops_df: pd.DataFrame, mask: np.ndarray[Any, Any]) -> str | N
     texts = ops_df.loc[mask, "error_details"].dropna().astype(str).value_counts()
     if not len(texts):
         return None
-    by_signature = texts.groupby([signature_of(t) for t in texts.index]).sum()
+    by_signature = texts.groupby(signatures_of(texts.index)).sum()
     return str(by_signature.sort_values(ascending=False, kind="stable").index[0])
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import catena_nb as cn
 from catena_nb._redact import MASK, Secret
-from catena_nb.analysis.signatures import signature_key
+from catena_nb.analysis.signatures import signature_key, signatures_of
 from catena_nb.frames.checks import mark
 from catena_nb.sandbox.sim.history import generate_history
 from catena_nb.sandbox.sim.world import build_world
@@ -168,3 +168,10 @@ def test_error_signatures_by_day() -> None:
     table = cn.error_signatures(logs, by=[pd.Grouper(key="created_at", freq="D"), "source_name"])
     assert table["created_at"].nunique() == 3
     assert table["n"].sum() == logs["error_details"].notna().sum()
+
+
+def test_signatures_of_many_texts_are_signature_of_each() -> None:
+    """The batch form gives each text's own signature, in order, repeated texts and causes included."""
+    texts = [text for i, writer in enumerate(CAUSES.values()) for text in variants(writer, 3, seed=i)]
+    texts += texts[:50]
+    assert signatures_of(texts) == [cn.signature_of(text) for text in texts]
