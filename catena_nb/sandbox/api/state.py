@@ -205,7 +205,13 @@ class SandboxState:
     def _operation_json_locked(self, op_id: str) -> bytes:
         cached = self._op_json.get(op_id)
         if cached is None:
-            cached = dumps(lookup_shape(self._ops[op_id]))
+            shape = lookup_shape(self._ops[op_id])
+            try:
+                # the same bytes as dumps for ASCII text, four times quicker: the history's 60,000 lookups
+                # are rendered while the first listing waits for them
+                cached = _encode(shape)
+            except Exception:  # a lone surrogate from a request's \ud800 escape (JSON escapes it), say
+                cached = dumps(shape)
             self._op_json[op_id] = cached
         return cached
 
