@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +15,7 @@ from catena_nb.analysis.buckets import bucket_end
 from catena_nb.analysis.grouping import By, keys_of, label, names_of
 from catena_nb.analysis.intervals import wilson_interval
 from catena_nb.analysis.outcomes import UNKNOWN_ERROR, rates_by_period
-from catena_nb.analysis.signatures import signature_of
+from catena_nb.analysis.signatures import signatures_of
 from catena_nb.frames.checks import mark_table, require, require_by
 
 INCIDENT_COLUMNS = (
@@ -196,18 +198,18 @@ def _detect_all(
         base = [_outside(settled[p], failures[p], segs) for p, segs in zip(groups, segments, strict=True)]
         rates = _baseline_rates(base, options.baseline)
         new: list[list[cp.Segment]] = []
+        # The threshold of a likelihood-ratio CUSUM hardly depends on the rate (its false alarms fall as
+        # exp(-h) whatever p0 is), so a baseline that moved by less than a tenth keeps it.
+        stale = [
+            i
+            for i, p0 in enumerate(rates)
+            if i not in thresholds or abs(p0 / thresholds[i][0] - 1.0) > _RESIMULATE
+        ]
+        thresholds.update(_simulate(stale, groups, settled, rates, options))
         for i, (positions, p0) in enumerate(zip(groups, rates, strict=True)):
             n, x = settled[positions], failures[positions]
             p1 = cp.raised_rate(p0, float(options.min_ratio))
-            known = thresholds.get(i)
-            # The threshold of a likelihood-ratio CUSUM hardly depends on the rate (its false alarms fall
-            # as exp(-h) whatever p0 is), so a baseline that moved by less than a tenth keeps it.
-            if known is None or abs(p0 / known[0] - 1.0) > _RESIMULATE:
-                h = cp.threshold(
-                    n, p0, p1, false_alarm=float(options.false_alarm), simulations=int(options.simulations)
-                )
-                known = thresholds[i] = (p0, h)
-            found = cp.detect(n, x, p0, p1, known[1])
+            found = cp.detect(n, x, p0, p1, thresholds[i][1])
             fixed = None if options.baseline == "group" else p0
             new.append([s for s in found if _worth(n, x, s, segments[i], fixed, options)])
         if new == segments:
@@ -217,6 +219,33 @@ def _detect_all(
         pooled = (sum(b[0] for b in base), sum(b[1] for b in base))
         base = [pooled] * len(base)
     return [(segs, bx, bn) for segs, (bx, bn) in zip(segments, base, strict=True)]
+
+
+def _simulate(
+    which: list[int],
+    groups: list[np.ndarray[Any, Any]],
+    settled: FloatArray,
+    rates: list[float],
+    options: _Options,
+) -> dict[int, tuple[float, float]]:
+    """The rate and CUSUM threshold of each group in ``which``, side by side: numpy draws and sums its
+    simulations without the interpreter lock, and each one is seeded on its own (the same thresholds as one
+    after the other)."""
+
+    def one(i: int) -> tuple[int, tuple[float, float]]:
+        p0 = rates[i]
+        p1 = cp.raised_rate(p0, float(options.min_ratio))
+        n = settled[groups[i]]
+        h = cp.threshold(
+            n, p0, p1, false_alarm=float(options.false_alarm), simulations=int(options.simulations)
+        )
+        return i, (p0, h)
+
+    workers = min(len(which), os.cpu_count() or 1)
+    if workers <= 1:
+        return dict(map(one, which))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="catena-incidents") as pool:
+        return dict(pool.map(one, which))
 
 
 def _worth(
@@ -327,7 +356,7 @@ def _main_signature(ops_df: pd.DataFrame, mask: np.ndarray[Any, Any]) -> str | N
     texts = ops_df.loc[mask, "error_details"].dropna().astype(str).value_counts()
     if not len(texts):
         return None
-    by_signature = texts.groupby([signature_of(t) for t in texts.index]).sum()
+    by_signature = texts.groupby(signatures_of(texts.index)).sum()
     return str(by_signature.sort_values(ascending=False, kind="stable").index[0])
 
 

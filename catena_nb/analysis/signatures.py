@@ -45,7 +45,7 @@ from catena_nb._redact import clip, redact
 from catena_nb.analysis.grouping import By, keys_of, names_of
 from catena_nb.frames.checks import mark_table, require, require_by
 
-__all__ = ["SIGNATURE_COLUMNS", "error_signatures", "signature_key", "signature_of"]
+__all__ = ["SIGNATURE_COLUMNS", "error_signatures", "signature_key", "signature_of", "signatures_of"]
 
 SIGNATURE_COLUMNS = ("n", "operations", "first_seen", "last_seen", "example")
 _EXAMPLE_LIMIT = 500  # characters of the example text shown
@@ -180,6 +180,15 @@ def signature_of(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"signature_of needs an error text (a str), not {type(text).__name__}")
     return _template(_STATUS_DIGITS.sub("0", _mask(text)))
+
+
+def signatures_of(texts: Sequence[str]) -> list[str]:
+    """:func:`signature_of` of each text, as :func:`error_signatures` reads them: the tokens masked through
+    one memo, each distinct skeleton templated once (several times quicker over a few hundred texts)."""
+    masked = _mask_all(list(texts))
+    skeletons = [_STATUS_DIGITS.sub("0", m) for m in masked]
+    templates = {skeleton: _template(skeleton) for skeleton in dict.fromkeys(skeletons)}
+    return [templates[skeleton] for skeleton in skeletons]
 
 
 def signature_key(text: str) -> tuple[str, int | None, str | None]:

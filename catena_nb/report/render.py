@@ -9,10 +9,12 @@ as embedded PNG, API-supplied HTML sanitised, and a banner that says whether the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +33,23 @@ DEFAULT_OUTPUT = Path("catena-reliability-report.html")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # Cells tagged with one of these are left out of the report (the interactive dashboard, set-up code).
 REMOVE_CELL_TAGS = ("remove-cell", "report-skip")
+# Cells tagged so are not even run for the report: what they make could not be shown in it (the dashboard's
+# widgets, whose first drawing of its charts costs seconds); "remove-cell" runs and hides.
+SKIP_CELL_TAG = "report-skip"
+# Sent to the kernel (silently, out of the notebook) while the data it waits for is being made: the imports
+# every audit cell needs then cost nothing on the way to the report. Failing, it leaves them to the cells.
+KERNEL_WARM_UP = """\
+try:
+    import matplotlib.pyplot
+    import pandas
+
+    import catena_nb.analysis
+    import catena_nb.charts
+    import catena_nb.client
+    import catena_nb.frames
+except Exception:
+    pass
+"""
 
 # The report's HTML policy (what a fragment, an output and the page may hold) lives in _report_html.
 ALLOWED_TAGS = _policy.ALLOWED_TAGS
@@ -139,11 +158,14 @@ def execute_notebook(
     timeout: int = 600,
     env: Mapping[str, str] | None = None,
     before_data: Callable[[], None] | None = None,
+    after_data: Callable[[], None] | None = None,
 ) -> Any:
     """Run every cell of ``nb`` in a fresh kernel of this Python, with a progress bar over the cells.
 
     ``env`` is added to the kernel's environment; ``before_data`` is called (and may wait) before the first
-    code cell after the ``parameters`` cells, so that what it waits for is made while the kernel starts.
+    code cell after the ``parameters`` cells, so that what it waits for is made while the kernel starts and
+    imports what the cells need (``KERNEL_WARM_UP``); ``after_data`` (which must not wait) once that cell
+    has run. Cells tagged ``report-skip`` are not run.
 
     Raises:
         ReportError: a cell failed (its error name and message), ran past ``timeout``, or the kernel died.
@@ -152,25 +174,35 @@ def execute_notebook(
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+    def runs(cell: Any) -> bool:
+        tags = cell.get("metadata", {}).get("tags", [])
+        return bool(cell.cell_type == "code" and SKIP_CELL_TAG not in tags)
+
+    code_cells = sum(1 for c in nb.cells if runs(c))
     parameters = ("parameters", "injected-parameters")
     first_data = next(
         (
             i
             for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and not set(parameters) & set(c.get("metadata", {}).get("tags", []))
+            if runs(c) and not set(parameters) & set(c.get("metadata", {}).get("tags", []))
         ),
         -1,
     )
     bar = progress_bar(progress, total=code_cells, desc="report", unit="cell")
     running: list[int] = []  # the code cells started so far, by index in the notebook
 
-    def advance(**_: Any) -> None:
+    def advance(cell_index: int, **_: Any) -> None:
         bar.update(1)
+        if after_data is not None and cell_index == first_data:
+            after_data()
 
     def started(cell_index: int, **_: Any) -> None:
         running.append(cell_index)
         if before_data is not None and cell_index == first_data:
+            # queued before the cell: the kernel imports while this process waits; an error in it must not
+            # abort the cells queued behind it
+            if client.kc is not None:
+                client.kc.execute(KERNEL_WARM_UP, silent=True, store_history=False, stop_on_error=False)
             before_data()
 
     # IPC sockets in the scratch folder: no TCP port is opened for the kernel.
@@ -182,6 +214,7 @@ def execute_notebook(
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
         store_widget_state=False,
+        skip_cells_with_tag=SKIP_CELL_TAG,
         on_cell_execute=started,
         on_cell_executed=advance,
     )
@@ -212,6 +245,61 @@ def execute_notebook(
     return nb
 
 
+_exporter_lock = threading.Lock()
+
+
+@functools.cache
+def _exporter() -> Any:
+    """The report's exporter, made once: its template is compiled on its first export, not on each."""
+    templates = Path(__file__).resolve().parent / "templates"
+    return _policy.report_exporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(templates)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def prepare_export() -> None:
+    """Export a small notebook of each kind of cell and output, and throw the page away.
+
+    The first export imports nbconvert, the sanitiser and the Markdown renderer, compiles the template and
+    the regular expressions behind them: about a second that ``render_report`` spends while the kernel runs
+    the analysis cells instead of after them.
+    """
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\n## Section\n\nText with `code` and **bold**."),
+        nbformat.v4.new_code_cell(
+            "",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={
+                        "text/html": '<table class="dataframe"><thead><tr><th></th><th>n</th></tr></thead>'
+                        "<tbody><tr><th>0</th><td>1</td></tr></tbody></table>",
+                        "text/plain": "n 1",
+                    },
+                ),
+                nbformat.v4.new_output("display_data", data={"text/markdown": "- **a** item"}),
+                nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "x"}),
+                nbformat.v4.new_output("stream", name="stdout", text="text\n"),
+            ],
+        ),
+    ]
+    to_html(nb, title="", banner={"sandbox": True, "headline": "", "meta": ""})
+
+
+def _prepare_quietly() -> None:
+    try:
+        prepare_export()
+    except Exception:  # the report's own export will raise it, if it is not a fluke of the small notebook
+        logger.debug("report: the export could not be prepared", exc_info=True)
+
+
 def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
     """Export an executed notebook as one offline HTML page with code hidden, under the report's HTML policy.
 
@@ -219,14 +307,6 @@ def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
     checked once more against the policy's allow-list, and it opens with a Content-Security-Policy that lets
     the browser run no script and load nothing but data: (see ``catena_nb.report.sanitize``).
     """
-    templates = Path(__file__).resolve().parent / "templates"
-    exporter = _policy.report_exporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(templates)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
     _policy.sanitize_notebook(nb)
     nb.metadata["title"] = title
     resources = {
@@ -234,7 +314,8 @@ def to_html(nb: Any, *, title: str, banner: Mapping[str, Any]) -> str:
         "catena_csp": _policy.CONTENT_SECURITY_POLICY,
         "catena_dark_css": _layout.dark_theme_css(),
     }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    with _exporter_lock:  # one exporter for every report of the process: one export at a time
+        body, _ = _exporter().from_notebook_node(nb, resources=resources)
     page, removed = _policy.enforce_page_policy(_layout.lay_out(str(body)))
     if removed:
         # the passes before this one should have left nothing to remove: say what got that far
@@ -290,14 +371,18 @@ def render_report(
     if values:
         inject_parameters(nb, values)
     sandbox = store is None and not credentials_configured()
+    # the export's first-time costs are paid in this process while the kernel runs the analysis (once the
+    # data cell is done: before, this process's core serves the sandbox's pages)
+    preparing = threading.Thread(target=_prepare_quietly, name="catena-report-export", daemon=True)
     with tempfile.TemporaryDirectory(prefix="catena-report-") as work:
-        if served is None:
-            execute_notebook(nb, cwd=Path(work), progress=progress)
-        else:
-            env = served.environment()
-            execute_notebook(nb, cwd=Path(work), progress=progress, env=env, before_data=served.wait)
-    _strip_widgets(nb)
-    _sanitize_outputs(nb)
+        env = served.environment() if served is not None else None
+        wait = served.wait if served is not None else None
+        execute_notebook(
+            nb, cwd=Path(work), progress=progress, env=env, before_data=wait, after_data=preparing.start
+        )
+    if preparing.is_alive():
+        preparing.join()
+    _strip_widgets(nb)  # to_html sanitises the outputs
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     shown = ", ".join(f"{k}={v}" for k, v in values.items()) or "notebook defaults"
     if sandbox:

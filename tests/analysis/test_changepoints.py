@@ -71,3 +71,11 @@ def test_empty_buckets_move_nothing() -> None:
     n = np.zeros(10)
     assert cp.threshold(n, 0.02, 0.05) == float("inf")
     assert cp.detect(n, np.zeros(10), 0.02, 0.05, float("inf")) == []
+
+
+def test_a_series_seen_again_gets_the_same_threshold() -> None:
+    """The threshold of volumes and rates already simulated is the one simulated, also for a copy."""
+    n = np.random.default_rng(3).integers(0, 30, 200).astype(float)
+    first = cp.threshold(n, 0.05, cp.raised_rate(0.05, 3.0))
+    assert cp.threshold(n.copy(), 0.05, cp.raised_rate(0.05, 3.0)) == first
+    assert cp.threshold(n, 0.05, cp.raised_rate(0.05, 3.0), false_alarm=0.2) < first

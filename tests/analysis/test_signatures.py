@@ -9,7 +9,13 @@ import pytest
 
 import catena_nb as cn
 from catena_nb._redact import MASK, Secret
-from catena_nb.analysis.signatures import _pattern_mask, _quick_mask, _quick_url, signature_key
+from catena_nb.analysis.signatures import (
+    _pattern_mask,
+    _quick_mask,
+    _quick_url,
+    signature_key,
+    signatures_of,
+)
 from catena_nb.frames.checks import mark
 from catena_nb.sandbox.sim.history import generate_history
 from catena_nb.sandbox.sim.world import build_world
@@ -236,3 +242,10 @@ def test_the_quick_masks_give_what_the_patterns_give() -> None:
             quick += 1
             assert masked == _pattern_mask(token), token
     assert quick > 500  # the shapes it is there for are taken quickly
+
+
+def test_signatures_of_many_texts_are_signature_of_each() -> None:
+    """The batch form gives each text's own signature, in order, repeated texts and causes included."""
+    texts = [text for i, writer in enumerate(CAUSES.values()) for text in variants(writer, 3, seed=i)]
+    texts += texts[:50]
+    assert signatures_of(texts) == [cn.signature_of(text) for text in texts]

@@ -188,3 +188,22 @@ def test_audit_report_reads_as_a_document(audit_html: str) -> None:
     assert audit_html.count('<td class="num">') > 50
     assert "@media (prefers-color-scheme: dark)" in audit_html
     assert "@media print" in audit_html
+
+
+@pytest.mark.slow
+def test_report_skip_cells_are_not_run_and_the_wait_comes_before_the_data(tmp_path: Path) -> None:
+    """A `report-skip` cell is not executed; `before_data` is called once, before the first data cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("seed = 7", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('data', seed)"),
+        nbformat.v4.new_code_cell("raise RuntimeError('not run')", metadata={"tags": ["report-skip"]}),
+        nbformat.v4.new_code_cell("print('after')"),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    waits: list[int] = []
+    report.execute_notebook(nb, cwd=tmp_path, progress=False, before_data=lambda: waits.append(len(waits)))
+    assert waits == [0]
+    assert [o.get("text") for o in nb.cells[1].outputs] == ["data 7\n"]
+    assert nb.cells[2].outputs == []
+    assert [o.get("text") for o in nb.cells[3].outputs] == ["after\n"]

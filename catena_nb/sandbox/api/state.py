@@ -143,10 +143,13 @@ class SandboxState:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            records = [_own_op(op) for op in ops]
+            self._add_operations(ops)
         finally:
             if was_enabled:
                 gc.enable()
+
+    def _add_operations(self, ops: Iterable[dict[str, Any]]) -> None:
+        records = [_own_op(op) for op in ops]
         with self._lock:
             if len(records) < 64:
                 for op in records:
@@ -202,7 +205,13 @@ class SandboxState:
     def _operation_json_locked(self, op_id: str) -> bytes:
         cached = self._op_json.get(op_id)
         if cached is None:
-            cached = dumps(lookup_shape(self._ops[op_id]))
+            shape = lookup_shape(self._ops[op_id])
+            try:
+                # the same bytes as dumps for ASCII text, four times quicker: the history's 60,000 lookups
+                # are rendered while the first listing waits for them
+                cached = _encode(shape)
+            except Exception:  # a lone surrogate from a request's \ud800 escape (JSON escapes it), say
+                cached = dumps(shape)
             self._op_json[op_id] = cached
         return cached
 
@@ -260,6 +269,16 @@ class SandboxState:
 
     def add_messages(self, msgs: Iterable[dict[str, Any]]) -> None:
         """Store many message records at once."""
+        # As in add_operations: the collector's passes over the history took most of a second here.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._add_messages(msgs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _add_messages(self, msgs: Iterable[dict[str, Any]]) -> None:
         # the store never changes a stored message, so its top level is all that needs copying
         records = [dict(m) for m in msgs]
         with self._lock:
