@@ -89,9 +89,9 @@ def _history() -> bool:
     shared = pairs.groupby(["source_name", "key"], observed=True)["cause"].nunique()
     mixed = work.groupby(["source_name", "key"], observed=True)["error_type"].nunique()
     print(
-        f"  {len(causes)} causes (TSP, text with ids and numbers masked): {int((causes > 1).sum())} with more "
-        f"than one signature; {len(shared)} signatures, {int((shared > 1).sum())} shared by two causes, "
-        f"{int((mixed > 1).sum())} holding two error_types"
+        f"  {len(causes)} causes (TSP, text with ids and numbers masked): {int((causes > 1).sum())} "
+        f"with more than one signature; {len(shared)} signatures, {int((shared > 1).sum())} shared by two "
+        f"causes, {int((mixed > 1).sum())} holding two error_types"
     )
     counted = int(table["n"].sum()) == len(texts)
     return counted and all(bool((counts == 1).all()) for counts in (causes, shared, mixed))
