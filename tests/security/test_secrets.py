@@ -94,7 +94,13 @@ def _leaks(text: str, secrets: set[str]) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "notebook", ["01_send_messages.ipynb", "02_operation_lookups.ipynb", "03_reliability_audit.ipynb"]
+    "notebook",
+    [
+        "01_send_messages.ipynb",
+        "02_operation_lookups.ipynb",
+        "03_reliability_audit.ipynb",
+        "04_webhooks_and_store.ipynb",
+    ],
 )
 def test_notebook_and_its_report_show_no_token_or_secret(
     notebook: str, recording_kernel: tuple[Path, Path], tmp_path: Path
