@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,7 +119,7 @@ _CODE_VALUE = re.compile(
     r'errorSubcode|faultCode|fault_code)"\s*:\s*(?:"([^"\\]{1,80})"|(-?\d+(?:\.\d+)?)\b)',
     re.I,
 )
-_LONGEST_CODE_KEY = len('"error_subcode"')
+_CODE_VALUE_LOWER = re.compile(_CODE_VALUE.pattern.lower())  # the same, for a lowered ASCII text
 _PLACEHOLDER = r"<(?:uuid|time|id|n|str|email|status|code|url)>"
 _URL = re.compile(rf"""\b[a-z][a-z0-9+.-]*://(?:[^\s'"<>\\]|{_PLACEHOLDER})+""", re.I)
 # the status lines of the common HTTP clients (the masks have made the status a 0): the status is a column,
@@ -393,18 +393,20 @@ def _code_of(text: str) -> str | None:
     """The TSP's error code in a text's JSON body (the first value under a code key), or None."""
     if "ode" not in text and "ODE" not in text:
         return None
-    start = 0
-    if text.isascii():  # (lower() keeps the length of an ASCII text, so its offsets are the text's)
-        # every code key ends in "ode" and its closing quote: the search starts just before the first one
-        at = text.lower().find('ode"')
-        if at < 0:
-            return None
-        start = max(0, at - _LONGEST_CODE_KEY)
-    for match in _CODE_VALUE.finditer(text, start):
-        value = match.group(2) if match.group(2) is not None else match.group(3)
-        if match.group(1).lower() == "code" and match.group(3) is not None and _is_status(value):
-            continue
-        return value
+    if not text.isascii():
+        return _first_code(_CODE_VALUE.finditer(text), text)
+    # the keys looked for in the text lowered, by a pattern that need not fold case (several times quicker);
+    # lower() keeps an ASCII text's length, so each value is read from the text at the offsets found
+    return _first_code(_CODE_VALUE_LOWER.finditer(text.lower()), text)
+
+
+def _first_code(matches: Iterator[re.Match[str]], text: str) -> str | None:
+    for match in matches:
+        number = match.group(3)
+        if match.group(1).lower() == "code" and number is not None and _is_status(number):
+            continue  # a number from 100 to 599 under "code" is the HTTP status
+        start, end = match.span(2) if match.group(2) is not None else match.span(3)
+        return text[start:end]
     return None
 
 

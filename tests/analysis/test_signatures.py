@@ -249,3 +249,18 @@ def test_signatures_of_many_texts_are_signature_of_each() -> None:
     texts = [text for i, writer in enumerate(CAUSES.values()) for text in variants(writer, 3, seed=i)]
     texts += texts[:50]
     assert signatures_of(texts) == [cn.signature_of(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ('{"errorCode": "DriverNotFound", "message": "x"}', "DriverNotFound"),
+        ('{"ERROR_CODE": "Bad_Value"}', "Bad_Value"),
+        ('{"code": 404, "errorCode": "E-17"}', "E-17"),  # a status under "code" is not the TSP's code
+        ('{"code": -32000, "message": "Upstream timeout"}', "-32000"),
+        ('{"message": "Fahrer « Jörg » unbekannt", "faultCode": "Unbekannt"}', "Unbekannt"),
+        ('{"mode": "x", "node": "y"}', None),
+    ],
+)
+def test_the_tsp_code_keeps_its_case_whatever_the_keys_case(text: str, code: str | None) -> None:
+    assert signature_key(text)[2] == code
