@@ -20,6 +20,8 @@ import anyio
 import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from catena_nb.sandbox.api.pagination import PageBody
+
 __all__ = ["ApiCosts", "CostMiddleware", "RateLimiter"]
 
 # assumed: Catena's docs give no latency; a page costs its round trip plus a share per item, so that a full
@@ -141,11 +143,14 @@ class CostMiddleware:
         await self.app(scope, receive, hold)
         items = 0
         if listing:
-            body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-            try:
-                items = len(_count_items(body).items)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                items = 0
+            bodies = [m.get("body", b"") for m in held if m["type"] == "http.response.body"]
+            if len(bodies) == 1 and isinstance(bodies[0], PageBody):
+                items = bodies[0].item_count  # the page as the route built it: no need to read it again
+            else:
+                try:
+                    items = len(_count_items(b"".join(bodies)).items)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    items = 0
         await anyio.sleep(self.costs.delay(items))
         for message in held:
             await send(message)

@@ -160,7 +160,14 @@ def page(
     )
 
 
-def envelope(items_json: list[bytes], cut: PageSlice, total: int | None = None) -> bytes:
+class PageBody(bytes):
+    """A page's body, which knows how many items it holds: the cost of answering it (``costs``) is read from
+    here rather than by decoding the body again."""
+
+    item_count: int
+
+
+def envelope(items_json: list[bytes], cut: PageSlice, total: int | None = None) -> PageBody:
     """The page body as bytes, built by joining each record's cached JSON (no re-serialisation)."""
     tail: dict[str, object] = {}
     if total is not None:
@@ -172,7 +179,9 @@ def envelope(items_json: list[bytes], cut: PageSlice, total: int | None = None) 
         next_page=cut.next_page,
     )
     rest = json.dumps(tail, separators=(",", ":")).encode()[1:]  # drop the "{": the items open the object
-    return b'{"items":[' + b",".join(items_json) + b"]," + rest
+    body = PageBody(b'{"items":[' + b",".join(items_json) + b"]," + rest)
+    body.item_count = len(items_json)
+    return body
 
 
 def page_records(

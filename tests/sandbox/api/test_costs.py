@@ -101,3 +101,36 @@ def test_the_command_takes_an_api_latency() -> None:
 
     args = build_parser().parse_args(["sandbox", "--api-latency", "0.05"])
     assert args.api_latency == 0.05
+
+
+def test_a_page_is_charged_by_its_items_read_or_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page the routes built says how many items it holds (it is not decoded again); any other listing
+    body is counted by reading it. Both are charged the same per item."""
+    from catena_nb.sandbox.api.pagination import PageSlice, envelope
+
+    waits: list[float] = []
+
+    async def recorded(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("catena_nb.sandbox.api.costs.anyio.sleep", recorded)
+    built = envelope([b'{"id":"a"}', b'{"id":"b"}', b'{"id":"c"}'], PageSlice([], None, None, None, None))
+    assert built.item_count == 3
+
+    def app_sending(body: bytes) -> CostMiddleware:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+
+        return CostMiddleware(app, ApiCosts(latency=0.1), exempt=lambda path: False)
+
+    async def nothing() -> dict[str, object]:
+        return {}
+
+    async def ignore(message: object) -> None:
+        return None
+
+    scope = {"type": "http", "method": "GET", "path": OPERATIONS, "headers": []}
+    for body in (built, bytes(built)):
+        asyncio.run(app_sending(body)(scope, nothing, ignore))
+    assert waits == [ApiCosts(latency=0.1).delay(3)] * 2
