@@ -174,7 +174,7 @@ def _columns(
         if kept is not None:
             return kept
         logs = True
-    recs = listed if listed is not None else records(ops, OPERATIONS, function)
+    recs = listed if listed is not None else records(ops, OPERATIONS, function, structs=True)
     reader = OperationColumns(len(recs), connection_names(connections), logs=logs, function=function)
     reader.read(recs)
     del recs  # freed here (when decoded from page bodies), before the columns are joined

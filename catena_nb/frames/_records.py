@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
-from operator import itemgetter, methodcaller
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -32,7 +33,9 @@ _BLOCK = 512  # rows read together: their dicts and values stay in the CPU cache
 # ---------------------------------------------------------------------------------------------- records
 
 
-def records(data: Any, what: str = "records", function: str = "the frames") -> list[Row]:
+def records(
+    data: Any, what: str = "records", function: str = "the frames", *, structs: bool = False
+) -> list[Row]:
     """Every record in ``data``: models, wire dicts, page bodies (bytes/str), a client listing or page, or
     iterables of these.
 
@@ -42,6 +45,9 @@ def records(data: Any, what: str = "records", function: str = "the frames") -> l
         data: what was given.
         what: what the records should be (``"resource operations"``), for the messages of the errors.
         function: the public function reading them, for the same messages.
+        structs: whether a client listing's pages may be read as wire structs (``Page.wire_structs``, a
+            record each, which :func:`fields` reads like the dict it stands for). Records of one list are all
+            structs of one kind or all mappings: when a listing gives both, its structs become dicts.
 
     Raises:
         TypeError: for a value that is neither a record, a page nor an iterable.
@@ -49,7 +55,12 @@ def records(data: Any, what: str = "records", function: str = "the frames") -> l
             nor a list of them.
     """
     out: list[Row] = []
-    _collect(data, out, f"{function} expected {what}")
+    _collect(data, out, f"{function} expected {what}", structs)
+    if structs and out:
+        kinds = set(map(type, out))
+        if len(kinds) > 1 and any(issubclass(kind, msgspec.Struct) for kind in kinds):
+            # a listing some of whose pages had another shape (rare): every record read as JSON
+            return [msgspec.to_builtins(r) if isinstance(r, msgspec.Struct) else r for r in out]
     return out
 
 
@@ -71,7 +82,7 @@ def _decoded(data: bytes | bytearray | memoryview | str, what: str) -> Any:
     return value
 
 
-def _collect(data: Any, out: list[Row], what: str) -> None:
+def _collect(data: Any, out: list[Row], what: str, structs: bool = False) -> None:
     if data is None:
         return
     if isinstance(data, bytes | bytearray | memoryview | str):
@@ -89,10 +100,17 @@ def _collect(data: Any, out: list[Row], what: str) -> None:
         return
     pages = getattr(data, "pages", None)
     if callable(pages):
-        # A client listing: read its pages' JSON records rather than the models its items would build.
-        for page in pages():
-            _collect(page, out, what)
+        # A client listing: read its pages' JSON records rather than the models its items would build, or
+        # where it can, its pages decoded straight into wire structs (no dict per record).
+        wire_pages = getattr(data, "wire_pages", None) if structs else None
+        for page in (wire_pages if callable(wire_pages) else pages)():
+            _collect(page, out, what, structs)
         return
+    if structs and hasattr(data, "content") and getattr(data, "keep", None) is None:
+        wire = getattr(data, "wire_structs", None)  # read first: `raw_items` would decode the page again
+        if wire is not None:
+            out.extend(wire)
+            return
     if hasattr(data, "raw_items") and hasattr(data, "content"):
         # A client page: the raw records, unless a client-side filter (status=...) must choose among them.
         _collect(data.items if getattr(data, "keep", None) is not None else data.raw_items, out, what)
@@ -188,6 +206,8 @@ def fields(
     known = None if find_keys else set(keys)
     if type(rows) is not list or not n or not k:
         return _by_name(rows, keys, known)
+    if isinstance(rows[0], msgspec.Struct):
+        return _struct_fields(rows, keys, find_keys)
     try:
         if k == 1:  # an itemgetter of one key gives the value itself, not a 1-tuple
             matrix = np.fromiter(map(itemgetter(keys[0]), rows), dtype=object, count=n).reshape(n, 1)
@@ -206,6 +226,28 @@ def fields(
     if matrix is None:  # a mapping of another kind, or no pandas loop: read by name
         return _by_name(rows, keys, known)
     return {key: matrix[:, j] for j, key in enumerate(keys)}, key_union(rows) if find_keys else set(keys)
+
+
+def _struct_fields(
+    rows: Sequence[Any], keys: Sequence[str], find_keys: bool
+) -> tuple[dict[str, ObjectArray], set[str]]:
+    """:func:`fields` of wire structs of one kind (:func:`records`), each field of the kind as the key it
+    stands for: a key the kind has no field for is missing in every row, and a field left out on the wire is
+    None, which the next stage counts as missing, as it does a key a row lacks."""
+    kind = type(rows[0])
+    if len(set(map(type, rows))) > 1:
+        raise TypeError("every row must be a mapping, or a wire struct of one kind")
+    names = kind.__struct_fields__
+    inside = [key for key in keys if key in names]
+    n, arrays = len(rows), {}
+    if len(inside) == 1:
+        arrays[inside[0]] = np.fromiter(map(attrgetter(inside[0]), rows), dtype=object, count=n)
+    elif inside:
+        values = chain.from_iterable(map(attrgetter(*inside), rows))
+        matrix = np.fromiter(values, dtype=object, count=n * len(inside)).reshape(n, len(inside))
+        arrays = {key: matrix[:, j] for j, key in enumerate(inside)}
+    out = {key: arrays[key] if key in arrays else np.full(n, None, dtype=object) for key in keys}
+    return out, set(names) if find_keys else set(keys)
 
 
 def _by_name(
