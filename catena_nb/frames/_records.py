@@ -9,7 +9,9 @@ chosen keys across many records into one object array per key, which the next st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import concurrent.futures as cf
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
@@ -56,12 +58,58 @@ def records(
     """
     out: list[Row] = []
     _collect(data, out, f"{function} expected {what}", structs)
-    if structs and out:
-        kinds = set(map(type, out))
-        if len(kinds) > 1 and any(issubclass(kind, msgspec.Struct) for kind in kinds):
-            # a listing some of whose pages had another shape (rare): every record read as JSON
-            return [msgspec.to_builtins(r) if isinstance(r, msgspec.Struct) else r for r in out]
-    return out
+    return _one_kind(out) if structs else out
+
+
+def listing_chunks(data: Any, what: str, function: str, size: int) -> Iterator[list[Row]] | None:
+    """The records of a client listing in chunks of ``size`` (the last one shorter), read while its next
+    page is on the wire; None when ``data`` is not a listing.
+
+    The listing's pages are fetched one ahead, in a thread of their own: while a chunk is converted, the next
+    page is on its way and the sandbox or the API is writing it, instead of waiting for the conversion. The
+    requests go out one at a time as before (the listing's own concurrency aside), and whatever a fetch
+    raises is raised here, where the page would have been. Each chunk holds wire structs of one kind, or
+    mappings (:func:`records`).
+    """
+    wire_pages = getattr(data, "wire_pages", None)
+    if not callable(wire_pages) or isinstance(data, Mapping):
+        return None
+    return _chunks(_one_ahead(wire_pages()), f"{function} expected {what}", size)
+
+
+def _one_ahead(pages: Iterator[Any]) -> Iterator[Any]:
+    done = object()
+    with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catena-frames") as pool:
+        pending = pool.submit(next, pages, done)
+        try:
+            while (page := pending.result()) is not done:
+                pending = pool.submit(next, pages, done)
+                yield page
+        finally:
+            with contextlib.suppress(BaseException):  # the page being fetched, if the reader stopped early
+                pending.result()
+            close = getattr(pages, "close", None)
+            if callable(close):
+                close()
+
+
+def _chunks(pages: Iterator[Any], what: str, size: int) -> Iterator[list[Row]]:
+    held: list[Row] = []
+    for page in pages:
+        _collect(page, held, what, structs=True)
+        while len(held) >= size:
+            yield _one_kind(held[:size])
+            del held[:size]
+    if held:
+        yield _one_kind(held)
+
+
+def _one_kind(rows: list[Row]) -> list[Row]:
+    kinds = set(map(type, rows))
+    if len(kinds) > 1 and any(issubclass(kind, msgspec.Struct) for kind in kinds):
+        # a listing some of whose pages had another shape (rare): every record read as JSON
+        return [msgspec.to_builtins(r) if isinstance(r, msgspec.Struct) else r for r in rows]
+    return rows
 
 
 def _decoded(data: bytes | bytearray | memoryview | str, what: str) -> Any:
