@@ -9,8 +9,6 @@ chosen keys across many records into one object array per key, which the next st
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter, methodcaller
@@ -63,35 +61,19 @@ def records(
 
 
 def listing_chunks(data: Any, what: str, function: str, size: int) -> Iterator[list[Row]] | None:
-    """The records of a client listing in chunks of ``size`` (the last one shorter), read while its next
-    page is on the wire; None when ``data`` is not a listing.
+    """The records of a client listing in chunks of ``size`` (the last one shorter), each read as soon as
+    its pages are in; None when ``data`` is not a listing.
 
-    The listing's pages are fetched one ahead, in a thread of their own: while a chunk is converted, the next
-    page is on its way and the sandbox or the API is writing it, instead of waiting for the conversion. The
-    requests go out one at a time as before (the listing's own concurrency aside), and whatever a fetch
-    raises is raised here, where the page would have been. Each chunk holds wire structs of one kind, or
-    mappings (:func:`records`).
+    Each chunk is converted and let go before the next pages are decoded, so the records of a large pull
+    are never all held at once. Each holds wire structs of one kind, or mappings (:func:`records`). The
+    pages are not fetched ahead in a thread: on two cores, with the API's or the sandbox's process busy on
+    one of them, the thread fought the conversion for the interpreter and came out slower
+    (``benchmarks/listing.py``), and with the sandbox in this process much slower.
     """
     wire_pages = getattr(data, "wire_pages", None)
     if not callable(wire_pages) or isinstance(data, Mapping):
         return None
-    return _chunks(_one_ahead(wire_pages()), f"{function} expected {what}", size)
-
-
-def _one_ahead(pages: Iterator[Any]) -> Iterator[Any]:
-    done = object()
-    with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catena-frames") as pool:
-        pending = pool.submit(next, pages, done)
-        try:
-            while (page := pending.result()) is not done:
-                pending = pool.submit(next, pages, done)
-                yield page
-        finally:
-            with contextlib.suppress(BaseException):  # the page being fetched, if the reader stopped early
-                pending.result()
-            close = getattr(pages, "close", None)
-            if callable(close):
-                close()
+    return _chunks(wire_pages(), f"{function} expected {what}", size)
 
 
 def _chunks(pages: Iterator[Any], what: str, size: int) -> Iterator[list[Row]]:
