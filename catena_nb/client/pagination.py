@@ -28,7 +28,7 @@ from catena_nb._time import Window, format_dt
 from catena_nb.client import _subwindows
 from catena_nb.client._guard import LoopGuard
 from catena_nb.client._transport import SharedPause
-from catena_nb.client._wire import proven_valid, wire_items
+from catena_nb.client._wire import WireBody, proven_valid, wire_items
 from catena_nb.errors import ResponseValidationError
 
 __all__ = ["AsyncPaginator", "ListSpec", "Page", "Paginator"]
@@ -77,6 +77,8 @@ class Page(Generic[M]):
     structs: bool = field(default=False, compare=False)
     # once `items` are lazy models: the records they hold, and the mark they share
     _listed: tuple[list[Any], Touched] | None = field(default=None, init=False, repr=False, compare=False)
+    # with wire structs: the body they were decoded from, as sent (a cut page's is its page's)
+    _body: WireBody | None = field(default=None, init=False, repr=False, compare=False)
 
     @cached_property
     def data(self) -> dict[str, Any]:
@@ -159,7 +161,13 @@ class Page(Generic[M]):
         content = _jsonio.dumps({"items": structs, "next_page": wire[1], "total": wire[2]})
         page = Page(content, self.model, self.keep, self.params, self.status_code, self.request_id, True)
         page.__dict__["_wire"] = (structs, *wire[1:])
+        page._body = self._wire_body(wire[0])
         return page
+
+    def _wire_body(self, structs: list[Any]) -> WireBody:
+        if self._body is None:
+            self._body = WireBody(self.content, structs, _jsonio.loads)
+        return self._body
 
     @cached_property
     def items(self) -> list[M]:
@@ -168,8 +176,19 @@ class Page(Generic[M]):
         Models of a page proven valid as a whole (`_wire`) are lazy: each is parsed when first touched, and
         until then the frames read its wire record.
         """
-        raw = self.raw_items
         keep = self.keep
+        wire = self._wire if keep is None else None
+        if wire is not None and issubclass(self.model, LazyModel):
+            structs, body = wire[0], self._wire_body(wire[0])
+            if body.proven_valid(self.model):
+                # each model keeps the wire struct the frames read, and is validated from the item as sent
+                with _jsonio.collector_paused():
+                    models, mark = lazy_page(self.model, structs, body)
+                self._listed = (structs, mark)
+                return models
+            raw = [body.mapping(item) for item in structs]  # the items as sent
+        else:
+            raw = self.raw_items
         if issubclass(self.model, LazyModel) and proven_valid(self.model, raw):
             kept = raw if keep is None else [item for item in raw if keep(item)]
             with _jsonio.collector_paused():  # tens of thousands of new objects, none in a cycle
@@ -323,15 +342,17 @@ class Paginator(_Listing[M]):
                 for listed in _subwindows.side_by_side(self._fetch, spec, split, workers, pause):
                     yield walk.counted(listed)
 
+    # The items come from pages read into wire structs where they can be: their lazy models then hold the
+    # struct that the frames read, with no dict per record unless a model is touched.
     def __iter__(self) -> Iterator[M]:
-        for page in self.pages():
+        for page in self.wire_pages():
             yield from page.items
 
     def to_list(self) -> list[M]:
         """Every item of the listing (a list that remembers its pages' records, for the frames)."""
         out = ListedItems()
         with _jsonio.collector_paused():  # see _jsonio: many new objects, none in a cycle
-            for page in self.pages():
+            for page in self.wire_pages():
                 out.add_page(*page.listed())
         return out
 

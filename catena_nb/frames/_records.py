@@ -57,7 +57,7 @@ def records(
     """
     out: list[Row] = []
     _collect(data, out, f"{function} expected {what}", structs)
-    return _one_kind(out) if structs else out
+    return one_kind(out) if structs else out
 
 
 def listing_chunks(data: Any, what: str, function: str, size: int) -> Iterator[list[Row]] | None:
@@ -81,13 +81,14 @@ def _chunks(pages: Iterator[Any], what: str, size: int) -> Iterator[list[Row]]:
     for page in pages:
         _collect(page, held, what, structs=True)
         while len(held) >= size:
-            yield _one_kind(held[:size])
+            yield one_kind(held[:size])
             del held[:size]
     if held:
-        yield _one_kind(held)
+        yield one_kind(held)
 
 
-def _one_kind(rows: list[Row]) -> list[Row]:
+def one_kind(rows: list[Row]) -> list[Row]:
+    """``rows`` as wire structs of one kind or as mappings (:func:`records`)."""
     kinds = set(map(type, rows))
     if len(kinds) > 1 and any(issubclass(kind, msgspec.Struct) for kind in kinds):
         # a listing some of whose pages had another shape (rare): every record read as JSON
@@ -125,7 +126,7 @@ def _collect(data: Any, out: list[Row], what: str, structs: bool = False) -> Non
         else:
             out.append(data)
         return
-    raw = wire_record(data)
+    raw = wire_record(data, structs=structs)
     if raw is not None:  # a model of a listing that nothing has touched: the record it came from
         out.append(raw)
         return
@@ -158,9 +159,9 @@ def _collect(data: Any, out: list[Row], what: str, structs: bool = False) -> Non
         return
     if isinstance(data, Iterable):
         for item in data:
-            raw = wire_record(item)  # the common case of a list of models from a listing, first
+            raw = wire_record(item, structs=structs)  # the common case, a list of a listing's models, first
             if raw is None:
-                _collect(item, out, what)
+                _collect(item, out, what, structs)
             else:
                 out.append(raw)
         return
