@@ -11,6 +11,11 @@ instead of dumping the model. Once touched, it gives None, forever: a model that
 changed in place (``op.logs.append(...)``, ``op.payload["x"] = 1``), which nothing would notice, so the
 frames dump it as it is now and a frame is never stale.
 
+A page of exactly the listing's shape is read into wire structs (`catena_nb.client._wire`), and its models
+hold those, which the frames read as they read `operation_frames(listing)`'s; such a model is validated from
+its record as sent (its page's body, decoded once when the first of them is touched), never from the struct,
+which reads a field left out as null.
+
 The listing checks every page before it hands out lazy models (`catena_nb.client._wire`): a record that
 might not validate is parsed there and then, so a malformed page raises where it always did.
 

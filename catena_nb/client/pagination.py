@@ -371,24 +371,26 @@ class AsyncPaginator(_Listing[M]):
         super().__init__(spec, progress=progress, pacer=pacer)
         self._fetch = fetch
 
-    async def pages(self) -> AsyncIterator[Page[M]]:
+    def pages(self) -> AsyncIterator[Page[M]]:
         """Yield each page of each window, following `next_page` (sub-windows side by side, in order)."""
+        return self._pages(self.spec)
+
+    async def _pages(self, spec: ListSpec[M]) -> AsyncIterator[Page[M]]:
         pause = self._pacer() if self._pacer is not None else None
-        with self._walk() as walk:
+        with _Walk(spec, self.progress) as walk:
             for query in walk:
-                page = walk.arrived(await self._fetch(self.spec.path, query, pause))
+                page = walk.arrived(await self._fetch(spec.path, query, pause))
                 split = walk.split(page) if pause is not None else None
                 if split is None or pause is None:
                     yield page
                     continue
-                workers = self.spec.concurrency
-                async for listed in _subwindows.side_by_side_async(
-                    self._fetch, self.spec, split, workers, pause
-                ):
+                workers = spec.concurrency
+                async for listed in _subwindows.side_by_side_async(self._fetch, spec, split, workers, pause):
                     yield walk.counted(listed)
 
     async def __aiter__(self) -> AsyncIterator[M]:
-        async for page in self.pages():
+        # from pages read into wire structs where they can be, as the sync listing's items
+        async for page in self._pages(dataclasses.replace(self.spec, structs=True)):
             for item in page.items:
                 yield item
 
