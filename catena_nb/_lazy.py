@@ -11,6 +11,11 @@ instead of dumping the model. Once touched, it gives None, forever: a model that
 changed in place (``op.logs.append(...)``, ``op.payload["x"] = 1``), which nothing would notice, so the
 frames dump it as it is now and a frame is never stale.
 
+A page of exactly the listing's shape is read into wire structs (`catena_nb.client._wire`), and its models
+hold those, which the frames read as they read `operation_frames(listing)`'s; such a model is validated from
+its record as sent (its page's body, decoded once when the first of them is touched), never from the struct,
+which reads a field left out as null.
+
 The listing checks every page before it hands out lazy models (`catena_nb.client._wire`): a record that
 might not validate is parsed there and then, so a malformed page raises where it always did.
 
@@ -24,11 +29,20 @@ records, in order: the frames check that in a few steps instead of one per model
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, PrivateAttr
 
-__all__ = ["LazyModel", "ListedItems", "Touched", "lazy", "lazy_page", "wire_record", "wire_records"]
+__all__ = [
+    "LazyModel",
+    "ListedItems",
+    "Touched",
+    "WireSource",
+    "lazy",
+    "lazy_page",
+    "wire_record",
+    "wire_records",
+]
 
 # pydantic's own storage, under the properties below
 _DICT = BaseModel.__dict__["__dict__"]
@@ -37,19 +51,30 @@ _EXTRA = BaseModel.__dict__["__pydantic_extra__"]
 _PRIVATE = BaseModel.__dict__["__pydantic_private__"]
 
 
+class WireSource(Protocol):
+    """Where the untouched models of one page whose records are wire structs find each struct's record as
+    it was sent (a struct reads a field left out as null; the model must see it left out)."""
+
+    def mapping(self, record: Any) -> Mapping[str, Any]:
+        """The wire record that `record` (a struct of this page) was decoded from."""
+        ...
+
+
 class _Pending(dict[str, Any]):
-    """The private attributes that the untouched models of one page share (none set), and their mark.
+    """The private attributes that the untouched models of one page share (none set), their mark, and where
+    their records' mappings are when the records are wire structs (None: the records are the mappings).
 
     While a model is untouched, pydantic's slots hold only what tells it apart: its record (in the extras'
     slot, which nothing reads but through the property below), this shared dict, an empty field set shared
     by all. A model is then one object for the collector to walk, not four.
     """
 
-    __slots__ = ("mark",)
+    __slots__ = ("mark", "source")
 
-    def __init__(self, mark: Touched) -> None:
+    def __init__(self, mark: Touched, source: WireSource | None = None) -> None:
         super().__init__(_wire=None, _listed=None)
         self.mark = mark
+        self.source = source
 
 
 _NO_FIELDS: frozenset[str] = frozenset()
@@ -64,6 +89,8 @@ def _materialized(model: LazyModel) -> dict[str, Any]:
     if type(private) is not _Pending:
         return values
     raw = _EXTRA.__get__(model)
+    if private.source is not None:  # a wire struct: validated from the record it was decoded from
+        raw = private.source.mapping(raw)
     # touched: from now on it is an ordinary model, dumped by the frames
     _PRIVATE.__set__(model, {"_wire": None, "_listed": None})
     _EXTRA.__set__(model, None)
@@ -137,7 +164,7 @@ class LazyModel(BaseModel):
         return super().__deepcopy__(memo)
 
     @classmethod
-    def _lazy(cls, raw: Mapping[str, Any], private: _Pending) -> Self:
+    def _lazy(cls, raw: Any, private: _Pending) -> Self:
         model = cls.__new__(cls)
         _DICT.__set__(model, {})
         _FIELDS_SET.__set__(model, _NO_FIELDS)
@@ -160,10 +187,13 @@ def lazy(model: type[LazyModel], raw: Mapping[str, Any]) -> Any:
     return model._lazy(raw, _Pending(Touched()))
 
 
-def lazy_page(model: type[LazyModel], raws: Sequence[Mapping[str, Any]]) -> tuple[list[Any], Touched]:
-    """Lazy models of `raws`, and the mark they share (set when any of them is first touched)."""
+def lazy_page(
+    model: type[LazyModel], raws: Sequence[Any], source: WireSource | None = None
+) -> tuple[list[Any], Touched]:
+    """Lazy models of `raws` (mappings, or with `source` the wire structs whose mappings it holds), and the
+    mark they share (set when any of them is first touched)."""
     mark = Touched()
-    private = _Pending(mark)
+    private = _Pending(mark, source)
     make = model._lazy
     return [make(raw, private) for raw in raws], mark
 
@@ -173,12 +203,10 @@ class ListedItems(list[Any]):
 
     def __init__(self, items: Any = ()) -> None:
         super().__init__(items)
-        self._pages: list[tuple[list[Mapping[str, Any]], Touched]] | None = []
+        self._pages: list[tuple[list[Any], Touched]] | None = []
         self._changes = 0
 
-    def add_page(
-        self, items: list[Any], records: list[Mapping[str, Any]] | None, mark: Touched | None
-    ) -> None:
+    def add_page(self, items: list[Any], records: list[Any] | None, mark: Touched | None) -> None:
         """Add a page's items, and their records (None, or no mark: ordinary models, which nothing stands
         for); not a change of the list."""
         list.extend(self, items)
@@ -188,12 +216,13 @@ class ListedItems(list[Any]):
             else:
                 self._pages.append((records, mark))
 
-    def wire_records(self) -> list[Mapping[str, Any]] | None:
-        """The records of the models, in order, while no model was touched and the list is as it was made."""
+    def wire_records(self) -> list[Any] | None:
+        """The records of the models as they hold them (mappings or wire structs), in order, while no model
+        was touched and the list is as it was made."""
         pages = self._pages
         if pages is None or self._changes:
             return None
-        out: list[Mapping[str, Any]] = []
+        out: list[Any] = []
         for records, mark in pages:
             if mark.touched:
                 return None
@@ -264,17 +293,24 @@ class ListedItems(list[Any]):
         super().reverse()
 
 
-def wire_record(obj: Any) -> Mapping[str, Any] | None:
-    """The wire record of a lazy model nothing has touched yet, else None."""
-    if not isinstance(obj, LazyModel) or _DICT.__get__(obj) or type(_PRIVATE.__get__(obj)) is not _Pending:
+def wire_record(obj: Any, *, structs: bool = False) -> Any:
+    """The wire record of a lazy model nothing has touched yet, else None: with `structs`, the wire struct
+    it holds if it holds one, else always the mapping as sent."""
+    if not isinstance(obj, LazyModel) or _DICT.__get__(obj):
         return None
-    raw: Mapping[str, Any] = _EXTRA.__get__(obj)
-    return raw
+    private = _PRIVATE.__get__(obj)
+    if type(private) is not _Pending:
+        return None
+    raw = _EXTRA.__get__(obj)
+    if private.source is None or structs:
+        return raw
+    return private.source.mapping(raw)
 
 
-def wire_records(objs: list[Any]) -> list[Mapping[str, Any]] | None:
-    """The wire records of a list of untouched lazy models, or None if any item is something else."""
-    out: list[Mapping[str, Any]] = []
+def wire_records(objs: list[Any]) -> list[Any] | None:
+    """The wire records of a list of untouched lazy models as they hold them (mappings or wire structs), or
+    None if any item is something else."""
+    out: list[Any] = []
     append, get_dict, get_private, get_raw = out.append, _DICT.__get__, _PRIVATE.__get__, _EXTRA.__get__
     for obj in objs:
         if not isinstance(obj, LazyModel) or get_dict(obj) or type(get_private(obj)) is not _Pending:

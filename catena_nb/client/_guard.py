@@ -43,7 +43,7 @@ class LoopGuard:
     def arrived(self, page: Page[Any], cursor: str | None) -> None:
         """Check a page fetched with `cursor` before it is yielded."""
         self.pages += 1
-        key = _page_key(page.raw_items)
+        key = _page_key(page)
         # assumed: two empty pages in a row under fresh cursors are a loop too (only a null next_page ends
         # a listing, so a server that keeps answering empty pages would never let it end)
         if key == self._previous:
@@ -69,8 +69,12 @@ class LoopGuard:
         self._followed[cursor] = self.pages
 
 
-def _page_key(items: list[Any]) -> tuple[Any, ...]:
+def _page_key(page: Page[Any]) -> tuple[Any, ...]:
     """What makes a page the same page: its items' ids in order (the items themselves, without ids)."""
+    structs = page.wire_structs
+    if structs is not None:  # the fast path of a long listing read into frames: every one has an id
+        return tuple([item.id for item in structs])
+    items = page.raw_items
     try:
         ids = [item["id"] for item in items]  # the fast path of a long listing
     except (KeyError, TypeError, IndexError):

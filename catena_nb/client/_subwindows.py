@@ -61,8 +61,7 @@ class Split:
     windows: list[dict[str, Any]]
 
 
-def _time(record: Any, field: str) -> dt.datetime | None:
-    value = record.get(field) if isinstance(record, Mapping) else None
+def _time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -71,8 +70,8 @@ def _time(record: Any, field: str) -> dt.datetime | None:
         return None
 
 
-def _times(records: list[Any], field: str) -> list[dt.datetime] | None:
-    out = [_time(record, field) for record in records]
+def _times(page: Page[Any], field: str) -> list[dt.datetime] | None:
+    out = [_time(value) for value in page.item_texts(field)]
     return None if any(t is None for t in out) else out  # type: ignore[return-value]
 
 
@@ -82,7 +81,7 @@ def plan(spec: ListSpec[Any], params: Mapping[str, Any], first: Page[Any], worke
     if field is None or workers < 2 or first.next_page is None or not lo_text or not hi_text:
         return None
     lo, hi = as_utc(str(lo_text)), as_utc(str(hi_text))
-    times = _times(first.raw_items, field)
+    times = _times(first, field)
     if not times or times[0] < lo or times[-1] >= hi or any(b < a for a, b in pairwise(times)):
         logger.debug("listing %s one cursor at a time: its first page is not in %s order", spec.path, field)
         return None
@@ -101,7 +100,7 @@ def plan(spec: ListSpec[Any], params: Mapping[str, Any], first: Page[Any], worke
     windows = [
         {**params, "from_datetime": format_dt(a), "to_datetime": format_dt(b)} for a, b in pairwise(bounds)
     ]
-    kept = first.with_items(first.raw_items[:before]) if before else None
+    kept = first.kept([i < before for i in range(len(times))]) if before else None
     return Split(kept, windows)
 
 
@@ -110,12 +109,11 @@ def _inside(page: Page[Any], field: str | None, params: Mapping[str, Any]) -> Pa
     if field is None:
         return page
     lo, hi = as_utc(str(params["from_datetime"])), as_utc(str(params["to_datetime"]))
-    records = page.raw_items
-    kept = [r for r in records if (t := _time(r, field)) is None or lo <= t < hi]
-    if len(kept) == len(records):
+    keep = [(t := _time(value)) is None or lo <= t < hi for value in page.item_texts(field)]
+    if all(keep):
         return page
-    logger.debug("dropped %d records outside their sub-window", len(records) - len(kept))
-    return page.with_items(kept)
+    logger.debug("dropped %d records outside their sub-window", keep.count(False))
+    return page.kept(keep)
 
 
 @dataclass
@@ -133,7 +131,7 @@ def _walk(
     try:
         while not stop.is_set():
             page = fetch(spec.path, {**params, "cursor": cursor} if cursor else params, pause)
-            page.keep = spec.keep
+            page.keep, page.structs = spec.keep, spec.structs
             guard.arrived(page, cursor)  # decodes the page here, while the other workers wait on the wire
             walked.pages.append(_inside(page, spec.time_field, params))
             if page.next_page is None:
@@ -180,7 +178,7 @@ async def _walk_async(
     try:
         while True:
             page = await fetch(spec.path, {**params, "cursor": cursor} if cursor else params, pause)
-            page.keep = spec.keep
+            page.keep, page.structs = spec.keep, spec.structs
             guard.arrived(page, cursor)
             walked.pages.append(_inside(page, spec.time_field, params))
             if page.next_page is None:

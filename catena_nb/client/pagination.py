@@ -12,6 +12,7 @@ a `PaginationError` instead (after yielding every page before the repeat).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from catena_nb._time import Window, format_dt
 from catena_nb.client import _subwindows
 from catena_nb.client._guard import LoopGuard
 from catena_nb.client._transport import SharedPause
-from catena_nb.client._wire import proven_valid
+from catena_nb.client._wire import WireBody, proven_valid, wire_items
 from catena_nb.errors import ResponseValidationError
 
 __all__ = ["AsyncPaginator", "ListSpec", "Page", "Paginator"]
@@ -47,6 +48,7 @@ class ListSpec(Generic[M]):
     label: str = "items"
     concurrency: int = 1  # sub-windows listed side by side (with a `time_field` and windows)
     time_field: str | None = None  # what the API lists by and filters windows on
+    structs: bool = False  # pages decoded into their wire structs first (`Page.wire_structs`)
 
     def window_params(self) -> list[dict[str, Any]]:
         """The query parameters of each window (one set when no window was asked for)."""
@@ -60,7 +62,11 @@ class ListSpec(Generic[M]):
 
 @dataclass
 class Page(Generic[M]):
-    """One cursor page: `.items` (parsed on first use, filtered), `.raw_items`, `.content`."""
+    """One cursor page: `.items` (parsed on first use, filtered), `.raw_items`, `.content`.
+
+    With `structs`, the page is decoded first into the wire structs of its model (`_wire.wire_items`), which
+    the frames read without a dict per record; `raw_items` then decodes it again only if asked for.
+    """
 
     content: bytes
     model: type[M]
@@ -68,8 +74,11 @@ class Page(Generic[M]):
     params: Mapping[str, Any] = field(default_factory=dict)
     status_code: int = 200
     request_id: str | None = None
+    structs: bool = field(default=False, compare=False)
     # once `items` are lazy models: the records they hold, and the mark they share
     _listed: tuple[list[Any], Touched] | None = field(default=None, init=False, repr=False, compare=False)
+    # with wire structs: the body they were decoded from, as sent (a cut page's is its page's)
+    _body: WireBody | None = field(default=None, init=False, repr=False, compare=False)
 
     @cached_property
     def data(self) -> dict[str, Any]:
@@ -87,6 +96,33 @@ class Page(Generic[M]):
             )
         return data
 
+    @cached_property
+    def _wire(self) -> tuple[list[Any], Any, Any] | None:
+        """The items as wire structs, `next_page` and `total` as sent; None unless asked for and of that
+        exact shape (and then the page is read as decoded JSON)."""
+        if not self.structs or "data" in self.__dict__:
+            return None
+        return wire_items(self.model, self.content)
+
+    @property
+    def wire_structs(self) -> list[Any] | None:
+        """The items as wire structs, unfiltered (None: read `raw_items`)."""
+        wire = self._wire
+        return None if wire is None else wire[0]
+
+    def item_texts(self, name: str) -> list[Any]:
+        """Each item's field `name` (None where it has none, or is not a record)."""
+        wire = self._wire
+        if wire is not None:
+            return [getattr(item, name, None) for item in wire[0]]
+        return [item.get(name) if isinstance(item, Mapping) else None for item in self.raw_items]
+
+    @property
+    def item_count(self) -> int:
+        """How many items the page holds (before the client-side filter)."""
+        wire = self._wire
+        return len(self.raw_items if wire is None else wire[0])
+
     @property
     def raw_items(self) -> list[dict[str, Any]]:
         """The items as plain dicts, unfiltered."""
@@ -96,13 +132,15 @@ class Page(Generic[M]):
     @property
     def next_page(self) -> str | None:
         """The cursor of the next page, or None on the last page."""
-        cursor = self.data.get("next_page")
+        wire = self._wire
+        cursor = self.data.get("next_page") if wire is None else wire[1]
         return cursor if isinstance(cursor, str) and cursor else None
 
     @property
     def total(self) -> int | None:
         """The total the telematics listings report (integrations listings do not)."""
-        total = self.data.get("total")
+        wire = self._wire
+        total = self.data.get("total") if wire is None else wire[2]
         return total if isinstance(total, int) else None
 
     def with_items(self, records: list[Any]) -> Page[M]:
@@ -113,6 +151,24 @@ class Page(Generic[M]):
         page.__dict__["data"] = data  # cached_property's slot: decoded already
         return page
 
+    def kept(self, keep: list[bool]) -> Page[M]:
+        """This page holding only the items where `keep` is true, as wire structs if it holds them (its
+        body then written from them: a field that was missing is null there)."""
+        wire = self._wire
+        if wire is None:
+            return self.with_items([item for item, k in zip(self.raw_items, keep, strict=True) if k])
+        structs = [item for item, k in zip(wire[0], keep, strict=True) if k]
+        content = _jsonio.dumps({"items": structs, "next_page": wire[1], "total": wire[2]})
+        page = Page(content, self.model, self.keep, self.params, self.status_code, self.request_id, True)
+        page.__dict__["_wire"] = (structs, *wire[1:])
+        page._body = self._wire_body(wire[0])
+        return page
+
+    def _wire_body(self, structs: list[Any]) -> WireBody:
+        if self._body is None:
+            self._body = WireBody(self.content, structs, _jsonio.loads)
+        return self._body
+
     @cached_property
     def items(self) -> list[M]:
         """The items as models, after the client-side filter.
@@ -120,8 +176,19 @@ class Page(Generic[M]):
         Models of a page proven valid as a whole (`_wire`) are lazy: each is parsed when first touched, and
         until then the frames read its wire record.
         """
-        raw = self.raw_items
         keep = self.keep
+        wire = self._wire if keep is None else None
+        if wire is not None and issubclass(self.model, LazyModel):
+            structs, body = wire[0], self._wire_body(wire[0])
+            if body.proven_valid(self.model):
+                # each model keeps the wire struct the frames read, and is validated from the item as sent
+                with _jsonio.collector_paused():
+                    models, mark = lazy_page(self.model, structs, body)
+                self._listed = (structs, mark)
+                return models
+            raw = [body.mapping(item) for item in structs]  # the items as sent
+        else:
+            raw = self.raw_items
         if issubclass(self.model, LazyModel) and proven_valid(self.model, raw):
             kept = raw if keep is None else [item for item in raw if keep(item)]
             with _jsonio.collector_paused():  # tens of thousands of new objects, none in a cycle
@@ -206,9 +273,9 @@ class _Walk:
         """Check a page fetched with the last query (raises `PaginationError` on a loop); the page."""
         if self._guard is None:
             raise RuntimeError("a page arrived before any query was made")
-        page.keep = self._spec.keep
+        page.keep, page.structs = self._spec.keep, self._spec.structs
         self._guard.arrived(page, self._cursor)
-        self._bar.update(len(page.raw_items))
+        self._bar.update(page.item_count)
         self._page = page
         return page
 
@@ -224,7 +291,7 @@ class _Walk:
 
     def counted(self, page: Page[M]) -> Page[M]:
         """A page listed in a sub-window (checked there), counted by the bar."""
-        self._bar.update(len(page.raw_items))
+        self._bar.update(page.item_count)
         return page
 
 
@@ -256,27 +323,36 @@ class Paginator(_Listing[M]):
 
     def pages(self) -> Iterator[Page[M]]:
         """Yield each page of each window, following `next_page` (sub-windows side by side, in order)."""
+        return self._pages(self.spec)
+
+    def wire_pages(self) -> Iterator[Page[M]]:
+        """`pages()`, each decoded into its wire structs where it has their shape (`Page.wire_structs`)."""
+        return self._pages(dataclasses.replace(self.spec, structs=True))
+
+    def _pages(self, spec: ListSpec[M]) -> Iterator[Page[M]]:
         pause = self._pacer() if self._pacer is not None else None
-        with self._walk() as walk:
+        with _Walk(spec, self.progress) as walk:
             for query in walk:
-                page = walk.arrived(self._fetch(self.spec.path, query, pause))
+                page = walk.arrived(self._fetch(spec.path, query, pause))
                 split = walk.split(page) if pause is not None else None
                 if split is None or pause is None:
                     yield page
                     continue
-                workers = self.spec.concurrency
-                for listed in _subwindows.side_by_side(self._fetch, self.spec, split, workers, pause):
+                workers = spec.concurrency
+                for listed in _subwindows.side_by_side(self._fetch, spec, split, workers, pause):
                     yield walk.counted(listed)
 
+    # The items come from pages read into wire structs where they can be: their lazy models then hold the
+    # struct that the frames read, with no dict per record unless a model is touched.
     def __iter__(self) -> Iterator[M]:
-        for page in self.pages():
+        for page in self.wire_pages():
             yield from page.items
 
     def to_list(self) -> list[M]:
         """Every item of the listing (a list that remembers its pages' records, for the frames)."""
         out = ListedItems()
         with _jsonio.collector_paused():  # see _jsonio: many new objects, none in a cycle
-            for page in self.pages():
+            for page in self.wire_pages():
                 out.add_page(*page.listed())
         return out
 
@@ -295,24 +371,26 @@ class AsyncPaginator(_Listing[M]):
         super().__init__(spec, progress=progress, pacer=pacer)
         self._fetch = fetch
 
-    async def pages(self) -> AsyncIterator[Page[M]]:
+    def pages(self) -> AsyncIterator[Page[M]]:
         """Yield each page of each window, following `next_page` (sub-windows side by side, in order)."""
+        return self._pages(self.spec)
+
+    async def _pages(self, spec: ListSpec[M]) -> AsyncIterator[Page[M]]:
         pause = self._pacer() if self._pacer is not None else None
-        with self._walk() as walk:
+        with _Walk(spec, self.progress) as walk:
             for query in walk:
-                page = walk.arrived(await self._fetch(self.spec.path, query, pause))
+                page = walk.arrived(await self._fetch(spec.path, query, pause))
                 split = walk.split(page) if pause is not None else None
                 if split is None or pause is None:
                     yield page
                     continue
-                workers = self.spec.concurrency
-                async for listed in _subwindows.side_by_side_async(
-                    self._fetch, self.spec, split, workers, pause
-                ):
+                workers = spec.concurrency
+                async for listed in _subwindows.side_by_side_async(self._fetch, spec, split, workers, pause):
                     yield walk.counted(listed)
 
     async def __aiter__(self) -> AsyncIterator[M]:
-        async for page in self.pages():
+        # from pages read into wire structs where they can be, as the sync listing's items
+        async for page in self._pages(dataclasses.replace(self.spec, structs=True)):
             for item in page.items:
                 yield item
 

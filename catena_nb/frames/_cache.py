@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catena_nb._lazy import ListedItems, wire_records
+from catena_nb.frames._records import one_kind
 
 __all__ = ["keep", "records_of", "take"]
 
@@ -43,11 +44,11 @@ def records_of(ops: Any, connections: Any) -> list[Any] | None:
     """The wire records of `ops` when it is a list of untouched listing models worth caching, else None."""
     if connections is not None or not isinstance(ops, list) or len(ops) < 1000:
         return None
-    if isinstance(ops, ListedItems):
-        listed = ops.wire_records()
-        if listed is not None:
-            return listed
-    return wire_records(ops) if type(ops) in (list, ListedItems) else None
+    listed = ops.wire_records() if isinstance(ops, ListedItems) else None
+    if listed is None and type(ops) in (list, ListedItems):
+        listed = wire_records(ops)
+    # wire structs of one kind, or mappings: a listing some of whose pages had another shape gives both
+    return None if listed is None else one_kind(listed)
 
 
 def _matches(entry: _Entry, ops: list[Any], records: list[Any]) -> bool:

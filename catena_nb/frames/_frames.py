@@ -21,8 +21,16 @@ import pandas as pd
 from catena_nb._jsonio import collector_paused
 from catena_nb.frames import _cache
 from catena_nb.frames import _columns as c
-from catena_nb.frames._operations import OperationColumns
-from catena_nb.frames._records import MESSAGES, OPERATIONS, check_kind, connection_names, fields, records
+from catena_nb.frames._operations import CHUNK, OperationColumns
+from catena_nb.frames._records import (
+    MESSAGES,
+    OPERATIONS,
+    check_kind,
+    connection_names,
+    fields,
+    listing_chunks,
+    records,
+)
 from catena_nb.frames.checks import mark
 
 OPERATION_COLUMNS: tuple[str, ...] = (
@@ -174,10 +182,16 @@ def _columns(
         if kept is not None:
             return kept
         logs = True
-    recs = listed if listed is not None else records(ops, OPERATIONS, function)
-    reader = OperationColumns(len(recs), connection_names(connections), logs=logs, function=function)
-    reader.read(recs)
-    del recs  # freed here (when decoded from page bodies), before the columns are joined
+    chunks = listing_chunks(ops, OPERATIONS, function, CHUNK) if listed is None else None
+    if chunks is not None:  # a client listing: each chunk read as soon as its pages are in
+        reader = OperationColumns(0, connection_names(connections), logs=logs, function=function)
+        for chunk in chunks:
+            reader.read(chunk)
+    else:
+        recs = listed if listed is not None else records(ops, OPERATIONS, function, structs=True)
+        reader = OperationColumns(len(recs), connection_names(connections), logs=logs, function=function)
+        reader.read(recs)
+        del recs  # freed here (when decoded from page bodies), before the columns are joined
     op, log = reader.finish()
     if listed is not None and part is not None:
         # the operations frame shares its arrays: the logs frame reads copies of the ones it takes from it

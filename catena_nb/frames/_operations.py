@@ -92,6 +92,7 @@ class OperationColumns:
         self._log_ops: list[npt.NDArray[np.int64]] = []
         self._attempts: list[npt.NDArray[np.int64]] = []
         self._logs_read = 0
+        self._statuses_read: dict[str, int | None] = {}  # the HTTP status each error text names
 
     def read(self, recs: Sequence[Row]) -> None:
         """Read and convert the operation records, :data:`CHUNK` at a time."""
@@ -206,7 +207,9 @@ class OperationColumns:
             summary[who] = log[key][pick_wire]
         self._error_type.add(summaries["error_type"])
         self._error_details.add(summaries["error_details"])
-        http_status, source = http_statuses(summaries["response_status_code"], summaries["error_details"])
+        http_status, source = http_statuses(
+            summaries["response_status_code"], summaries["error_details"], self._statuses_read
+        )
         self._http_status.add_typed(http_status)
         self._http_source.append(source)
 
@@ -243,7 +246,7 @@ class OperationColumns:
         text["error_details"].add(wire_of(log["error_details"]))
         self._log_enums[1].add(wire_of(log["error_type"]))  # the status was added with the summaries
         codes, details = wire_of(log["response_status_code"]), wire_of(log["error_details"])
-        http_status, source = http_statuses(codes, details)
+        http_status, source = http_statuses(codes, details, self._statuses_read)
         self._log_http_status.add_typed(http_status)
         self._log_http_source.append(source)
         known = list(self._log_extra.columns)

@@ -22,12 +22,16 @@ RESPONSE, ERROR_DETAILS = "response", "error_details"
 SOURCE_DTYPE = pd.CategoricalDtype([RESPONSE, ERROR_DETAILS])
 
 
-def http_statuses(codes: ObjectArray, details: ObjectArray) -> tuple[Any, npt.NDArray[np.int8]]:
+def http_statuses(
+    codes: ObjectArray, details: ObjectArray, read: dict[str, int | None] | None = None
+) -> tuple[Any, npt.NDArray[np.int8]]:
     """Each attempt's HTTP status and where it came from.
 
     Args:
         codes: the logs' ``response_status_code`` values (missing, text or junk become NA, as in the frames).
         details: the logs' ``error_details`` values, read where the code is missing.
+        read: the status of each text read so far, kept across calls (a failed attempt's text is read for
+            its log's row and again for its operation's last error).
 
     Returns:
         The statuses as a nullable ``Int64`` array, and the codes of their source in :data:`SOURCE_DTYPE`
@@ -44,9 +48,13 @@ def http_statuses(codes: ObjectArray, details: ObjectArray) -> tuple[Any, npt.ND
         found, uniques = pd.factorize(texts)  # the same text recurs: each is read once
     except TypeError:  # an unhashable value where text was expected
         found, uniques = pd.factorize(np.array([v if isinstance(v, str) else None for v in texts], object))
-    named = np.array(
-        [status_in_text(u) if isinstance(u, str) else None for u in uniques] + [None], dtype=object
-    )[found]  # code -1 (missing text) picks the None appended last
+    memo: dict[str, int | None] = {} if read is None else read
+    statuses_of = [
+        None if not isinstance(u, str) else memo[u] if u in memo else _read(memo, u) for u in uniques
+    ]
+    named = np.array([*statuses_of, None], dtype=object)[
+        found
+    ]  # code -1 (missing text) picks the None appended last
     hit = np.array([v is not None for v in named], dtype=bool)
     if not hit.any():
         return statuses, source
@@ -56,6 +64,11 @@ def http_statuses(codes: ObjectArray, details: ObjectArray) -> tuple[Any, npt.ND
     mask[rows[hit]] = False
     source[rows[hit]] = 1
     return pd.arrays.IntegerArray(data, mask), source
+
+
+def _read(memo: dict[str, int | None], text: str) -> int | None:
+    memo[text] = status = status_in_text(text)
+    return status
 
 
 def source_column(codes: npt.NDArray[np.int8]) -> pd.Categorical:

@@ -8,12 +8,14 @@ import pickle
 from typing import Any
 
 import httpx
+import msgspec
 import pandas as pd
 import pytest
 
 import catena_nb as cn
 from catena_nb._lazy import wire_record
 from catena_nb.errors import ResponseValidationError
+from catena_nb.frames._records import records
 from catena_nb.models import ResourceOperation
 from tests.client.conftest import MakeDriver
 from tests.support.client_mock import MockAPI, op, paged_handler
@@ -75,6 +77,28 @@ def test_frames_of_listed_models_equal_frames_of_the_records(drive: MakeDriver) 
     pd.testing.assert_frame_equal(first, ops_df)
     first.loc[0, "attempts"] = 99
     assert second.loc[0, "attempts"] != 99
+
+
+def test_models_of_pages_of_the_listing_shape_hold_wire_structs(drive: MakeDriver) -> None:
+    """Without extras, a page is read into wire structs: its models hold them, yet each is parsed from its
+    record as sent (a field left out stays unset), and the frames and `records` read the same as the dicts."""
+    items = [{k: v for k, v in item.items() if k != "custom_field"} for item in _ops(1200)]
+    del items[3]["source_name"]  # left out: null in a struct, unset in the model
+    items[4]["source_name"] = None
+    ops = _listed(drive, items)
+    assert all(isinstance(wire_record(m, structs=True), msgspec.Struct) for m in ops[6:])
+    assert records(ops[6:]) == items[6:]  # the records as sent, not the structs
+    ops_df, logs_df = cn.operations_frame(ops), cn.logs_frame(ops)
+    pd.testing.assert_frame_equal(ops_df, cn.operations_frame(items))
+    pd.testing.assert_frame_equal(logs_df, cn.logs_frame(items))
+    for model, item in zip(ops, items, strict=True):
+        eager = ResourceOperation.model_validate(item)
+        assert model == eager
+        assert model.model_fields_set == eager.model_fields_set
+        assert model.model_dump(exclude_unset=True) == eager.model_dump(exclude_unset=True)
+    assert "source_name" not in ops[3].model_fields_set
+    assert "source_name" in ops[4].model_fields_set
+    assert [pickle.loads(pickle.dumps(m)) for m in _listed(drive, items)] == ops
 
 
 def test_a_model_changed_after_listing_gives_a_fresh_frame(drive: MakeDriver) -> None:
