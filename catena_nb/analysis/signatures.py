@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,9 +40,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from catena_nb._http_status import status_in_text
-from catena_nb._jsonio import collector_paused
 from catena_nb._redact import clip, redact
 from catena_nb.analysis.grouping import By, keys_of, names_of
+from catena_nb.analysis.masks import STATUS_DIGITS, mask, mask_all
 from catena_nb.frames.checks import mark_table, require, require_by
 
 __all__ = ["SIGNATURE_COLUMNS", "error_signatures", "signature_key", "signature_of", "signatures_of"]
@@ -50,68 +50,6 @@ __all__ = ["SIGNATURE_COLUMNS", "error_signatures", "signature_key", "signature_
 SIGNATURE_COLUMNS = ("n", "operations", "first_seen", "last_seen", "example")
 _EXAMPLE_LIMIT = 500  # characters of the example text shown
 
-# The masks applied to each token of a text before the text is templated. A number becomes "0", not "<n>",
-# so that a JSON body with an id as a bare number still parses; the three digits of a possible HTTP status
-# stay until the status is read (_STATUS_DIGITS then masks them too).
-# (the text a token must hold for the mask to apply, the pattern, its replacement)
-_MASKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("-", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
-    (
-        "-",
-        re.compile(r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b(?!-)"),
-        "<time>",
-    ),
-    ("@", re.compile(r"(?<![\w\\])(?:[\w.+-]|\\u[0-9a-fA-F]{4})++@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
-    # a URL's query and fragment (its template drops them) and the digits of its host's first label
-    ("://", re.compile(r"""(://[^\s'"?#<>\\]*)[?#][^\s'"<>\\]*"""), r"\1"),
-    ("://", re.compile(r"(://[A-Za-z-]+)\d+(?=[.-])"), r"\g<1>0"),
-    # tokens of 8+ characters with 3+ digits and a letter: request and trace ids, hex digests, prefixed ids
-    (
-        "",
-        re.compile(r"(?<![\w<\\-])(?=(?:[A-Za-z_-]*+\d){3})(?=[\d-]*+[A-Za-z_])[A-Za-z0-9][\w-]{7,}+(?![>])"),
-        "<id>",
-    ),
-    # every other number standing alone but three digits from 100 to 599, which may be the HTTP status (the
-    # status is read from the masked text; the TSP's code from the raw one)
-    ("", re.compile(r"(?<![\w.<\\-])(?![1-5]\d\d(?![\w.>]))\d++(?![\w.>])"), "0"),
-)
-_STATUS_DIGITS = re.compile(r"(?<![\w.<\\-])[1-5]\d\d(?![\w.>])")  # the numbers the masks leave
-_DIGIT_OR_MARK = re.compile(r"[\d@?#]")  # a token without any of these is left as it is by every mask
-# the masks but those of URLs in one pattern, for the tokens without a URL (most of them): one pass each
-_REPLACEMENTS = {"uuid": "<uuid>", "time": "<time>", "email": "<email>", "id": "<id>", "num": "0"}
-
-
-def _expander(template: str) -> Callable[[re.Match[str]], str]:
-    """A replacement template as a function (``\\1``, ``\\g<1>0``): called per match, it skips the template's
-    expansion, which costs more than the masks' own matching on URL tokens."""
-    if template == r"\1":
-        return lambda m: m.group(1)
-    if template == r"\g<1>0":
-        return lambda m: m.group(1) + "0"
-    return lambda m: m.expand(template)
-
-
-def _one_pass(masks: tuple[tuple[str, re.Pattern[str], str], ...]) -> re.Pattern[str]:
-    names = {"<uuid>": "uuid", "<time>": "time", "<email>": "email", "<id>": "id", "0": "num"}
-    parts = [f"(?P<{names[r]}>{p.pattern})" for _, p, r in masks if r in names]
-    return re.compile("|".join(parts), re.I)
-
-
-_ONE_PASS = _one_pass(_MASKS)
-# a URL's query dropped and its host's digits masked first, then the other masks
-_URL_MASKS = tuple((p, _expander(r)) for needed, p, r in _MASKS if needed == "://")
-# Without the e-mail mask every mask starts at the start of a word (after no word character, on one): saying
-# so first lets the engine pass over the inside of words at once, for the same matches in half the time.
-_ONE_PASS_NO_EMAIL = re.compile(
-    r"(?<!\w)(?=\w)(?:" + _one_pass(tuple(m for m in _MASKS if m[2] != "<email>")).pattern + ")", re.I
-)
-# what may stand around a token's value for _quick_mask: characters that are neither word characters nor
-# any the masks' look-arounds refuse ('.', '-', '<', '>', '\\') or look for ('@', '?', '#', '/')
-_NEUTRAL = "'\"{}[](),:;"
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_THREE_DIGITS = re.compile(r"(?:\D*\d){3}")
-_CACHE_LIMIT = 500_000  # tokens remembered by one call of error_signatures
-_CHECK_EVERY = 2_000  # texts masked between two looks at the memo's size
 # the TSP's error code in a JSON body: the first value of one of these keys (a number from 100 to 599 under
 # "code" is the HTTP status instead, as the template says)
 _CODE_VALUE = re.compile(
@@ -179,22 +117,22 @@ def signature_of(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"signature_of needs an error text (a str), not {type(text).__name__}")
-    return _template(_STATUS_DIGITS.sub("0", _mask(text)))
+    return _template(STATUS_DIGITS.sub("0", mask(text)))
 
 
 def signatures_of(texts: Sequence[str]) -> list[str]:
     """:func:`signature_of` of each text, as :func:`error_signatures` reads them: the tokens masked through
     one memo, each distinct skeleton templated once (several times quicker over a few hundred texts)."""
-    masked = _mask_all(list(texts))
-    skeletons = [_STATUS_DIGITS.sub("0", m) for m in masked]
+    masked = mask_all(list(texts))
+    skeletons = [STATUS_DIGITS.sub("0", m) for m in masked]
     templates = {skeleton: _template(skeleton) for skeleton in dict.fromkeys(skeletons)}
     return [templates[skeleton] for skeleton in skeletons]
 
 
 def signature_key(text: str) -> tuple[str, int | None, str | None]:
     """A text's cause: its template (:func:`signature_of`), the HTTP status it names, the TSP's error code."""
-    masked = _mask(text)
-    return _template(_STATUS_DIGITS.sub("0", masked)), status_in_text(masked), _code_of(text)
+    masked = mask(text)
+    return _template(STATUS_DIGITS.sub("0", masked)), status_in_text(masked), _code_of(text)
 
 
 def error_signatures(logs_df: pd.DataFrame, by: By = None) -> pd.DataFrame:
@@ -234,9 +172,9 @@ def _signatures(logs_df: pd.DataFrame, by: By, function: str) -> pd.DataFrame:
     raw_codes, raw = pd.factorize(details[rows].to_numpy(dtype=object))
     texts: list[str] = list(raw)
     # three levels, each templated once: the distinct texts, masked (statuses kept), then every number masked
-    masked_codes, masked = pd.factorize(np.asarray(_mask_all(texts), dtype=object))
+    masked_codes, masked = pd.factorize(np.asarray(mask_all(texts), dtype=object))
     skeleton_codes, skeletons = pd.factorize(
-        np.asarray([_STATUS_DIGITS.sub("0", m) for m in masked], dtype=object)
+        np.asarray([STATUS_DIGITS.sub("0", m) for m in masked], dtype=object)
     )
     signature_codes, signatures = pd.factorize(np.asarray([_template(s) for s in skeletons], dtype=object))
     # a text's code key survives the masks: only the texts of a masked text that names one are read
@@ -299,94 +237,6 @@ def _statuses(work: pd.DataFrame, texts: Sequence[str], which: npt.NDArray[np.in
         named = dict(zip(needed.tolist(), (status_in_text(texts[i]) for i in needed), strict=True))
         logged[missing] = pd.array([named[i] for i in which[missing].tolist()], dtype="Int64")
     return logged
-
-
-class _Masked(dict[str, str]):
-    """Tokens and their masked forms, each token masked the first time it is looked up."""
-
-    def __missing__(self, token: str) -> str:
-        masked = self[token] = _mask_token(token)
-        return masked
-
-
-def _mask(text: str, memo: _Masked | None = None) -> str:
-    """The masks applied to each whitespace-separated token (so that the constant words of a text are looked
-    up, not scanned again), the tokens joined by single spaces."""
-    return " ".join(map((_Masked() if memo is None else memo).__getitem__, text.split()))
-
-
-def _mask_token(token: str) -> str:
-    if not _DIGIT_OR_MARK.search(token):
-        return token
-    quick = _quick_url(token) if "://" in token else _quick_mask(token)
-    return quick if quick is not None else _pattern_mask(token)
-
-
-def _pattern_mask(token: str) -> str:
-    if "://" in token:
-        for pattern, replacement in _URL_MASKS:
-            token = pattern.sub(replacement, token)
-    pattern = _ONE_PASS if "@" in token else _ONE_PASS_NO_EMAIL
-    return pattern.sub(_replacement, token)
-
-
-def _quick_mask(token: str) -> str | None:
-    """The masks' answer for the commonest shapes of token, read without the patterns: a number, a UUID or
-    an ASCII id of 8+ letters and digits, each alone between quotes, brackets or commas; None for any other
-    token (the patterns decide). None of these neighbours is one the patterns' look-arounds refuse, so the
-    answer is theirs (``tests/analysis/test_signatures.py`` checks it on every shape)."""
-    core = token.strip(_NEUTRAL)
-    if not core.isascii():
-        return None
-    if core.isdigit():
-        if len(core) == 3 and core[0] in "12345":
-            return token  # perhaps the HTTP status: kept until it is read
-        masked = "0"
-    elif len(core) == 36 and _UUID.fullmatch(core):
-        masked = "<uuid>"
-    elif len(core) >= 8 and core.isalnum() and _THREE_DIGITS.match(core):
-        masked = "<id>"
-    else:
-        return None
-    if len(core) == len(token):
-        return masked
-    lead = len(token) - len(token.lstrip(_NEUTRAL))
-    return token[:lead] + masked + token[lead + len(core) :]
-
-
-def _quick_url(token: str) -> str | None:
-    """:func:`_pattern_mask` of a token with a URL and no e-mail: the URL's query dropped and its host's
-    digits masked, then each part between slashes masked alone, most of them by :func:`_quick_mask`. No
-    mask but the URL's reaches across a slash, and a slash is a boundary to every look-around, so the parts
-    masked alone give what the whole gives; None for a token with an ``@``."""
-    if "@" in token:
-        return None
-    for pattern, replacement in _URL_MASKS:
-        token = pattern.sub(replacement, token)
-    parts = token.split("/")
-    for i, part in enumerate(parts):
-        if _DIGIT_OR_MARK.search(part):
-            quick = _quick_mask(part)
-            parts[i] = quick if quick is not None else _ONE_PASS_NO_EMAIL.sub(_replacement, part)
-    return "/".join(parts)
-
-
-def _replacement(match: re.Match[str]) -> str:
-    return _REPLACEMENTS[match.lastgroup or "num"]
-
-
-def _mask_all(texts: list[str]) -> list[str]:
-    """:func:`_mask` of every text, with one memo of the tokens seen (the memo is emptied when it grows
-    past ``_CACHE_LIMIT``, so that texts full of fresh ids do not hold memory)."""
-    memo = _Masked()
-    look_up, join = memo.__getitem__, " ".join
-    out: list[str] = []
-    with collector_paused():  # strings only: the collector would walk the caller's frames over and over
-        for start in range(0, len(texts), _CHECK_EVERY):
-            if len(memo) > _CACHE_LIMIT:
-                memo.clear()
-            out.extend([join(map(look_up, text.split())) for text in texts[start : start + _CHECK_EVERY]])
-    return out
 
 
 def _code_of(text: str) -> str | None:

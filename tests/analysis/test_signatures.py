@@ -9,13 +9,8 @@ import pytest
 
 import catena_nb as cn
 from catena_nb._redact import MASK, Secret
-from catena_nb.analysis.signatures import (
-    _pattern_mask,
-    _quick_mask,
-    _quick_url,
-    signature_key,
-    signatures_of,
-)
+from catena_nb.analysis.masks import pattern_mask, quick_mask, quick_url
+from catena_nb.analysis.signatures import signature_key, signatures_of
 from catena_nb.frames.checks import mark
 from catena_nb.sandbox.sim.history import generate_history
 from catena_nb.sandbox.sim.world import build_world
@@ -237,10 +232,10 @@ def test_the_quick_masks_give_what_the_patterns_give() -> None:
     part by part) is masked exactly as the patterns mask it; the others are left to the patterns."""
     quick = 0
     for token in _tokens_of_every_shape():
-        masked = _quick_url(token) if "://" in token else _quick_mask(token)
+        masked = quick_url(token) if "://" in token else quick_mask(token)
         if masked is not None:
             quick += 1
-            assert masked == _pattern_mask(token), token
+            assert masked == pattern_mask(token), token
     assert quick > 500  # the shapes it is there for are taken quickly
 
 
