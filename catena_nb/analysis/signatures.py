@@ -16,8 +16,9 @@ of strings. :func:`signature_of` turns a text into its template:
 
 The HTTP status and the TSP's error code are kept apart, as columns of :func:`error_signatures`, not in the
 template; a cause is the template with the two. The work is done once per distinct thing: each distinct
-token of the texts is masked once (ids, numbers, times), and each distinct masked text templated once, so
-that 400,000 texts that all differ by their ids cost about two seconds.
+token of the texts is masked once (ids, numbers, times; :mod:`~.masks`), and each distinct masked text
+templated once, so that the cost grows with the distinct tokens, not with the texts
+(``benchmarks/settle_signatures.py`` times 400,000 texts that all differ by their ids).
 
 Known limits: a value written as plain words outside quotes (``Driver Bob Smith is inactive``) stays in the
 template, as does an id without any digit; both split one cause over several signatures, never merge two.
