@@ -77,7 +77,7 @@ _ONE_PASS_NO_EMAIL = re.compile(
 # what may stand around a token's value for quick_mask: characters that are neither word characters nor
 # any the masks' look-arounds refuse ('.', '-', '<', '>', '\\') or look for ('@', '?', '#', '/')
 _NEUTRAL = "'\"{}[](),:;"
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_UUID = MASKS[0][1]  # the UUID mask itself, matched whole (its word boundaries hold at a bare value's ends)
 _THREE_DIGITS = re.compile(r"(?:\D*\d){3}")
 CACHE_LIMIT = 500_000  # tokens remembered by one call of error_signatures
 _CHECK_EVERY = 2_000  # texts masked between two looks at the memo's size
