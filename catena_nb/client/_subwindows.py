@@ -4,7 +4,8 @@ own cursors, the pages handed out in window order, as one cursor at a time would
 The API lists operations by ``created_at`` (messages by ``occurred_at``) and filters a window half-open,
 ``from <= t < to``. A listing asks for the first page of a window as it always did; if that page says there
 is more, :func:`plan` cuts the rest of the window into sub-windows, from the last instant the page reached
-to the window's end, and they are listed side by side (:func:`side_by_side` in threads,
+to the window's end, and the listing's later windows with it (a listing longer than 45 days has several),
+and they are listed side by side (:func:`side_by_side` in threads,
 :func:`side_by_side_async` in tasks). The first page keeps only its records before that instant, since the
 first sub-window starts at it and lists them again; each sub-window's pages keep only the records inside
 it, so that a server that rounds a bound the other way still yields each record once. The sub-windows are
@@ -29,7 +30,7 @@ import datetime as dt
 import logging
 import math
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ AsyncPausedFetch = Callable[[str, dict[str, Any], SharedPause | None], Awaitable
 SUB_WINDOWS_PER_WORKER = 4
 PAGES_PER_SUB_WINDOW = 2  # fewer requests than one page each, which would end each on a part page
 AHEAD_PER_WORKER = 2
+_INSTANT = dt.timedelta(microseconds=1)  # the finest time the API filters on
 
 
 @dataclass
@@ -75,8 +77,20 @@ def _times(page: Page[Any], field: str) -> list[dt.datetime] | None:
     return None if any(t is None for t in out) else out  # type: ignore[return-value]
 
 
-def plan(spec: ListSpec[Any], params: Mapping[str, Any], first: Page[Any], workers: int) -> Split | None:
-    """How to list the rest of the window whose first page is `first`, or None to follow its cursor."""
+def plan(
+    spec: ListSpec[Any],
+    params: Mapping[str, Any],
+    first: Page[Any],
+    workers: int,
+    later: Sequence[Mapping[str, Any]] = (),
+) -> Split | None:
+    """How to list the rest of the window whose first page is `first`, and the `later` windows of the same
+    listing with it, or None to follow its cursor.
+
+    The later windows are cut into sub-windows at the density the first page showed, so that the workers
+    go on to them while the first window's last sub-windows are still listed, rather than idling while a
+    later window's first page is fetched and planned on its own.
+    """
     field, lo_text, hi_text = spec.time_field, params.get("from_datetime"), params.get("to_datetime")
     if field is None or workers < 2 or first.next_page is None or not lo_text or not hi_text:
         return None
@@ -87,7 +101,9 @@ def plan(spec: ListSpec[Any], params: Mapping[str, Any], first: Page[Any], worke
         return None
     last = times[-1]
     before = bisect.bisect_left(times, last)  # the records before the last instant are all listed
-    covered, rest = last - lo, hi - last
+    spans = [(last, hi)] + [(as_utc(str(w["from_datetime"])), as_utc(str(w["to_datetime"]))) for w in later]
+    rest = sum((b - a for a, b in spans), dt.timedelta(0))
+    covered = last - lo
     if covered > dt.timedelta(0):
         # as many records again per span of time as the first page held, PAGES_PER_SUB_WINDOW pages each
         size = int(params.get("size") or len(times))
@@ -95,11 +111,16 @@ def plan(spec: ListSpec[Any], params: Mapping[str, Any], first: Page[Any], worke
         wanted = math.ceil(pages / PAGES_PER_SUB_WINDOW)
     else:
         wanted = SUB_WINDOWS_PER_WORKER * workers
-    count = max(1, min(wanted, SUB_WINDOWS_PER_WORKER * workers, rest // dt.timedelta(microseconds=1)))
-    bounds = sorted({last + rest * i // count for i in range(count)} | {hi})
-    windows = [
-        {**params, "from_datetime": format_dt(a), "to_datetime": format_dt(b)} for a, b in pairwise(bounds)
-    ]
+    count = max(len(spans), min(wanted, SUB_WINDOWS_PER_WORKER * workers))
+    windows: list[dict[str, Any]] = []
+    for (a, b), window in zip(spans, [params, *later], strict=True):
+        # each window's share of the sub-windows follows its share of the time left, one at least
+        share = max(1, min(round(count * ((b - a) / rest)) if rest else 1, (b - a) // _INSTANT))
+        bounds = sorted({a + (b - a) * i // share for i in range(share)} | {b})
+        windows += [
+            {**window, "from_datetime": format_dt(x), "to_datetime": format_dt(y)}
+            for x, y in pairwise(bounds)
+        ]
     kept = first.kept([i < before for i in range(len(times))]) if before else None
     return Split(kept, windows)
 

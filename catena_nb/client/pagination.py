@@ -250,6 +250,8 @@ class _Walk:
         self._guard: LoopGuard | None = None
         self._cursor: str | None = None
         self._page: Page[Any] | None = None
+        self._later: list[dict[str, Any]] = []  # the windows after the one walked
+        self._split_all = False
 
     def __enter__(self) -> Self:
         return self
@@ -258,9 +260,12 @@ class _Walk:
         self._bar.close()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for params in self._spec.window_params():
+        windows = self._spec.window_params()
+        for index, params in enumerate(windows):
+            if self._split_all:
+                return  # the later windows were listed with the sub-windows of a split
             self._guard, self._cursor = LoopGuard(self._spec, params), None
-            self._params = params
+            self._params, self._later = params, windows[index + 1 :]
             while True:
                 yield {**params, "cursor": self._cursor} if self._cursor else params
                 page = self._page
@@ -280,13 +285,13 @@ class _Walk:
         return page
 
     def split(self, page: Page[Any]) -> _subwindows.Split | None:
-        """After the first page of a window: its sub-windows to list side by side, or None to follow its
-        cursor (the walk then goes on to the next window)."""
+        """After the first page of a window: the sub-windows of the rest of it and of every later window, to
+        list side by side (the walk then ends), or None to follow its cursor (the walk then goes on)."""
         if self._cursor is not None or self._spec.concurrency < 2:
             return None
-        split = _subwindows.plan(self._spec, self._params, page, self._spec.concurrency)
+        split = _subwindows.plan(self._spec, self._params, page, self._spec.concurrency, self._later)
         if split is not None:
-            self._page = None
+            self._page, self._split_all = None, True
         return split
 
     def counted(self, page: Page[M]) -> Page[M]:

@@ -120,6 +120,50 @@ def test_a_server_that_ignores_the_window_is_listed_one_cursor_at_a_time(drive: 
     assert side == sequential
 
 
+def test_the_later_windows_of_a_long_listing_are_cut_with_the_first(drive: MakeDriver) -> None:
+    """A 60-day listing spans two API windows: the second is cut into sub-windows when the first page is
+    planned (never fetched whole), none crossing a window's edge, and the ids are those of one cursor."""
+    step = dt.timedelta(days=60) / 2001
+    records = _records(2000)
+    for i, item in enumerate(records):
+        item["created_at"] = (DAY + step * (i + 1)).isoformat().replace("+00:00", "Z")
+    api = WindowedAPI(records)
+    mock = MockAPI()
+    mock.handler = api.answer
+    d = drive(mock)
+    window = {"since": DAY, "until": DAY + dt.timedelta(days=60)}
+
+    def ids(concurrency: int) -> list[str]:
+        def listed(c: Any) -> Any:
+            return c.operations.list(**window, size=100, concurrency=concurrency).to_list()
+
+        return [o.id for o in d(listed)]
+
+    one = ids(1)
+    sequential = len(api.seen)
+    wide = ids(4)
+    assert one == wide == [r["id"] for r in records]
+    spans = {
+        (
+            dt.datetime.fromisoformat(r.url.params["from_datetime"]),
+            dt.datetime.fromisoformat(r.url.params["to_datetime"]),
+        )
+        for r in api.seen[:sequential]
+    }
+    assert len(spans) == 2  # one cursor at a time walks the two windows whole
+    edge = max(lo for lo, _ in spans)
+    later = [
+        (
+            dt.datetime.fromisoformat(r.url.params["from_datetime"]),
+            dt.datetime.fromisoformat(r.url.params["to_datetime"]),
+        )
+        for r in api.seen[sequential + 1 :]
+    ]
+    assert (edge, DAY + dt.timedelta(days=60)) not in later  # the second window only in sub-windows
+    assert sum(lo >= edge for lo, _ in set(later)) > 1
+    assert all(hi <= edge or lo >= edge for lo, hi in later)  # none across the windows' edge
+
+
 def test_a_short_listing_sends_what_it_always_did(drive: MakeDriver) -> None:
     """A window whose first page is its last takes one request, side by side or not."""
     one, wide, sequential, side = _both(drive, WindowedAPI(_records(80)))
