@@ -16,7 +16,7 @@ from catena_nb._jsonio import collector_paused
 
 __all__ = [
     "CACHE_LIMIT", "DIGIT_OR_MARK", "MASKS", "STATUS_DIGITS", "TokenMemo", "mask", "mask_all", "mask_token",
-    "pattern_mask", "quick_mask", "quick_url",
+    "pattern_mask", "quick_mask", "quick_url", "url_cut",
 ]  # fmt: skip
 
 # The masks applied to each token of a text before the text is templated. A number becomes "0", not "<n>",
@@ -84,11 +84,29 @@ _CHECK_EVERY = 2_000  # texts masked between two looks at the memo's size
 
 
 class TokenMemo(dict[str, str]):
-    """Tokens and their masked forms, each token masked the first time it is looked up."""
+    """Tokens and their masked forms, each token masked the first time it is looked up.
+
+    A URL is masked through the memo too: its query dropped and its host's digits masked first, so that
+    URLs that differ only there (``?driver_id=3823815``) are one entry, then part by part between slashes,
+    as :func:`quick_url` masks it, each part an entry of its own (``v1``, ``drivers``, the id).
+    """
 
     def __missing__(self, token: str) -> str:
-        masked = self[token] = mask_token(token)
+        if "://" in token and "@" not in token:
+            cut = url_cut(token)
+            masked = self[cut] if cut != token else "/".join(map(self.__getitem__, token.split("/")))
+        else:
+            masked = mask_token(token)
+        self[token] = masked
         return masked
+
+
+def url_cut(token: str) -> str:
+    """A token's URLs without their query and fragment, their host's digits masked (the masks of URLs;
+    applied twice, they change nothing more)."""
+    for pattern, replacement in _URL_MASKS:
+        token = pattern.sub(replacement, token)
+    return token
 
 
 def mask(text: str, memo: TokenMemo | None = None) -> str:
@@ -143,9 +161,7 @@ def quick_url(token: str) -> str | None:
     masked alone give what the whole gives; None for a token with an ``@``."""
     if "@" in token:
         return None
-    for pattern, replacement in _URL_MASKS:
-        token = pattern.sub(replacement, token)
-    parts = token.split("/")
+    parts = url_cut(token).split("/")
     for i, part in enumerate(parts):
         if DIGIT_OR_MARK.search(part):
             quick = quick_mask(part)

@@ -9,7 +9,7 @@ import pytest
 
 import catena_nb as cn
 from catena_nb._redact import MASK, Secret
-from catena_nb.analysis.masks import pattern_mask, quick_mask, quick_url
+from catena_nb.analysis.masks import TokenMemo, pattern_mask, quick_mask, quick_url, url_cut
 from catena_nb.analysis.signatures import signature_key, signatures_of
 from catena_nb.frames.checks import mark
 from catena_nb.sandbox.sim.history import generate_history
@@ -237,6 +237,17 @@ def test_the_quick_masks_give_what_the_patterns_give() -> None:
             quick += 1
             assert masked == pattern_mask(token), token
     assert quick > 500  # the shapes it is there for are taken quickly
+
+
+def test_the_memo_masks_every_token_as_the_patterns_do() -> None:
+    """Through the memo (URLs cut first, then masked part by part, each part an entry), every token of
+    every shape is masked as the patterns mask it alone, whatever was looked up before it."""
+    tokens = _tokens_of_every_shape()
+    for order in (tokens, tokens[::-1]):
+        memo = TokenMemo()
+        for token in order:
+            assert memo[token] == pattern_mask(token), token
+    assert all(url_cut(url_cut(t)) == url_cut(t) for t in tokens if "://" in t)  # a cut URL is cut
 
 
 def test_signatures_of_many_texts_are_signature_of_each() -> None:
