@@ -47,14 +47,9 @@ def run(args: argparse.Namespace) -> int:
         AuditStore(args.store, read_only=True).close()
     served = None
     if args.store is None and not credentials_configured():
-        import jupyter_client.manager  # noqa: F401  (imported first: see below)
-        import nbclient  # noqa: F401
-        import nbformat  # noqa: F401
-
         from catena_nb.cli._served import ServedSandbox
 
-        # the kernel's machinery is imported first, so that the kernel starts as soon as the sandbox's
-        # history (which takes this process's interpreter for a few seconds) starts being built
+        # started first: its process builds the history while this one imports the kernel's machinery
         served = ServedSandbox.for_audit_notebook()
     try:
         path = render_report(
