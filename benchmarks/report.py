@@ -1,7 +1,7 @@
 """Benchmark: `catena-nb report` on the default 30-day sandbox history, and where its time goes.
 
 Runs the same steps as `catena-nb report` (``render_report`` with the served sandbox) with a clock around
-each: the served sandbox's start (its import and history, in this process), the kernel's start and the
+each: the served sandbox's start (its import and history, in its own process), the kernel's start and the
 parameters cells, the wait for the sandbox, each code cell (the first holds the listing and the frames; the
 others the tables and charts; a ``report-skip`` cell is not run), and the export to HTML (its first-time
 costs paid while the kernel runs the analysis). Then the command itself, end to end, as a subprocess, and
@@ -47,14 +47,13 @@ def _cell_times(nb: Any) -> list[tuple[int, float, str]]:
 
 def breakdown() -> None:
     """The phases of one report, timed in this process, as `catena-nb report` runs them."""
-    import jupyter_client.manager  # noqa: F401  (as the command: imported before the sandbox starts)
-    import nbclient  # noqa: F401
-
     from catena_nb.cli._served import ServedSandbox
 
     os.environ.setdefault("TQDM_DISABLE", "1")
     t_start = time.perf_counter()
-    served = ServedSandbox.for_audit_notebook()
+    served = ServedSandbox.for_audit_notebook()  # as the command: started before the kernel's imports
+    import jupyter_client.manager  # noqa: F401
+    import nbclient  # noqa: F401
     served_at: list[float] = []
 
     def serves() -> None:
