@@ -54,6 +54,7 @@ def breakdown() -> None:
     served = ServedSandbox.for_audit_notebook()  # as the command: started before the kernel's imports
     import jupyter_client.manager  # noqa: F401
     import nbclient  # noqa: F401
+
     served_at: list[float] = []
 
     def serves() -> None:

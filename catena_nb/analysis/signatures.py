@@ -59,6 +59,7 @@ _CODE_VALUE = re.compile(
     re.I,
 )
 _CODE_VALUE_LOWER = re.compile(_CODE_VALUE.pattern.lower())  # the same, for a lowered ASCII text
+_REWRITTEN = re.compile(r"[\d<@\s]|://")  # what the masks may have written into a value, or cut it at
 _PLACEHOLDER = r"<(?:uuid|time|id|n|str|email|status|code|url)>"
 _URL = re.compile(rf"""\b[a-z][a-z0-9+.-]*://(?:[^\s'"<>\\]|{_PLACEHOLDER})+""", re.I)
 # the status lines of the common HTTP clients (the masks have made the status a 0): the status is a column,
@@ -178,13 +179,7 @@ def _signatures(logs_df: pd.DataFrame, by: By, function: str) -> pd.DataFrame:
         np.asarray([STATUS_DIGITS.sub("0", m) for m in masked], dtype=object)
     )
     signature_codes, signatures = pd.factorize(np.asarray([_template(s) for s in skeletons], dtype=object))
-    # a text's code key survives the masks: only the texts of a masked text that names one are read
-    named = np.asarray(["ode" in m or "ODE" in m for m in masked], dtype=bool)[masked_codes]
-    error_codes, codes = pd.factorize(
-        np.asarray(
-            [_code_of(t) if n else None for t, n in zip(texts, named.tolist(), strict=True)], dtype=object
-        )
-    )
+    error_codes, codes = pd.factorize(np.asarray(_codes_of(texts, list(masked), masked_codes), dtype=object))
     of_row = masked_codes[raw_codes]
     status = _statuses(work, list(masked), of_row)
     extra = ["error_type"] if "error_type" in work.columns else []
@@ -238,6 +233,26 @@ def _statuses(work: pd.DataFrame, texts: Sequence[str], which: npt.NDArray[np.in
         named = dict(zip(needed.tolist(), (status_in_text(texts[i]) for i in needed), strict=True))
         logged[missing] = pd.array([named[i] for i in which[missing].tolist()], dtype="Int64")
     return logged
+
+
+def _codes_of(texts: list[str], masked: list[str], of_text: npt.NDArray[np.intp]) -> list[str | None]:
+    """:func:`_code_of` of each text, read once per masked text where that gives the text's own answer.
+
+    The code keys survive the masks, and a value the masks leave whole is the text's: so the masked text's
+    code is each of its texts' when it is None or a value with nothing a mask writes or removes (no digit,
+    placeholder, space or URL). The masks shorten values but for an e-mail's (``<email>`` may be longer than
+    the address), so without one a value too long in the text is too long in its masked text or holds what a
+    mask wrote, and a key whose value fails in the masked text fails in the text. The other texts are read.
+    """
+    answers: list[str | bool | None] = []
+    for m in masked:
+        code = _code_of(m)
+        if "<email>" in m or (code is not None and _REWRITTEN.search(code)):
+            answers.append(False)  # read from the texts themselves
+        else:
+            answers.append(code)
+    of_masked = [answers[i] for i in of_text.tolist()]
+    return [_code_of(t) if a is False else a for t, a in zip(texts, of_masked, strict=True)]
 
 
 def _code_of(text: str) -> str | None:

@@ -14,6 +14,7 @@ The sandbox is built as the notebook's own ``parameters`` cell would build it (s
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import secrets
 import socket
@@ -81,7 +82,8 @@ class ServedSandbox:
             "seed": seed, "days": days, "anchor": anchor, "time_scale": TIME_SCALE, "port": self.port,
             "client_secret": self.client_secret,
         }  # fmt: skip
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
         self._process.stdin.write(json.dumps(settings) + "\n")
         self._process.stdin.flush()
         threading.Thread(target=self._listen, name="catena-report-sandbox", daemon=True).start()
@@ -128,10 +130,8 @@ class ServedSandbox:
     def stop(self) -> None:
         """Stop serving (after the report, or if it failed): its stdin closed, its process waited for."""
         assert self._process.stdin is not None
-        try:
+        with contextlib.suppress(OSError):  # it died already
             self._process.stdin.close()
-        except OSError:  # it died already
-            pass
         try:
             self._process.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:

@@ -257,6 +257,37 @@ def test_signatures_of_many_texts_are_signature_of_each() -> None:
     assert signatures_of(texts) == [cn.signature_of(text) for text in texts]
 
 
+def test_codes_read_once_per_masked_text_are_each_texts_own() -> None:
+    """The TSP's code read from a masked text where the masks left it whole is each text's own, in texts
+    of every cause and where the masks change a value's length or its spaces (an e-mail, a long URL query,
+    a value past 80 characters, a run of spaces, a number, a status under ``code``)."""
+    import numpy as np
+
+    from catena_nb.analysis.masks import mask_all
+    from catena_nb.analysis.signatures import _code_of, _codes_of
+
+    texts = [text for i, writer in enumerate(CAUSES.values()) for text in variants(writer, 4, seed=i)]
+    long = "x" * 70
+    texts += [
+        f'{{"errorCode": "{long}-a@b.co-{long}", "code": "Plain"}}',
+        f'{{"errorCode": "{"y" * 76}a@b.co", "subCode": "Plain"}}',
+        f'{{"errorCode": "https://h.com/p?q={"1" * 80}", "reasonCode": "Plain"}}',
+        f'{{"errorCode": "https://h.com/p?q={"1" * 20}"}}',
+        '{"errorCode": "two  spaces", "code": "Plain"}',
+        '{"errorCode":\n"SPLIT"}',
+        '{"code": 404, "errorCode": "Plain"}',
+        '{"code": 4040, "errorCode": "Plain"}',
+        '{"error_code": "OMN-500"}',
+        '{"error_code": "OMN-501"}',
+        f'{{"faultCode": "{"z" * 81}", "code": "Plain"}}',
+        f'{{"faultCode": "{"7" * 85}", "code": "Plain"}}',
+        '{"errorCode": "deadbeef-dead-beef-dead-beefdeadbeef"}',
+        '{"mode": "x"}',
+    ]
+    masked_codes, masked = pd.factorize(np.asarray(mask_all(texts), dtype=object))
+    assert _codes_of(texts, list(masked), masked_codes) == [_code_of(t) for t in texts]
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [
