@@ -80,6 +80,7 @@ _NEUTRAL = "'\"{}[](),:;"
 _UUID = MASKS[0][1]  # the UUID mask itself, matched whole (its word boundaries hold at a bare value's ends)
 _THREE_DIGITS = re.compile(r"(?:\D*\d){3}")
 CACHE_LIMIT = 500_000  # tokens remembered by one call of error_signatures
+_FRESH_KEPT = 20_000  # tokens the masks change, remembered while the memo holds fewer
 _CHECK_EVERY = 2_000  # texts masked between two looks at the memo's size
 
 
@@ -97,7 +98,11 @@ class TokenMemo(dict[str, str]):
             masked = self[cut] if cut != token else "/".join(map(self.__getitem__, token.split("/")))
         else:
             masked = mask_token(token)
-        self[token] = masked
+        if masked == token or len(self) < _FRESH_KEPT:
+            # kept: a word the masks leave as it is, which comes again; a token they change is most often a
+            # fresh id, seen once, and kept only while the memo is small, so that the memo stays in the
+            # processor's cache for the many lookups of the words
+            self[token] = masked
         return masked
 
 

@@ -59,7 +59,12 @@ _CODE_VALUE = re.compile(
     re.I,
 )
 _CODE_VALUE_LOWER = re.compile(_CODE_VALUE.pattern.lower())  # the same, for a lowered ASCII text
-_REWRITTEN = re.compile(r"[\d<@\s]|://")  # what the masks may have written into a value, or cut it at
+# what the masks may have written into a value (a placeholder, a number's "0" standing alone as they write
+# it), or cut it at (a URL's query, a run of spaces)
+_REWRITTEN = re.compile(r"[<@\s]|://|(?<![\w.<\\-])0(?![\w.>])")
+_WRITTEN = re.compile(r"[<@]|://|(?<![\w.<\\-])0(?![\w.>])")  # the same but spaces, which values hold
+_CODE_KEY = re.compile(_CODE_VALUE.pattern[: _CODE_VALUE.pattern.index(r'"\s*:') + len(r'"\s*:')], re.I)
+_NEAR = 120  # characters after a code key that its value and what bounds it take in a masked text
 _PLACEHOLDER = r"<(?:uuid|time|id|n|str|email|status|code|url)>"
 _URL = re.compile(rf"""\b[a-z][a-z0-9+.-]*://(?:[^\s'"<>\\]|{_PLACEHOLDER})+""", re.I)
 # the status lines of the common HTTP clients (the masks have made the status a 0): the status is a column,
@@ -239,20 +244,29 @@ def _codes_of(texts: list[str], masked: list[str], of_text: npt.NDArray[np.intp]
     """:func:`_code_of` of each text, read once per masked text where that gives the text's own answer.
 
     The code keys survive the masks, and a value the masks leave whole is the text's: so the masked text's
-    code is each of its texts' when it is None or a value with nothing a mask writes or removes (no digit,
-    placeholder, space or URL). The masks shorten values but for an e-mail's (``<email>`` may be longer than
-    the address), so without one a value too long in the text is too long in its masked text or holds what a
-    mask wrote, and a key whose value fails in the masked text fails in the text. The other texts are read.
+    code is each of its texts' when it is None or a value with nothing a mask writes or removes (no
+    placeholder, no number masked to ``0``, no space, no URL; ``-32000`` and ``OMN-500`` are left whole).
+    The masks shorten values but for an e-mail's (``<email>`` may be longer than the address), so without
+    one a value too long in the text is too long in its masked text or holds what a mask wrote, and a key
+    whose value fails in the masked text fails in the text. The other texts are read one by one.
     """
     answers: list[str | bool | None] = []
     for m in masked:
         code = _code_of(m)
-        if "<email>" in m or (code is not None and _REWRITTEN.search(code)):
+        if "<email>" in m or (code is not None and _REWRITTEN.search(code)) or _rewritten_near_a_key(m):
             answers.append(False)  # read from the texts themselves
         else:
             answers.append(code)
     of_masked = [answers[i] for i in of_text.tolist()]
     return [_code_of(t) if a is False else a for t, a in zip(texts, of_masked, strict=True)]
+
+
+def _rewritten_near_a_key(masked: str) -> bool:
+    """Whether the masks wrote something just after a code key of a masked text: where a value stands whose
+    start they changed (``02026-11-01...`` reads as the number ``02026`` in the text, ``<id>`` after it)."""
+    if "ode" not in masked and "ODE" not in masked:
+        return False
+    return any(_WRITTEN.search(masked, m.end(), m.end() + _NEAR) for m in _CODE_KEY.finditer(masked))
 
 
 def _code_of(text: str) -> str | None:

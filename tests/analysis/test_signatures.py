@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import random
 
 import pandas as pd
 import pytest
@@ -279,11 +281,31 @@ def test_codes_read_once_per_masked_text_are_each_texts_own() -> None:
         '{"code": 4040, "errorCode": "Plain"}',
         '{"error_code": "OMN-500"}',
         '{"error_code": "OMN-501"}',
+        '{"code": -32000, "message": "x"}',
+        '{"code": -32001, "message": "x"}',
+        '{"errorCode": 0}',
+        '{"errorCode": 7}',
+        '{"errorCode": "0"}',
+        '{"errorCode": "A.0"}',
+        '{"errorCode": "E-0"}',
+        '{"errorCode": "1.5"}',
+        '{"errorCode": 12.0}',
         f'{{"faultCode": "{"z" * 81}", "code": "Plain"}}',
         f'{{"faultCode": "{"7" * 85}", "code": "Plain"}}',
         '{"errorCode": "deadbeef-dead-beef-dead-beefdeadbeef"}',
         '{"mode": "x"}',
     ]
+    rng = random.Random(18)  # and values of random shapes around the 80-character limit
+    pieces = ["a", "Z", "_", "-", ".", "0", "7", "12", "404", " ", "  ", "@", "x@y.io", "<", "?", "#", "/",
+              "://", "é", "19d03df4-bfa2-4a24-ac24-06e8b5cf53b7", "2026-11-01T12:00:00Z", "req_8f3a2b1c",
+    ]  # fmt: skip
+    for _ in range(3000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))[
+            : rng.choice([5, 79, 80, 81, 90])
+        ]
+        key = rng.choice(["code", "errorCode", "subCode", "message"])
+        quoted = rng.random() < 0.8
+        texts.append(f'{{"{key}": {json.dumps(value) if quoted else value}, "faultCode": "Plain"}}')
     masked_codes, masked = pd.factorize(np.asarray(mask_all(texts), dtype=object))
     assert _codes_of(texts, list(masked), masked_codes) == [_code_of(t) for t in texts]
 
