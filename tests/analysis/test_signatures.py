@@ -295,17 +295,24 @@ def test_codes_read_once_per_masked_text_are_each_texts_own() -> None:
         '{"errorCode": "deadbeef-dead-beef-dead-beefdeadbeef"}',
         '{"mode": "x"}',
     ]
-    rng = random.Random(18)  # and values of random shapes around the 80-character limit
-    pieces = ["a", "Z", "_", "-", ".", "0", "7", "12", "404", " ", "  ", "@", "x@y.io", "<", "?", "#", "/",
-              "://", "é", "19d03df4-bfa2-4a24-ac24-06e8b5cf53b7", "2026-11-01T12:00:00Z", "req_8f3a2b1c",
+    rng = random.Random(18)  # and bodies of random shapes: values around the 80-character limit, unquoted
+    pieces = [
+        "a", "Z", "_", "-", ".", "0", "7", "12", "404", " ", "  ", "\n", "@", "x@y.io", "<", ">", "?", "#",
+        "/", "\\", '"', ",", ":", "://", "https://h1.com/p?q=1", "é", "١٢",
+        "19d03df4-bfa2-4a24-ac24-06e8b5cf53b7",
+        "2026-11-01T12:00:00Z", "req_8f3a2b1c", "deadbeef", "-32000", "3.5",
     ]  # fmt: skip
+    keys = ["code", "errorCode", "subCode", "message", "ERROR_CODE", "reason_code", "status"]
     for _ in range(3000):
-        value = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))[
-            : rng.choice([5, 79, 80, 81, 90])
-        ]
-        key = rng.choice(["code", "errorCode", "subCode", "message"])
-        quoted = rng.random() < 0.8
-        texts.append(f'{{"{key}": {json.dumps(value) if quoted else value}, "faultCode": "Plain"}}')
+        fields = []
+        for _ in range(rng.randint(1, 3)):
+            value = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+            value = value[: rng.choice([3, 5, 40, 79, 80, 81, 90, 200])]
+            shape = rng.random()
+            written = json.dumps(value) if shape < 0.5 else f'"{value}"' if shape < 0.7 else value
+            colon = rng.choice([": ", ":", " : ", ":\n  "])
+            fields.append(f'"{rng.choice(keys)}"{colon}{written}')
+        texts.append(rng.choice(["", "Error "]) + "{" + ", ".join(fields) + "}")
     masked_codes, masked = pd.factorize(np.asarray(mask_all(texts), dtype=object))
     assert _codes_of(texts, list(masked), masked_codes) == [_code_of(t) for t in texts]
 
