@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
+from catena_nb.cli._common import out
+
 
 def main() -> int:
     settings = json.loads(sys.stdin.readline())
@@ -23,13 +25,13 @@ def main() -> int:
             anchor=str(settings["anchor"]),
             time_scale=float(settings["time_scale"]),
             port=int(settings["port"]),
+            client_secret=str(settings["client_secret"]),  # the one the kernel was given
         )
-        sandbox._client_secret = str(settings["client_secret"])  # the one the kernel was given
         sandbox.start()
     except Exception as exc:  # told to the report, which raises it
-        print(f"error {type(exc).__name__}: {exc}", flush=True)
+        out(f"error {type(exc).__name__}: {exc}")
         return 1
-    print("serving", flush=True)
+    out("serving")
     try:
         sys.stdin.read()  # until the report closes it
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the report stops too

@@ -183,6 +183,8 @@ class Sandbox:
             ``error_type`` and, for a degradation, ``failure_rate`` (the share of attempts that fail in the
             window); ``[]`` gives a quiet history; None (the default): three named incidents placed from
             the seed (in a history of 9 days or more). ``sb.incidents`` lists what was seeded.
+        client_secret: the OAuth client secret the client must present (default: a fresh random one), for
+            a process that hands its sandbox's credentials out before the sandbox serves.
 
     Raises:
         ValueError: ``history`` without ``anchor``, an unknown scope, an incident spec that does not fit
@@ -205,6 +207,7 @@ class Sandbox:
         scopes: Iterable[str] | None = None,
         webhook_duplicates: float = 0.0,
         incidents: Iterable[Any] | None = None,
+        client_secret: str | None = None,
     ) -> None:
         if history < 0:
             raise ValueError(f"history must be a number of days >= 0, not {history}")
@@ -222,6 +225,8 @@ class Sandbox:
             raise ValueError(f"tsp_latency must be >= 0, not {tsp_latency}")
         if api_latency is not None and not api_latency >= 0:
             raise ValueError(f"api_latency must be >= 0, not {api_latency}")
+        if client_secret is not None and (not isinstance(client_secret, str) or not client_secret):
+            raise ValueError("client_secret must be a non-empty string")
         if not 0.0 <= webhook_duplicates <= 1.0:
             raise ValueError(f"webhook_duplicates must be a share between 0 and 1, not {webhook_duplicates}")
         self.webhook_duplicates = webhook_duplicates
@@ -240,7 +245,7 @@ class Sandbox:
         self._port = port
         self.fault_injector = FaultInjector(FaultRates.parse(faults), seed=seed, time_scale=time_scale)
         self.client_id = f"catena-sandbox-{seed}"
-        self._client_secret = secrets.token_urlsafe(24)
+        self._client_secret = client_secret if client_secret is not None else secrets.token_urlsafe(24)
         self._server: ServerThread | None = None
         self._ctx: SandboxContext | None = None
         self._token: str | None = None
