@@ -16,15 +16,24 @@ first touched, instead of when the page arrives (where it raised the same).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import msgspec
 import pydantic
+from msgspec import UNSET
 
 from catena_nb._jsonio import collector_paused
-from catena_nb.models import ResourceOperation
+from catena_nb.models import ErrorType, OperationStatus, OperationType, Resource, ResourceOperation
 
-__all__ = ["WireBody", "WireLog", "WireOperation", "proven_valid", "proven_valid_body", "wire_items"]
+__all__ = [
+    "WireBody",
+    "WireLog",
+    "WireOperation",
+    "WirePayload",
+    "proven_valid",
+    "proven_valid_body",
+    "wire_items",
+]
 
 _Time = dt.datetime | None
 
@@ -96,6 +105,21 @@ _BODY_CHECKS: dict[type[pydantic.BaseModel], Any] = {
 # values as they are on the wire. Any other key, or a value of another JSON type (a number for a text
 # field, a float status code, a payload that is not an object), fails the decoding, and the page is then
 # read as decoded JSON, as before: the frames of the two ways are the same (tests/frames/test_wire_pages.py).
+# The values of the listing's enums, as Literal types: msgspec hands out the one text object of each value
+# (no new string per record, which the frames then hash once per value rather than once per row). A value
+# outside them (a status Catena adds later) fails the decoding, and that page is read as decoded JSON.
+if TYPE_CHECKING:  # text to the type checker, which cannot read a Literal built from an enum
+    _Status: TypeAlias = str
+    _ErrorType: TypeAlias = str
+    _Resource: TypeAlias = str
+    _OperationType: TypeAlias = str
+else:
+    _Status = Literal[tuple(e.value for e in OperationStatus)]
+    _ErrorType = Literal[tuple(e.value for e in ErrorType)]
+    _Resource = Literal[tuple(e.value for e in Resource)]
+    _OperationType = Literal[tuple(e.value for e in OperationType)]
+
+
 class WireLog(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """An attempt log as the operations listing sends it (a missing field reads as null)."""
 
@@ -103,11 +127,29 @@ class WireLog(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     created_at: str | None = None
     updated_at: str | None = None
     resource_operation_id: str | None = None
-    status: str | None = None
-    error_type: str | None = None
+    status: _Status | None = None
+    error_type: _ErrorType | None = None
     error_details: str | None = None
     response_status_code: int | None = None
     response_headers: dict[str, Any] | None = None
+
+
+class WirePayload(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """The payload of a message or group-message operation, each field of it `UNSET` where it was left out
+    (which the frames tell from null: a key no payload holds makes no column). Any other key fails the
+    decoding (the page is then read as decoded JSON): the payload of another resource, say."""
+
+    priority: Any = UNSET
+    sender_id: Any = UNSET
+    message_text: Any = UNSET
+    recipient_id: Any = UNSET
+    connection_id: Any = UNSET
+    recipient_ids: Any = UNSET
+    source_sender_id: Any = UNSET
+    reply_to_message_id: Any = UNSET
+    source_recipient_id: Any = UNSET
+    source_recipient_ids: Any = UNSET
+    source_reply_to_message_id: Any = UNSET
 
 
 class WireOperation(msgspec.Struct, gc=False, forbid_unknown_fields=True):
@@ -122,12 +164,12 @@ class WireOperation(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     connection_id: str | None = None
     source_name: str | None = None
     fleet_ref: str | None = None
-    resource: str | None = None
-    operation_type: str | None = None
-    payload: dict[str, Any] | None = None
+    resource: _Resource | None = None
+    operation_type: _OperationType | None = None
+    payload: WirePayload | None = None
     resource_id: str | None = None
     source_id: str | None = None
-    status: str | None = None
+    status: _Status | None = None
     logs: list[WireLog] | None = None
 
 

@@ -15,12 +15,16 @@ Timestamps are pandas' own ISO 8601 reading (``benchmarks/timestamps.py`` measur
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from msgspec import UNSET
+from msgspec.structs import astuple
 
 from catena_nb.frames import _pandas
 from catena_nb.frames._records import ObjectArray, Row, Values, fields, mappings, objects
@@ -333,29 +337,61 @@ class FreeForm:
 
 
 class Payloads(FreeForm):
-    """One column per payload field: the first payload's fields in their order, then any field seen later by
-    name (stable across pulls). A payload that is not a mapping (None, a stray string) counts as empty."""
-
-    def __init__(self, capacity: int = 0) -> None:
-        super().__init__(capacity)
-        self.first: list[str] | None = None  # the keys of the first payload that has any
+    """One column per payload field, in the order the API itself keeps them (:func:`payload_order`), so that
+    the columns are the same whichever record comes first. A payload that is not a mapping (None, a stray
+    string) counts as empty; so does a field left `UNSET` in a payload read as a wire struct."""
 
     def add_payloads(self, values: Values) -> None:
-        """Add a chunk of payloads."""
+        """Add a chunk of payloads: mappings, or wire structs of one kind (the listing's)."""
+        structs = _payload_structs(values)
+        if structs is not None:
+            self._add_structs(structs)
+            return
         payloads = mappings(values)
-        if self.first is None:
-            first = next((p for p in payloads if p), None)
-            if first is not None:
-                self.first = list(first)
-        known = list(self.columns) or list(self.first or ())
+        known = list(self.columns)
         wire, present = fields(payloads, known)
         later = sorted(present - set(known))
         if later:
             wire.update(fields(payloads, later, find_keys=False)[0])
         self.add(wire, len(payloads))
 
+    def _add_structs(self, structs: list[Any]) -> None:
+        names = type(structs[0]).__struct_fields__
+        n, k = len(structs), len(names)
+        matrix = np.fromiter(chain.from_iterable(map(astuple, structs)), dtype=object, count=n * k)
+        matrix = matrix.reshape(n, k)
+        wire = {}
+        for j, name in enumerate(names):
+            values = matrix[:, j]
+            unset = np.asarray(values == UNSET, dtype=bool)  # a field this payload left out
+            if unset.all():
+                continue  # in no payload of the chunk: a column only if another chunk has it
+            values[unset] = None
+            wire[name] = values
+        self.add(wire, n)
+
     def finish(self, first: Sequence[str] = ()) -> dict[str, Any]:
-        return super().finish(first or self.first or ())
+        return super().finish(payload_order(self.columns))
+
+
+def payload_order(keys: Iterable[str]) -> list[str]:
+    """``keys`` in the order Catena keeps a payload's keys: it stores payloads as PostgreSQL ``jsonb``, which
+    orders them by length in bytes, then bytewise."""
+    return sorted(keys, key=lambda key: (len(key.encode()), key.encode()))
+
+
+def _payload_structs(values: Values) -> list[Any] | None:
+    """The payloads as wire structs of one kind, an empty one for each null; None unless every payload is
+    a wire struct or null (and one at least is a struct)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if len(kinds) != 1:
+        return None
+    kind = next(iter(kinds))
+    if not issubclass(kind, msgspec.Struct):
+        return None
+    empty = kind()
+    return [empty if v is None else v for v in values]
 
 
 # ----------------------------------------------------------------------------------- naming the columns

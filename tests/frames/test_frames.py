@@ -69,13 +69,14 @@ def operation(**over: Any) -> dict[str, Any]:
 
 
 def test_operation_columns_and_dtypes() -> None:
-    """The declared columns come first, in order, with UTC datetimes, categories and nullable types."""
+    """The declared columns come first, in order, with UTC datetimes, categories and nullable types; the
+    payload's after them in the API's own key order (jsonb: shorter first), whatever order they came in."""
     df = operations_frame([operation()])
     assert tuple(df.columns[: len(OPERATION_COLUMNS)]) == OPERATION_COLUMNS
     assert list(df.columns[len(OPERATION_COLUMNS) :]) == [
         "payload_priority",
-        "payload_message_text",
         "payload_sender_id",
+        "payload_message_text",
     ]
     dtypes = df.dtypes.astype(str).to_dict()
     for col in ("created_at", "updated_at", "deleted_at"):
@@ -371,7 +372,8 @@ def test_a_record_with_as_many_keys_but_another_one_is_read_by_name() -> None:
 
 
 def test_payloads_that_are_not_objects_or_grow_fields_later() -> None:
-    """A payload that is null or text counts as empty; a field first seen later comes after the others."""
+    """A payload that is null or text counts as empty; a field first seen later takes its place in the
+    API's key order (jsonb: shorter first, then bytewise)."""
     ops = [
         operation(id="a"),
         operation(id="b", payload=None),
@@ -382,9 +384,9 @@ def test_payloads_that_are_not_objects_or_grow_fields_later() -> None:
     payload_cols = [c for c in df.columns if c.startswith("payload_")]
     assert payload_cols == [
         "payload_priority",
-        "payload_message_text",
-        "payload_sender_id",
         "payload_template",
+        "payload_sender_id",
+        "payload_message_text",
     ]
     assert list(df["payload_priority"].fillna("-")) == ["low", "-", "-", "high"]
     assert list(df["payload_template"].fillna("-")) == ["-", "-", "-", "t-1"]

@@ -7,7 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from catena_nb import _http_status
 from catena_nb._http_status import status_in_text
 from catena_nb.frames import logs_frame, operations_frame
 from catena_nb.frames._status import http_statuses
@@ -116,3 +119,29 @@ def test_both_frames_say_where_http_status_came_from() -> None:
         assert frame["http_status_source"].tolist()[:2] == ["response", "error_details"]
         assert pd.isna(frame["http_status_source"].iloc[2])
         assert list(frame["http_status_source"].cat.categories) == ["response", "error_details"]
+
+
+def _by_the_phrasings_alone(text: str) -> int | None:
+    """`status_in_text` without its two shortcuts: every phrasing tried, after the URLs are taken out."""
+    best: tuple[int, int] | None = None
+    for match in _http_status._TEXT.finditer(_http_status._URL.sub(" ", text)):
+        phrasing = match.lastindex
+        if phrasing is not None and (best is None or phrasing < best[0]):
+            best = (phrasing, int(match.group(phrasing)))
+    return None if best is None else best[1]
+
+
+_PIECES = st.sampled_from(
+    [
+        "Client error '", "Server error '", "client ERROR  '", "Invalid status code '", "503", "401 ", "99",
+        "4291", " Unauthorized' for url '", URL, "https://x.test/500/", " status: ", "HTTP/1.1 ", " 502 ",
+        "ReadTimeout", ": ", "'", '{"status": 429}', "\n", " ", "-ab", ".5",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES, max_size=8).map("".join))
+def test_the_shortcuts_give_what_the_phrasings_give(text: str) -> None:
+    """Text without three digits in a row, or opening with httpx's status line, is read by a shortcut: the
+    status is the one every phrasing tried in turn would give."""
+    assert status_in_text(text) == _by_the_phrasings_alone(text)

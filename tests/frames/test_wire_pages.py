@@ -35,7 +35,6 @@ def _odd_items() -> list[dict[str, Any]]:
     items[2]["source_id"] = None  # a null
     items[3]["logs"] = None
     del items[4]["payload"]
-    items[5]["status"] = "retrying"  # a value never seen
     items[6]["updated_at"] = "2026-10-01T02:00:00+02:00"  # another offset
     items[7]["logs"] = [
         {
@@ -104,12 +103,14 @@ def test_an_odd_page_of_the_listing_shape_gives_the_frames_of_its_json(listed: A
 
 
 def test_a_page_of_another_shape_is_read_as_json_and_the_frames_agree(listed: Any) -> None:
-    """An unknown field, a number for a text field: that page is read as JSON, its neighbours as structs,
-    and the frames (the extra column included) are those of the JSON."""
+    """An unknown field, a number for a text field, a status outside the enum: that page is read as JSON,
+    its neighbours as structs, and the frames (the extra column and the new category included) are those
+    of the JSON."""
     plain, odd = _odd_items(), copy.deepcopy(_odd_items())
     odd[0]["region"] = "eu"  # an extra field: an extra column
     odd[1]["source_id"] = 12345  # a number where text was expected
     odd[2]["logs"][0]["attempt_ms"] = 12 if odd[2]["logs"] else None
+    odd[5]["status"] = "retrying"  # a value never seen
     pages = [plain, odd, plain]
     listing = listed(pages)
     shapes = [page.wire_structs is not None for page in listing.wire_pages()]
@@ -118,6 +119,7 @@ def test_a_page_of_another_shape_is_read_as_json_and_the_frames_agree(listed: An
     ops_df = got[0]
     _assert_same(got, _frames_of_json(pages))
     assert ops_df["region"].notna().sum() == 1
+    assert "retrying" in ops_df["status"].cat.categories
     assert list(ops_df["operation_id"]) == [item["id"] for p in pages for item in p]
 
 
