@@ -10,7 +10,8 @@ the chunks, which touches no value again (strings are joined as references).
 The whole-array converters (:func:`strings`, :func:`category`, :func:`integers`, :func:`infer`,
 :func:`datetimes`) are the general path every builder falls back on for values of an unexpected type, so
 nothing is ever refused: a value that does not fit its column becomes NA, NaT, a new category or text.
-Timestamps are pandas' own ISO 8601 reading (``benchmarks/timestamps.py`` measures it against numpy's).
+Timestamps in Catena's own form are read as digits (:mod:`~._times`), any other by pandas' ISO 8601 reader
+(``benchmarks/timestamps.py`` measures the readers).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from msgspec.structs import astuple
 
 from catena_nb.frames import _pandas
 from catena_nb.frames._records import ObjectArray, Row, Values, fields, mappings, objects
+from catena_nb.frames._times import canonical_utc
 
 NAT = np.iinfo(np.int64).min  # how numpy stores NaT
 
@@ -95,6 +97,9 @@ def microseconds(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
     """:func:`datetimes` as microseconds since the epoch, NaT as :data:`NAT`."""
     if len(values) and _missing(values[0]) and bool(pd.isna(values).all()):
         return np.full(len(values), NAT, dtype=np.int64)  # an unset field (deleted_at): nothing to parse
+    fast = canonical_utc(values, NAT)  # Catena's own form, read as digits
+    if fast is not None:
+        return fast
     parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
     return np.asarray(pd.DatetimeIndex(parsed).as_unit("us").asi8)
 
