@@ -63,8 +63,8 @@ def canonical_utc(values: npt.NDArray[Any], nat: int) -> npt.NDArray[np.int64] |
         return None
     days = _days_from_civil(year, month, day).astype(np.int64)
     seconds = days * 86_400 + (hour * 3600 + minute * 60 + second)
-    out: npt.NDArray[np.int64] = seconds * 1_000_000 + fraction
-    return out
+    read: npt.NDArray[np.int64] = seconds * 1_000_000 + fraction
+    return read
 
 
 def _days_from_civil(year: Any, month: Any, day: Any) -> Any:
