@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from catena_nb._time import as_utc, format_dt
+import numpy as np
+
+from catena_nb._time import as_utc, canonical_utc, format_dt
 from catena_nb.client._guard import LoopGuard
 from catena_nb.client._transport import SharedPause
 
@@ -52,6 +54,8 @@ SUB_WINDOWS_PER_WORKER = 4
 PAGES_PER_SUB_WINDOW = 2  # fewer requests than one page each, which would end each on a part page
 AHEAD_PER_WORKER = 2
 _INSTANT = dt.timedelta(microseconds=1)  # the finest time the API filters on
+_NAT = np.iinfo(np.int64).min  # a record without a time (canonical_utc's missing value)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -70,6 +74,10 @@ def _time(value: Any) -> dt.datetime | None:
         return as_utc(value)
     except ValueError:
         return None
+
+
+def _microseconds(instant: dt.datetime) -> int:
+    return (instant - _EPOCH) // _INSTANT
 
 
 def _times(page: Page[Any], field: str) -> list[dt.datetime] | None:
@@ -130,7 +138,15 @@ def _inside(page: Page[Any], field: str | None, params: Mapping[str, Any]) -> Pa
     if field is None:
         return page
     lo, hi = as_utc(str(params["from_datetime"])), as_utc(str(params["to_datetime"]))
-    keep = [(t := _time(value)) is None or lo <= t < hi for value in page.item_texts(field)]
+    texts = page.item_texts(field)
+    # Catena's own form, read a page at a time; a page with any other text, one record at a time
+    instants = canonical_utc(np.array(texts, dtype=object), _NAT) if texts else None
+    if instants is not None:
+        first, last = _microseconds(lo), _microseconds(hi)
+        inside = (instants == _NAT) | ((instants >= first) & (instants < last))
+        keep = inside.tolist()
+    else:
+        keep = [(t := _time(value)) is None or lo <= t < hi for value in texts]
     if all(keep):
         return page
     logger.debug("dropped %d records outside their sub-window", keep.count(False))

@@ -10,8 +10,8 @@ the chunks, which touches no value again (strings are joined as references).
 The whole-array converters (:func:`strings`, :func:`category`, :func:`integers`, :func:`infer`,
 :func:`datetimes`) are the general path every builder falls back on for values of an unexpected type, so
 nothing is ever refused: a value that does not fit its column becomes NA, NaT, a new category or text.
-Timestamps in Catena's own form are read as digits (:mod:`~._times`), any other by pandas' ISO 8601 reader
-(``benchmarks/timestamps.py`` measures the readers).
+Timestamps in Catena's own form are read as digits (:func:`catena_nb._time.canonical_utc`), any other by
+pandas' ISO 8601 reader (``benchmarks/timestamps.py`` measures the readers).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import pandas as pd
 from msgspec import UNSET
 from msgspec.structs import astuple
 
+from catena_nb._time import canonical_utc
 from catena_nb.frames import _pandas
 from catena_nb.frames._records import ObjectArray, Row, Values, fields, mappings, objects
-from catena_nb.frames._times import canonical_utc
 
 NAT = np.iinfo(np.int64).min  # how numpy stores NaT
 

@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from catena_nb._time import canonical_utc
 from catena_nb.frames._columns import NAT, microseconds
-from catena_nb.frames._times import canonical_utc
 
 _INSTANTS = st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2200, 12, 31, 23, 59, 59))
 
