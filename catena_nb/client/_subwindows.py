@@ -144,6 +144,8 @@ def _inside(page: Page[Any], field: str | None, params: Mapping[str, Any]) -> Pa
     if instants is not None:
         first, last = _microseconds(lo), _microseconds(hi)
         inside = (instants == _NAT) | ((instants >= first) & (instants < last))
+        if bool(inside.all()):
+            return page
         keep = inside.tolist()
     else:
         keep = [(t := _time(value)) is None or lo <= t < hi for value in texts]
