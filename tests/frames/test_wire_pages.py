@@ -156,3 +156,41 @@ def test_side_by_side_the_frames_are_those_of_one_cursor_at_a_time(inclusive_end
         assert sum(page.wire_structs is not None for page in wide.wire_pages()) > 5
         got = operation_frames(wide)
     _assert_same(got, _frames_of_json([page.raw_items for page in sequential]))
+
+
+def test_payloads_of_both_kinds_left_out_null_or_missing_give_the_frames_of_their_json(listed: Any) -> None:
+    """Message and group-message payloads read as wire structs: a key one payload lacks is NA there, a key no
+    payload of a page holds makes no column until a later page has it, null payloads count as empty, and the
+    columns come in the API's key order; all as the JSON gives them."""
+    first, second = _odd_items()[:10], _odd_items()[10:20]
+    for item in first:
+        item["payload"] = {"sender_id": "u-1", "message_text": "hi", "recipient_id": "u-2"}
+    first[3]["payload"] = None
+    group = {"sender_id": "u-1", "recipient_ids": ["u-2", "u-3"], "source_recipient_ids": ["7", None]}
+    second[0]["payload"] = group  # keys the first page never had
+    second[1]["payload"] = {"priority": "high"}
+    pages = [first, second]
+    listing = listed(pages)
+    assert all(page.wire_structs is not None for page in listing.wire_pages())
+    got = operation_frames(listing)
+    _assert_same(got, _frames_of_json(pages))
+    payload_columns = [c for c in got[0].columns if c.startswith("payload_")]
+    assert payload_columns == [
+        "payload_priority",
+        "payload_sender_id",
+        "payload_message_text",
+        "payload_recipient_id",
+        "payload_recipient_ids",
+        "payload_source_recipient_ids",
+    ]
+    assert got[0]["payload_recipient_ids"].iloc[10] == ["u-2", "u-3"]
+    assert got[0]["payload_priority"].isna().sum() == 19
+
+
+def test_a_payload_of_another_resource_is_read_as_json(listed: Any) -> None:
+    """A payload key the message payloads never have sends that page to the JSON reading, frames alike."""
+    plain, other = _odd_items(), _odd_items()
+    other[0]["payload"] = {"vehicle_id": "v-9", "odometer_m": 12000}
+    listing = listed([plain, other])
+    assert [page.wire_structs is not None for page in listing.wire_pages()] == [True, False]
+    _assert_same(operation_frames(listing), _frames_of_json([plain, other]))
