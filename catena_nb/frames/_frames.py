@@ -65,7 +65,8 @@ def operations_frame(ops: Any, connections: Any = None) -> pd.DataFrame:
     Columns, in order: ``operation_id, created_at, updated_at, deleted_at, partner_id, connection_id,
     source_name, fleet_ref, resource, operation_type, status, resource_id, source_id, attempts,
     first_attempt_ok, error_type, error_details, http_status, http_status_source, duration_s``, then one
-    ``payload_<name>`` column per payload field, then any unknown top-level field under its own name.
+    ``payload_<name>`` column per payload field (in the order Catena keeps a payload's keys, shorter first,
+    whatever order they came in), then any unknown top-level field under its own name.
 
     The summaries give the same values whether Catena logged the successful attempt or not (the seed's sync
     200 answer has ``logs: []``, the same page says one entry per attempt):

@@ -2,8 +2,8 @@
 
 Each table holds the frame's own columns, typed for SQL (``TIMESTAMPTZ``, ``VARCHAR``, ``BIGINT``,
 ``BOOLEAN``, ``DOUBLE``), so that ad-hoc queries need no JSON. What has no fixed column is kept as JSON
-text: the payload (``payload``, in its wire field order, which decides the order of the ``payload_*``
-columns), and fields unknown to the frames (``extra``).
+text: the payload (``payload``, as it came; the ``payload_*`` columns read from it come in the API's key
+order, as the frames' do), and fields unknown to the frames (``extra``).
 
 DuckDB hands pandas back other dtypes than it was given (``Etc/UTC`` timestamps, ``str`` with NaN, ...):
 :func:`read_frame` rebuilds every column with the converters the frames use, so a frame read from the store
