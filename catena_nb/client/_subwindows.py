@@ -140,7 +140,8 @@ def _inside(page: Page[Any], field: str | None, params: Mapping[str, Any]) -> Pa
     lo, hi = as_utc(str(params["from_datetime"])), as_utc(str(params["to_datetime"]))
     texts = page.item_texts(field)
     # Catena's own form, read a page at a time; a page with any other text, one record at a time
-    instants = canonical_utc(np.array(texts, dtype=object), _NAT) if texts else None
+    values = np.fromiter(texts, dtype=object, count=len(texts))  # 1-d whatever the values hold
+    instants = canonical_utc(values, _NAT) if texts else None
     if instants is not None:
         first, last = _microseconds(lo), _microseconds(hi)
         inside = (instants == _NAT) | ((instants >= first) & (instants < last))

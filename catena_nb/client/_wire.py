@@ -99,12 +99,6 @@ _BODY_CHECKS: dict[type[pydantic.BaseModel], Any] = {
 }
 
 
-# The frames' reading of a listing: a page decoded straight into these, in one pass of C with no dict per
-# record, when it has exactly the shape of the listing's answers. Unlike the check above they prove nothing
-# about the models (times stay text, parsed by the frames a column at a time); they only take the page's
-# values as they are on the wire. Any other key, or a value of another JSON type (a number for a text
-# field, a float status code, a payload that is not an object), fails the decoding, and the page is then
-# read as decoded JSON, as before: the frames of the two ways are the same (tests/frames/test_wire_pages.py).
 # The values of the listing's enums, as Literal types: msgspec hands out the one text object of each value
 # (no new string per record, which the frames then hash once per value rather than once per row). A value
 # outside them (a status Catena adds later) fails the decoding, and that page is read as decoded JSON.
@@ -120,6 +114,12 @@ else:
     _OperationType = Literal[tuple(e.value for e in OperationType)]
 
 
+# The frames' reading of a listing: a page decoded straight into these, in one pass of C with no dict per
+# record, when it has exactly the shape of the listing's answers. Unlike the check above they prove nothing
+# about the models (times stay text, parsed by the frames a column at a time); they only take the page's
+# values as they are on the wire. Any other key, or a value of another JSON type (a number for a text
+# field, a float status code, a payload that is not an object), fails the decoding, and the page is then
+# read as decoded JSON, as before: the frames of the two ways are the same (tests/frames/test_wire_pages.py).
 class WireLog(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """An attempt log as the operations listing sends it (a missing field reads as null)."""
 
