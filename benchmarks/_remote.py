@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shlex
 import signal
@@ -13,6 +14,22 @@ from pathlib import Path
 from typing import Any
 
 CATENA = Path(sys.executable).with_name("catena-nb")
+ANCHOR = dt.date(2026, 11, 1)  # the last day of every benchmark's seeded history
+
+
+def seeded_listing(days: int) -> tuple[dt.datetime, dt.datetime, dict[str, Any]]:
+    """The window that holds `days` days of seeded history up to `ANCHOR`, and the options of a sandbox
+    that builds that history and answers with no latency (`remote_sandbox(**options)`)."""
+    since = dt.datetime.combine(ANCHOR - dt.timedelta(days=days - 1), dt.time(), dt.UTC)
+    until = dt.datetime.combine(ANCHOR + dt.timedelta(days=1), dt.time(), dt.UTC)
+    options = {
+        "seed": 7,
+        "history": days,
+        "anchor": ANCHOR.isoformat(),
+        "time_scale": 0.001,
+        "tsp_latency": 0,
+    }
+    return since, until, options
 
 
 @contextlib.contextmanager

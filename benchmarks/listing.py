@@ -11,30 +11,20 @@ Run: ``.venv/bin/python benchmarks/listing.py [days]`` (default 53 days of histo
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
 
 import httpx
-from _remote import remote_sandbox
+from _remote import remote_sandbox, seeded_listing
 
 from catena_nb.client import CatenaClient
 from catena_nb.frames import operation_frames
 
-ANCHOR = dt.date(2026, 11, 1)
 PATH = "/v2/integrations/connections/resource-operations"
 
 
 def main(days: int = 53) -> None:
-    since = dt.datetime.combine(ANCHOR - dt.timedelta(days=days - 1), dt.time(), dt.UTC)
-    until = dt.datetime.combine(ANCHOR + dt.timedelta(days=1), dt.time(), dt.UTC)
-    options = {
-        "seed": 7,
-        "history": days,
-        "anchor": ANCHOR.isoformat(),
-        "time_scale": 0.001,
-        "tsp_latency": 0,
-    }
+    since, until, options = seeded_listing(days)
     with remote_sandbox(**options) as (url, token):
         client = CatenaClient(base_url=url, token=token, progress=False)
         requests: list[dict[str, str]] = []

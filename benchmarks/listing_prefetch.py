@@ -12,7 +12,6 @@ Run: ``.venv/bin/python benchmarks/listing_prefetch.py``
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 import threading
 import time
@@ -21,14 +20,13 @@ from typing import Any
 
 import httpx
 import msgspec
-from _remote import remote_sandbox
+from _remote import remote_sandbox, seeded_listing
 
 from catena_nb.client import CatenaClient
 from catena_nb.client.pagination import Page
 from catena_nb.frames import operation_frames
 from catena_nb.models import ResourceOperation
 
-ANCHOR = dt.date(2026, 11, 1)
 DAYS = 53
 PATH = "/v2/integrations/connections/resource-operations"
 
@@ -80,15 +78,7 @@ class _Pages:
 
 
 def main() -> None:
-    since = dt.datetime.combine(ANCHOR - dt.timedelta(days=DAYS - 1), dt.time(), dt.UTC)
-    until = dt.datetime.combine(ANCHOR + dt.timedelta(days=1), dt.time(), dt.UTC)
-    options = {
-        "seed": 7,
-        "history": DAYS,
-        "anchor": ANCHOR.isoformat(),
-        "time_scale": 0.001,
-        "tsp_latency": 0,
-    }
+    since, until, options = seeded_listing(DAYS)
     runs: dict[str, list[tuple[float, float]]] = {}
     with remote_sandbox(**options) as (url, token):
         client = CatenaClient(base_url=url, token=token, progress=False)
