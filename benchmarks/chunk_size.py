@@ -22,7 +22,7 @@ from _remote import remote_sandbox, seeded_listing
 
 from catena_nb.client import CatenaClient
 from catena_nb.client.pagination import Page
-from catena_nb.frames import _frames, _operations, operation_frames
+from catena_nb.frames import _operations, operation_frames
 from catena_nb.models import ResourceOperation
 
 PATH = "/v2/integrations/connections/resource-operations"
@@ -43,14 +43,13 @@ class _Replay:
 
 
 def _cpu(bodies: list[bytes], chunk: int) -> float:
-    saved = _frames.CHUNK, _operations.CHUNK
-    _frames.CHUNK = _operations.CHUNK = chunk
+    saved, _operations.CHUNK = _operations.CHUNK, chunk
     try:
         start = time.process_time()
         frames = operation_frames(_Replay(bodies))
         spent = time.process_time() - start
     finally:
-        _frames.CHUNK, _operations.CHUNK = saved
+        _operations.CHUNK = saved
     del frames  # freed outside the timing
     return spent
 
@@ -67,7 +66,8 @@ def main(rounds: int = 9) -> None:
     for _ in range(rounds):
         for size in SIZES:
             times[size].append(_cpu(bodies, size))
-    print(f"{len(bodies)} pages, {sum(map(len, bodies)) / 1e6:.1f} MB; {rounds} rounds, CPU time of the frames")
+    size_mb = sum(map(len, bodies)) / 1e6
+    print(f"{len(bodies)} pages, {size_mb:.1f} MB; {rounds} rounds, CPU time of the frames")
     ours = statistics.median(times[_operations.CHUNK])
     for size, spent in times.items():
         median = statistics.median(spent)

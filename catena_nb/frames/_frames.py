@@ -21,7 +21,8 @@ import pandas as pd
 from catena_nb._jsonio import collector_paused
 from catena_nb.frames import _cache
 from catena_nb.frames import _columns as c
-from catena_nb.frames._operations import CHUNK, OperationColumns
+from catena_nb.frames import _operations as reading
+from catena_nb.frames._operations import OperationColumns
 from catena_nb.frames._records import (
     MESSAGES,
     OPERATIONS,
@@ -183,7 +184,7 @@ def _columns(
         if kept is not None:
             return kept
         logs = True
-    chunks = listing_chunks(ops, OPERATIONS, function, CHUNK) if listed is None else None
+    chunks = listing_chunks(ops, OPERATIONS, function, reading.CHUNK) if listed is None else None
     if chunks is not None:  # a client listing: each chunk read as soon as its pages are in
         reader = OperationColumns(0, connection_names(connections), logs=logs, function=function)
         for chunk in chunks:
