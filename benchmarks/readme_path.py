@@ -24,16 +24,17 @@ import catena_nb as cn
 WINDOW: dict[str, Any] = {"resource": "message", "since": "2026-10-03", "until": "2026-11-02"}
 
 
-def _best(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
-    """The best wall time and the best CPU time of this process (all its threads) over `runs` runs."""
-    wall, cpu = [], []
+def _best(ways: dict[str, Callable[[], Any]], runs: int) -> dict[str, tuple[float, float]]:
+    """The best wall time and the best CPU time of this process (all its threads) of each way over `runs`
+    rounds, a run of each way per round: a machine whose speed drifts weighs on every way alike."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
     for _ in range(runs):
-        gc.collect()
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return min(wall), min(cpu)
+        for name, fn in ways.items():
+            gc.collect()
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            times[name].append((time.perf_counter() - t0, time.process_time() - c0))
+    return {name: (min(w for w, _ in t), min(c for _, c in t)) for name, t in times.items()}
 
 
 def measure(client: cn.CatenaClient, runs: int) -> None:
@@ -64,9 +65,9 @@ def measure(client: cn.CatenaClient, runs: int) -> None:
         "operation_frames(op for op in listing)": iterated,
         "operation_frames(list(listing.pages()))": pages,
     }
-    best = {name: _best(fn, runs) for name, fn in ways.items()}
+    best = _best(ways, runs)
     wall0, cpu0 = best["operation_frames(listing)"]
-    print(f"{n:,} operations, best of {runs}: wall time, and CPU time of this process")
+    print(f"{n:,} operations, best of {runs} rounds: wall time, and CPU time of this process")
     for name, (wall, cpu) in best.items():
         print(f"  {name:45} {wall:6.2f} s {wall / wall0:5.2f}x   cpu {cpu:6.2f} s {cpu / cpu0:5.2f}x")
     wall, cpu = best[".to_list(), operations_frame, logs_frame"]

@@ -7,7 +7,7 @@ columns (``_operations`` reads a chunk, ``_columns`` types it) and frames (``_fr
         │  _records.records: one list of plain wire records (models dumped, pages opened, JSON decoded)
         ▼
     plain records
-        │  _operations.OperationColumns.read, a chunk of 1,000 operations at a time:
+        │  _operations.OperationColumns.read, a chunk of 4,096 operations at a time:
         │      _records.fields: the chunk's fields, one object array each (its logs' too)
         │      _columns: typed while still in the CPU cache (text checked, enums hashed, times
         │                parsed), the logs put in attempt order, the last error taken

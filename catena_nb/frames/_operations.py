@@ -32,10 +32,10 @@ from catena_nb.frames._records import OPERATIONS, ObjectArray, Row, check_kind, 
 from catena_nb.frames._status import http_statuses, source_column
 
 # Operations read and converted together: with their payloads and logs, a few MB of records, small enough
-# to stay in the CPU cache, large enough that the per-chunk work of pandas is a small share. One of the
-# API's largest pages: a listing's chunk is then the page just decoded, still in the cache; four pages'
-# records (4,096) no longer fit in it and cost about a tenth more to convert (``benchmarks/chunk_size.py``).
-CHUNK = 1000
+# to stay in the CPU cache, large enough that the per-chunk work of pandas is a small share. Chunks of 500
+# to 4,096 of a listing's records cost the same within this machine's drift, each faster in some runs
+# (``benchmarks/chunk_size.py``).
+CHUNK = 4096
 
 OP_FIELDS = (
     "id", "created_at", "updated_at", "deleted_at", "partner_id", "connection_id", "source_name", "fleet_ref",
