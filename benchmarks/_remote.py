@@ -15,6 +15,7 @@ from typing import Any
 
 CATENA = Path(sys.executable).with_name("catena-nb")
 ANCHOR = dt.date(2026, 11, 1)  # the last day of every benchmark's seeded history
+OPERATIONS_PATH = "/v2/integrations/connections/resource-operations"  # what the listings GET
 
 
 def seeded_listing(days: int) -> tuple[dt.datetime, dt.datetime, dict[str, Any]]:

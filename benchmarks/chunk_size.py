@@ -18,14 +18,13 @@ import time
 from collections.abc import Iterator
 
 import httpx
-from _remote import remote_sandbox, seeded_listing
+from _remote import OPERATIONS_PATH, remote_sandbox, seeded_listing
 
 from catena_nb.client import CatenaClient
 from catena_nb.client.pagination import Page
 from catena_nb.frames import _operations, operation_frames
 from catena_nb.models import ResourceOperation
 
-PATH = "/v2/integrations/connections/resource-operations"
 SIZES = (_operations.CHUNK, 2048, 1000, 500)
 
 
@@ -61,7 +60,7 @@ def main(rounds: int = 9) -> None:
             listing = client.operations.list(since=since, until=until, size=1000, concurrency=1)
             queries = [dict(page.params) for page in listing.pages()]
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-            bodies = [http.get(PATH, params=params).content for params in queries]
+            bodies = [http.get(OPERATIONS_PATH, params=params).content for params in queries]
     times: dict[int, list[float]] = {size: [] for size in SIZES}
     for _ in range(rounds):
         for size in SIZES:

@@ -17,15 +17,13 @@ import sys
 import time
 
 import httpx
-from _remote import remote_sandbox, seeded_listing
+from _remote import OPERATIONS_PATH, remote_sandbox, seeded_listing
 
 from catena_nb._jsonio import collector_paused
 from catena_nb.client import CatenaClient
 from catena_nb.client._wire import wire_items
 from catena_nb.frames import operation_frames
 from catena_nb.models import ResourceOperation
-
-PATH = "/v2/integrations/connections/resource-operations"
 
 
 def main(days: int = 53) -> None:
@@ -42,7 +40,7 @@ def main(days: int = 53) -> None:
         with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
             for _ in range(3):
                 t0, c0 = time.perf_counter(), time.process_time()
-                bodies = [http.get(PATH, params=params).content for params in requests]
+                bodies = [http.get(OPERATIONS_PATH, params=params).content for params in requests]
                 bare_runs.append((time.perf_counter() - t0, time.process_time() - c0))
                 size = sum(map(len, bodies))
                 for concurrency, times in runs.items():

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from _remote import remote_sandbox, seeded_listing
+from _remote import OPERATIONS_PATH, remote_sandbox, seeded_listing
 
 from catena_nb.client import CatenaClient
 from catena_nb.client.pagination import Page
@@ -28,7 +28,6 @@ from catena_nb.frames import operation_frames
 from catena_nb.models import ResourceOperation
 
 DAYS = 53
-PATH = "/v2/integrations/connections/resource-operations"
 
 
 class _Cursor(msgspec.Struct):
@@ -49,7 +48,7 @@ class _Pages:
             cursor = None
             while True:
                 content = self.http.get(
-                    PATH, params={**params, "cursor": cursor} if cursor else params
+                    OPERATIONS_PATH, params={**params, "cursor": cursor} if cursor else params
                 ).content
                 yield content
                 cursor = _next_page(content).next_page
@@ -97,7 +96,7 @@ def main() -> None:
             for _ in range(3):
                 t0, c0 = time.perf_counter(), time.process_time()
                 for params in requests:
-                    http.get(PATH, params=params).read()
+                    http.get(OPERATIONS_PATH, params=params).read()
                 runs.setdefault("bare transfer", []).append(
                     (time.perf_counter() - t0, time.process_time() - c0)
                 )

@@ -33,7 +33,7 @@ from catena_nb.frames._status import http_statuses, source_column
 
 # Operations read and converted together: with their payloads and logs, a few MB of records, small enough
 # to stay in the CPU cache, large enough that the per-chunk work of pandas is a small share. Chunks of 500
-# to 4,096 of a listing's records cost the same within this machine's drift, each faster in some runs
+# to 4,096 of a listing's records measure alike, each size the quickest in some runs
 # (``benchmarks/chunk_size.py``).
 CHUNK = 4096
 
